@@ -1,0 +1,19 @@
+// Facts about trr and the machine that go into a trace header.
+import { readFileSync } from 'node:fs';
+import { release } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
+export const TRR_VERSION: string = pkg.version;
+
+export function kernelRelease(): string {
+  return release();
+}
+
+/** RLIMIT_STACK soft limit as a decimal string, or 'unlimited'. */
+export function stackLimit(): string {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max stack size'));
+  const soft = line?.split(/\s{2,}/)[1]?.trim();
+  return !soft || soft === 'unlimited' ? 'unlimited' : soft;
+}

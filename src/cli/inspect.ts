@@ -1,0 +1,135 @@
+// `trr dump`, `trr ps` and `trr ls`: read-only views of traces.
+import { statSync } from 'node:fs';
+import { basename } from 'node:path';
+import { Registers } from '../arch/registers.js';
+import { formatSyscallArgs, formatSyscallResult } from '../syscalls/format.js';
+import { signalName, syscallName } from '../syscalls/names.js';
+import { SYSCALLS } from '../syscalls/table.generated.js';
+import type { TraceRecord } from '../trace/format.js';
+import { TraceReader, isTraceDir } from '../trace/trace-stream.js';
+import { waitStatus } from '../native/native.js';
+import { listTraceDirs, traceRoot } from './trace-dir.js';
+
+type Out = (line: string) => void;
+
+function statusText(status: number): string {
+  if (waitStatus.exited(status)) return `exit ${waitStatus.exitCode(status)}`;
+  return `killed by ${signalName(waitStatus.termSig(status))}`;
+}
+
+function syscallLine(nr: number, regs: Buffer | undefined, strings: readonly (readonly [number, string])[] | undefined): string {
+  const info = SYSCALLS.get(nr);
+  if (!info || !regs) return `${syscallName(nr)}(...)`;
+  const args = new Registers(regs).syscallArgs();
+  return `${info.name}(${formatSyscallArgs(info, args, strings ? new Map(strings) : undefined)})`;
+}
+
+export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
+  switch (r.kind) {
+    case 'syscall':
+      return `${syscallLine(r.nr, r.regs, r.extra?.strings)} = ${formatSyscallResult(syscallName(r.nr), r.result)}${r.extra?.emulated ? ' (unsupported: answered by trr)' : ''}${r.extra?.child !== undefined ? ` [new ${r.extra.thread ? 'thread' : 'process'} ${r.extra.child}]` : ''}`;
+    case 'syscall-entry':
+      return `${syscallLine(r.nr, r.regs, undefined)} ... (blocked)`;
+    case 'syscall-exit':
+      return `... ${syscallName(r.nr)} resumed${entryRegs ? '' : ''} = ${formatSyscallResult(syscallName(r.nr), r.result)}${r.extra?.child !== undefined ? ` [new ${r.extra.thread ? 'thread' : 'process'} ${r.extra.child}]` : ''}`;
+    case 'exec':
+      return `execve(${JSON.stringify(r.path)}, ${JSON.stringify(r.argv)}) = 0`;
+    case 'signal':
+      return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}`;
+    case 'rdtsc':
+      return `rdtsc = 0x${(new Registers(r.after).get('rdx') << 32n | new Registers(r.after).get('rax')).toString(16)}`;
+    case 'exit':
+      return `thread exit (${statusText(r.status)})`;
+    case 'end':
+      return `end of recording (${statusText(r.status)})`;
+  }
+}
+
+function jsonSafe(value: unknown): unknown {
+  if (typeof value === 'bigint') return value.toString();
+  if (Buffer.isBuffer(value)) return { bytes: value.length };
+  if (Array.isArray(value)) return value.map(jsonSafe);
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, jsonSafe(v)]));
+  return value;
+}
+
+export function dump(dir: string, json: boolean, out: Out): void {
+  const reader = TraceReader.open(dir);
+  for (const { index, record } of reader.records()) {
+    if (json) {
+      const r = record as unknown as Record<string, unknown>;
+      const extra: Record<string, unknown> = {};
+      if ('nr' in record) extra.syscall = syscallName(record.nr);
+      if ('regs' in record && record.kind !== 'exec') extra.args = new Registers(record.regs).syscallArgs().map(String);
+      if (record.kind === 'signal') extra.signal = signalName(record.signo);
+      out(JSON.stringify({ index, ...(jsonSafe(r) as object), ...extra }));
+    } else {
+      out(`${String(index).padStart(6)} ${String(record.tid).padStart(7)}  ${describeRecord(record)}`);
+    }
+  }
+  if (reader.incomplete && !json) out(`(the trace is incomplete: the recording was cut off after event ${reader.records().length - 1})`);
+}
+
+interface ProcessRow {
+  pid: number;
+  ppid: number | undefined;
+  exit: string;
+  cmd: string;
+}
+
+/** The processes of a trace, as rr's `ps` shows them. */
+export function processes(reader: TraceReader): ProcessRow[] {
+  const rows = new Map<number, ProcessRow>();
+  const tgidOf = new Map<number, number>();
+  for (const { record: r } of reader.records()) {
+    if (rows.size === 0 && r.kind === 'exec') {
+      rows.set(r.tid, { pid: r.tid, ppid: undefined, exit: 'none', cmd: r.argv.join(' ') });
+      tgidOf.set(r.tid, r.tid);
+    }
+    const child = (r.kind === 'syscall' || r.kind === 'syscall-exit') ? r.extra?.child : undefined;
+    if (child !== undefined) {
+      const parentPid = tgidOf.get(r.tid) ?? r.tid;
+      if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.thread) tgidOf.set(child, parentPid);
+      else {
+        tgidOf.set(child, child);
+        rows.set(child, { pid: child, ppid: parentPid, exit: 'none', cmd: '(forked without exec)' });
+      }
+    }
+    if (r.kind === 'exec') {
+      const row = rows.get(tgidOf.get(r.tid) ?? r.tid);
+      if (row) row.cmd = r.argv.join(' ');
+    }
+    if (r.kind === 'exit' && rows.has(r.tid)) {
+      rows.get(r.tid)!.exit = waitStatus.exited(r.status) ? String(waitStatus.exitCode(r.status)) : String(-waitStatus.termSig(r.status));
+    }
+  }
+  return [...rows.values()];
+}
+
+export function ps(dir: string, out: Out): void {
+  out('PID\tPPID\tEXIT\tCMD');
+  for (const p of processes(TraceReader.open(dir))) out(`${p.pid}\t${p.ppid ?? '--'}\t${p.exit}\t${p.cmd}`);
+}
+
+export function ls(out: Out): void {
+  const dirs = listTraceDirs().filter(isTraceDir);
+  if (dirs.length === 0) {
+    out(`no traces in ${traceRoot()}`);
+    return;
+  }
+  out(`NAME\tCREATED\tSIZE\tCOMMAND`);
+  for (const d of dirs.sort()) {
+    try {
+      const r = TraceReader.open(d);
+      out(`${basename(d)}\t${r.header.created}\t${humanSize(r.sizeBytes())}\t${r.header.argv.join(' ')}`);
+    } catch (e) {
+      out(`${basename(d)}\t?\t${humanSize(statSync(d).size)}\t(unreadable: ${(e as Error).message.slice(0, 60)})`);
+    }
+  }
+}
+
+function humanSize(n: number): string {
+  if (n < 1024) return `${n}B`;
+  if (n < 1 << 20) return `${(n / 1024).toFixed(1)}K`;
+  return `${(n / (1 << 20)).toFixed(1)}M`;
+}

@@ -1,0 +1,105 @@
+// trr's command line: parses arguments with commander, runs one subcommand,
+// and turns every expected failure into a one-paragraph message on stderr
+// and a non-zero exit status. trr's own messages never go to stdout, which
+// belongs to the recorded or replayed program (and to dump/ps/ls output).
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, Option } from 'commander';
+import { describeError } from '../util/errors.js';
+import { dump, ls, ps } from './inspect.js';
+import { record } from './record.js';
+import { replayAutopilot } from './replay.js';
+import { resolveTrace } from './trace-dir.js';
+import { TRR_VERSION } from './environment.js';
+
+const warn = (msg: string) => process.stderr.write(`trr: warning: ${msg}\n`);
+/** Prints a line of command output; a closed stdout (e.g. `trr dump | head`) ends the command quietly. */
+const print = (line: string) => {
+  try {
+    writeFileSync(1, line + '\n');
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EPIPE') process.exit(0);
+    throw e;
+  }
+};
+
+function buildProgram(setStatus: (s: number) => void): Command {
+  const program = new Command('trr')
+    .description('Record a Linux x86-64 program once, then replay it exactly, forwards and backwards, in gdb.\nNeeds no hardware performance counters.')
+    .version(TRR_VERSION)
+    .enablePositionalOptions()
+    .showHelpAfterError('(run `trr --help` or `trr COMMAND --help` for usage)')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s), writeOut: (s) => process.stdout.write(s) });
+
+  program
+    .command('record')
+    .description('run PROG with ARGS under recording; exits with PROG\'s status (128+N if killed by signal N)')
+    .usage('[-o DIR] [--env NAME=VALUE]... [--] PROG [ARGS...]')
+    .option('-o, --output <dir>', 'write the trace to DIR instead of a new directory under the trace directory')
+    .option('--env <NAME=VALUE>', 'set an environment variable for PROG (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
+    .argument('<prog>', 'program to record (searched on PATH when it has no slash)')
+    .argument('[args...]', 'its arguments')
+    .passThroughOptions()
+    .exitOverride()
+    .action((prog: string, args: string[], opts: { output?: string; env: string[] }) => {
+      setStatus(record({ program: prog, args, output: opts.output, env: opts.env }, warn));
+    });
+
+  program
+    .command('replay')
+    .description('replay a trace (the latest one by default); -a replays it to the end without a debugger')
+    .usage('-a [TRACE]')
+    .option('-a, --autopilot', 'replay without a debugger, reproducing the program\'s output and exit status')
+    .argument('[trace]', 'trace directory, or a trace name in the trace directory')
+    .exitOverride()
+    .action((trace: string | undefined, opts: { autopilot?: boolean }) => {
+      const dir = resolveTrace(trace);
+      if (!opts.autopilot) {
+        process.stderr.write('trr: replaying under gdb is not available yet; use `trr replay -a` to replay without a debugger.\n');
+        setStatus(2);
+        return;
+      }
+      setStatus(replayAutopilot(dir, warn));
+    });
+
+  program
+    .command('dump')
+    .description('print the events of a trace, one per line')
+    .option('--json', 'one JSON object per line')
+    .argument('[trace]', 'trace directory or name (default: latest)')
+    .exitOverride()
+    .action((trace: string | undefined, opts: { json?: boolean }) => dump(resolveTrace(trace), !!opts.json, print));
+
+  program
+    .command('ps')
+    .description('list the processes of a trace with pid, parent, exit status and command line')
+    .argument('[trace]', 'trace directory or name (default: latest)')
+    .exitOverride()
+    .action((trace: string | undefined) => ps(resolveTrace(trace), print));
+
+  program
+    .command('ls')
+    .description('list the traces in the trace directory ($TRR_TRACE_DIR, $XDG_DATA_HOME/trr or ~/.local/share/trr)')
+    .exitOverride()
+    .action(() => ls(print));
+
+  program.addOption(new Option('--debug-internal', 'print stack traces of internal errors').hideHelp());
+  return program;
+}
+
+export function main(argv: string[]): void {
+  let status = 0;
+  const program = buildProgram((s) => (status = s));
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      status = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;
+    } else {
+      const { message, exitStatus } = describeError(e);
+      process.stderr.write(message + '\n');
+      status = exitStatus;
+    }
+  }
+  process.exitCode = status;
+}

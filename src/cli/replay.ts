@@ -1,0 +1,24 @@
+// `trr replay -a`: replays a trace to its end without a debugger, echoing
+// what the program wrote to stdout and stderr, and exits with the recorded
+// status.
+import { waitStatus } from '../native/native.js';
+import { ReplaySession } from '../replay/replay-session.js';
+import { TraceReader } from '../trace/trace-stream.js';
+
+export function replayAutopilot(dir: string, warn: (m: string) => void): number {
+  const reader = TraceReader.open(dir);
+  const records = reader.records();
+  if (reader.incomplete) {
+    warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
+  }
+  const session = new ReplaySession(reader, { echo: true });
+  try {
+    session.start();
+    session.runToEnd();
+  } finally {
+    session.close();
+  }
+  if (session.exitStatus === undefined) return 0;
+  const s = session.exitStatus;
+  return waitStatus.exited(s) ? waitStatus.exitCode(s) : 128 + waitStatus.termSig(s);
+}

@@ -1,0 +1,231 @@
+// The one module that talks to the C layer (build/libtrr_native.so) and to
+// libc through koffi. It exports a typed interface: ptrace requests, waits,
+// spawning a seized tracee, rdtsc and cpuid. Failures become PtraceError /
+// NativeError named after the call and errno, e.g. "ptrace(PTRACE_CONT, 1234):
+// ESRCH". It holds no tracer state and makes no decisions.
+import koffi from 'koffi';
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { errnoName } from '../syscalls/names.js';
+import { TrrError } from '../util/errors.js';
+
+const here = dirname(fileURLToPath(import.meta.url));
+// dist/src/native -> repo root is three levels up.
+const repoRoot = join(here, '..', '..', '..');
+const libPath = join(repoRoot, 'build', 'libtrr_native.so');
+
+export class NativeError extends TrrError {
+  constructor(
+    readonly call: string,
+    readonly errno: number,
+  ) {
+    super(`${call}: ${errnoName(errno)}`);
+  }
+}
+
+export class PtraceError extends NativeError {}
+
+export const PTRACE = {
+  TRACEME: 0,
+  PEEKDATA: 2,
+  PEEKUSER: 3,
+  POKEDATA: 5,
+  POKEUSER: 6,
+  CONT: 7,
+  KILL: 8,
+  SINGLESTEP: 9,
+  GETREGS: 12,
+  SETREGS: 13,
+  GETFPREGS: 14,
+  SETFPREGS: 15,
+  ATTACH: 16,
+  DETACH: 17,
+  SYSCALL: 24,
+  SETOPTIONS: 0x4200,
+  GETEVENTMSG: 0x4201,
+  GETSIGINFO: 0x4202,
+  SETSIGINFO: 0x4203,
+  GETREGSET: 0x4204,
+  SETREGSET: 0x4205,
+  SEIZE: 0x4206,
+  INTERRUPT: 0x4207,
+  LISTEN: 0x4208,
+} as const;
+
+export const PTRACE_EVENT = {
+  FORK: 1,
+  VFORK: 2,
+  CLONE: 3,
+  EXEC: 4,
+  VFORK_DONE: 5,
+  EXIT: 6,
+  SECCOMP: 7,
+  STOP: 128,
+} as const;
+
+export const WAIT = { WNOHANG: 1, WUNTRACED: 2, __WALL: 0x40000000, __WNOTHREAD: 0x20000000 } as const;
+export const NT_PRSTATUS = 1;
+export const NT_PRFPREG = 2;
+export const NT_X86_XSTATE = 0x202;
+
+const REQUEST_NAMES = new Map<number, string>(Object.entries(PTRACE).map(([k, v]) => [v, `PTRACE_${k}`]));
+
+interface Bindings {
+  ptrace(req: number, pid: number, addr: bigint | number, data: bigint | number): bigint | number;
+  ptraceBuf(req: number, pid: number, addr: bigint | number, buf: Buffer): bigint | number;
+  ptraceRegset(req: number, pid: number, nt: number, buf: Buffer, len: number): bigint | number;
+  wait(pid: number, status: Int32Array, options: number, timeoutMs: number): bigint | number;
+  spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
+  rdtsc(): bigint | number;
+  rdtscTraps(): bigint | number;
+  rdtscp(aux: Uint32Array): bigint | number;
+  cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
+  setChildSubreaper(): bigint | number;
+  kill(pid: number, sig: number): bigint | number;
+  tgkill(tgid: number, tid: number, sig: number): bigint | number;
+}
+
+let bindings: Bindings | undefined;
+
+function load(): Bindings {
+  if (bindings) return bindings;
+  if (!existsSync(libPath)) {
+    throw new TrrError(`trr's native library ${libPath} is missing: run \`npm install\` (or \`npm run build\`) in ${repoRoot} first.`);
+  }
+  const lib = koffi.load(libPath);
+  bindings = {
+    ptrace: lib.func('long trr_ptrace(long, long, uintptr_t, uintptr_t)'),
+    ptraceBuf: lib.func('long trr_ptrace_buf(long, long, uintptr_t, _Inout_ uint8_t *buf)'),
+    ptraceRegset: lib.func('long trr_ptrace_regset(long, long, long, _Inout_ uint8_t *buf, long)'),
+    wait: lib.func('long trr_wait(long, _Out_ int *status, long, long)'),
+    spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, _Out_ int *, _Out_ int *)'),
+    rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
+    rdtscTraps: lib.func('long trr_rdtsc_traps(void)'),
+    rdtscp: lib.func('uint64_t trr_rdtscp(_Out_ uint32_t *)'),
+    cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
+    setChildSubreaper: lib.func('long trr_set_child_subreaper(void)'),
+    kill: lib.func('long trr_kill(long, long)'),
+    tgkill: lib.func('long trr_tgkill(long, long, long)'),
+  } as unknown as Bindings;
+  return bindings;
+}
+
+function check(call: () => string, r: bigint | number, ErrorClass: typeof NativeError = NativeError): number {
+  const n = Number(r);
+  if (n < 0) throw new ErrorClass(call(), -n);
+  return n;
+}
+
+function describe(req: number, pid: number): string {
+  return `ptrace(${REQUEST_NAMES.get(req) ?? req}, ${pid})`;
+}
+
+export function ptrace(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
+  return check(() => describe(req, pid), load().ptrace(req, pid, addr, data), PtraceError);
+}
+
+/** ptrace that may fail with ESRCH when the tracee died under us; returns the -errno instead of throwing. */
+export function ptraceRaw(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
+  return Number(load().ptrace(req, pid, addr, data));
+}
+
+export function ptraceBuffer(req: number, pid: number, addr: bigint | number, buf: Buffer): number {
+  return check(() => describe(req, pid), load().ptraceBuf(req, pid, addr, buf), PtraceError);
+}
+
+export function ptraceGetRegset(pid: number, ntType: number, buf: Buffer): number {
+  return check(() => describe(PTRACE.GETREGSET, pid), load().ptraceRegset(PTRACE.GETREGSET, pid, ntType, buf, buf.length), PtraceError);
+}
+
+export function ptraceSetRegset(pid: number, ntType: number, buf: Buffer): number {
+  return check(() => describe(PTRACE.SETREGSET, pid), load().ptraceRegset(PTRACE.SETREGSET, pid, ntType, buf, buf.length), PtraceError);
+}
+
+export interface WaitResult {
+  readonly tid: number;
+  readonly status: number;
+}
+
+/**
+ * waitpid(pid, &status, options). With timeoutMs > 0 returns undefined when
+ * nothing changed in time; with WNOHANG returns undefined when nothing is
+ * pending. ECHILD is returned as undefined too when `allowNoChild` is set.
+ */
+export function waitpid(pid: number, options: number, timeoutMs = 0): WaitResult | undefined {
+  const status = new Int32Array(1);
+  const r = Number(load().wait(pid, status, options, timeoutMs));
+  if (r === 0) return undefined;
+  if (r < 0) throw new NativeError(`waitpid(${pid})`, -r);
+  return { tid: r, status: status[0]! };
+}
+
+export interface SpawnRequest {
+  readonly path: string;
+  readonly argv: readonly string[];
+  readonly env: readonly string[];
+  readonly cwd: string;
+  /** RLIMIT_STACK soft limit for the child; undefined keeps ours. */
+  readonly stackLimit?: bigint;
+}
+
+const SPAWN_STEPS = ['', 'chdir', 'personality(ADDR_NO_RANDOMIZE)', 'prctl(PR_SET_TSC)', 'seccomp filter', 'execve'];
+
+/** Forks a tracee as described by trr_spawn(); returns its pid, seized and stopped at (or before) its execve. */
+export function spawnTracee(req: SpawnRequest): number {
+  const step = new Int32Array(1);
+  const errno = new Int32Array(1);
+  let limit = -1;
+  if (req.stackLimit !== undefined) limit = req.stackLimit >= 0x7fffffffffffffffn ? -1 : Number(req.stackLimit);
+  const pid = check(
+    () => `spawning ${req.path}`,
+    load().spawn(req.path, [...req.argv, null], [...req.env, null], req.cwd, limit, step, errno),
+  );
+  if (step[0]) throw new NativeError(`${SPAWN_STEPS[step[0]] ?? 'setup'} in the new process for ${req.path}`, errno[0]!);
+  return pid;
+}
+
+export function rdtsc(): bigint {
+  return BigInt(load().rdtsc());
+}
+
+/** Whether PR_SET_TSC really makes rdtsc fault here (some hypervisors ignore it). */
+export function rdtscTraps(): boolean {
+  return Number(load().rdtscTraps()) === 1;
+}
+
+export function rdtscp(): { tsc: bigint; aux: number } {
+  const aux = new Uint32Array(1);
+  const tsc = BigInt(load().rdtscp(aux));
+  return { tsc, aux: aux[0]! };
+}
+
+export function cpuid(leaf: number, subleaf: number): [number, number, number, number] {
+  const out = new Uint32Array(4);
+  load().cpuid(leaf, subleaf, out);
+  return [out[0]!, out[1]!, out[2]!, out[3]!];
+}
+
+export function setChildSubreaper(): void {
+  check(() => 'prctl(PR_SET_CHILD_SUBREAPER)', load().setChildSubreaper());
+}
+
+export function kill(pid: number, sig: number): number {
+  return Number(load().kill(pid, sig));
+}
+
+export function tgkill(tgid: number, tid: number, sig: number): number {
+  return Number(load().tgkill(tgid, tid, sig));
+}
+
+// Decoding of wait statuses, as the <sys/wait.h> macros do.
+export const waitStatus = {
+  exited: (s: number) => (s & 0x7f) === 0,
+  exitCode: (s: number) => (s >> 8) & 0xff,
+  signaled: (s: number) => ((s & 0x7f) + 1) >> 1 > 0 && (s & 0x7f) !== 0x7f && (s & 0x7f) !== 0,
+  termSig: (s: number) => s & 0x7f,
+  stopped: (s: number) => (s & 0xff) === 0x7f,
+  stopSig: (s: number) => (s >> 8) & 0xff,
+  /** PTRACE_EVENT_* number of a ptrace event stop, or 0. */
+  event: (s: number) => (s >> 16) & 0xff,
+};

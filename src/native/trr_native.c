@@ -1,0 +1,308 @@
+/*
+ * trr_native.c: the thin C layer under trr's TypeScript tracer.
+ *
+ * It holds only what TypeScript cannot do itself: forking the process to be
+ * recorded or replayed and preparing it before exec (no ASLR, rdtsc trapping,
+ * seccomp filter, ptrace seize), ptrace and wait calls with errno returned as
+ * a negative number, a wait with a timeout, and the rdtsc/cpuid instructions.
+ * It keeps no state about tasks and makes no decisions: everything else lives
+ * in src/native/native.ts and above. Every function returns -errno on failure.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cpuid.h>
+#include <x86intrin.h>
+
+#ifndef PR_SET_TSC
+#define PR_SET_TSC 26
+#endif
+#ifndef PR_TSC_SIGSEGV
+#define PR_TSC_SIGSEGV 2
+#endif
+
+/* Options every tracee is seized with; the TypeScript side relies on them. */
+#define TRR_PTRACE_OPTIONS                                                     \
+  (PTRACE_O_TRACESYSGOOD | PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK |          \
+   PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT |             \
+   PTRACE_O_TRACESECCOMP | PTRACE_O_EXITKILL)
+
+long trr_ptrace_options(void) { return TRR_PTRACE_OPTIONS; }
+
+long trr_ptrace(long request, long pid, uintptr_t addr, uintptr_t data) {
+  errno = 0;
+  long r = ptrace((enum __ptrace_request)request, (pid_t)pid, (void *)addr,
+                  (void *)data);
+  if (r == -1 && errno != 0)
+    return -errno;
+  return r;
+}
+
+/* ptrace requests whose data argument is a pointer to a buffer we own. */
+long trr_ptrace_buf(long request, long pid, uintptr_t addr, void *buf) {
+  return trr_ptrace(request, pid, addr, (uintptr_t)buf);
+}
+
+/* PTRACE_GETREGSET/SETREGSET with an iovec built here. */
+long trr_ptrace_regset(long request, long pid, long nt_type, void *buf,
+                       long len) {
+  struct iovec {
+    void *base;
+    size_t len;
+  } iov = {buf, (size_t)len};
+  long r = trr_ptrace(request, pid, (uintptr_t)nt_type, (uintptr_t)&iov);
+  return r < 0 ? r : (long)iov.len;
+}
+
+static void on_wait_timer(int sig) { (void)sig; }
+static int timer_ready;
+static timer_t wait_timer;
+
+static int ensure_wait_timer(void) {
+  if (timer_ready)
+    return 0;
+  int sig = SIGRTMIN + 6;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_wait_timer; /* no SA_RESTART: waitpid returns EINTR */
+  if (sigaction(sig, &sa, NULL) < 0)
+    return -errno;
+  struct sigevent sev;
+  memset(&sev, 0, sizeof sev);
+  sev.sigev_notify = SIGEV_THREAD_ID;
+  sev.sigev_signo = sig;
+  sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+  if (timer_create(CLOCK_MONOTONIC, &sev, &wait_timer) < 0)
+    return -errno;
+  timer_ready = 1;
+  return 0;
+}
+
+static void arm_wait_timer(long ms) {
+  struct itimerspec its;
+  memset(&its, 0, sizeof its);
+  its.it_value.tv_sec = ms / 1000;
+  its.it_value.tv_nsec = (ms % 1000) * 1000000L;
+  timer_settime(wait_timer, 0, &its, NULL);
+}
+
+/*
+ * waitpid(pid, status, options), but giving up after timeout_ms when it is
+ * positive. Returns the tid that changed state, 0 on timeout (or on WNOHANG
+ * with nothing to report), or -errno.
+ */
+long trr_wait(long pid, int *status, long options, long timeout_ms) {
+  if (timeout_ms > 0) {
+    int e = ensure_wait_timer();
+    if (e < 0)
+      return e;
+    arm_wait_timer(timeout_ms);
+  }
+  pid_t r = waitpid((pid_t)pid, status, (int)options);
+  int err = errno;
+  if (timeout_ms > 0)
+    arm_wait_timer(0);
+  if (r < 0)
+    return (err == EINTR && timeout_ms > 0) ? 0 : -err;
+  return r;
+}
+
+static int install_trace_filter(void) {
+  /* Every system call stops the tracee with PTRACE_EVENT_SECCOMP. */
+  struct sock_filter filter[] = {
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+  };
+  struct sock_fprog prog = {.len = 1, .filter = filter};
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return -1;
+  return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static void child_fail(int fd, int step) {
+  int msg[2] = {step, errno};
+  ssize_t ignored = write(fd, msg, sizeof msg);
+  (void)ignored;
+  _exit(127);
+}
+
+/*
+ * Forks a child that becomes the first tracee. The child resets signal
+ * state, changes directory, disables address-space randomisation, makes
+ * rdtsc fault, waits until the parent has seized it, installs the
+ * trace-everything seccomp filter and execs. The parent seizes the child and
+ * returns its pid. stack_limit, when non-negative, sets RLIMIT_STACK's soft
+ * limit (replay restores the recorded one, which decides the mmap layout).
+ * On failure before exec, *fail_step and *fail_errno say what failed.
+ */
+long trr_spawn(const char *path, char *const argv[], char *const envp[],
+               const char *cwd, long stack_limit, int *fail_step,
+               int *fail_errno) {
+  int go[2], report[2];
+  if (pipe2(go, O_CLOEXEC) < 0)
+    return -errno;
+  if (pipe2(report, O_CLOEXEC) < 0) {
+    int e = errno;
+    close(go[0]);
+    close(go[1]);
+    return -e;
+  }
+  sigset_t all, old;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  pid_t pid = fork();
+  if (pid == 0) {
+    /* Child: only async-signal-safe calls from here on. */
+    for (int s = 1; s < 65; s++) {
+      if (s == SIGKILL || s == SIGSTOP)
+        continue;
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      sa.sa_handler = SIG_DFL;
+      syscall(SYS_rt_sigaction, s, &sa, NULL, 8);
+    }
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    close(go[1]);
+    close(report[0]);
+    if (cwd && chdir(cwd) < 0)
+      child_fail(report[1], 1);
+    if (stack_limit >= 0) {
+      struct rlimit rl;
+      getrlimit(RLIMIT_STACK, &rl);
+      rl.rlim_cur = (rlim_t)stack_limit;
+      if (rl.rlim_max != RLIM_INFINITY && rl.rlim_cur > rl.rlim_max)
+        rl.rlim_cur = rl.rlim_max;
+      setrlimit(RLIMIT_STACK, &rl);
+    }
+    if (personality(0xffffffff) < 0 ||
+        personality((unsigned long)personality(0xffffffff) |
+                    ADDR_NO_RANDOMIZE) < 0)
+      child_fail(report[1], 2);
+    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+      child_fail(report[1], 3);
+    char byte;
+    if (read(go[0], &byte, 1) != 1)
+      _exit(127);
+    /* Close everything but stdio and the report pipe (close-on-exec). The
+     * stdio fds must survive exec even if our own have FD_CLOEXEC set. */
+    for (int fd = 3; fd < 1024; fd++)
+      if (fd != report[1])
+        close(fd);
+    for (int fd = 0; fd < 3; fd++)
+      fcntl(fd, F_SETFD, 0);
+    if (install_trace_filter() < 0)
+      child_fail(report[1], 4);
+    execve(path, argv, envp);
+    child_fail(report[1], 5);
+  }
+  int fork_errno = errno;
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  close(go[0]);
+  close(report[1]);
+  if (pid < 0) {
+    close(go[1]);
+    close(report[0]);
+    return -fork_errno;
+  }
+  long r = trr_ptrace(PTRACE_SEIZE, pid, 0, TRR_PTRACE_OPTIONS);
+  if (r < 0) {
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(go[1]);
+    close(report[0]);
+    return r;
+  }
+  char one = 1;
+  ssize_t w = write(go[1], &one, 1);
+  (void)w;
+  close(go[1]);
+  /* Failures before the filter is installed come back on the report pipe.
+   * After that the child stops at its execve, so reading cannot block. */
+  int msg[2] = {0, 0};
+  *fail_step = 0;
+  *fail_errno = 0;
+  struct timespec tick = {0, 1000000};
+  for (int i = 0; i < 5000; i++) {
+    /* Peek without reaping: has the child stopped (at execve) or died? */
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, pid, &si, WEXITED | WSTOPPED | WNOHANG | WNOWAIT | __WALL) == 0 &&
+        si.si_pid == pid)
+      break;
+    nanosleep(&tick, NULL);
+  }
+  int flags = fcntl(report[0], F_GETFL);
+  fcntl(report[0], F_SETFL, flags | O_NONBLOCK);
+  if (read(report[0], msg, sizeof msg) == (ssize_t)sizeof msg) {
+    *fail_step = msg[0];
+    *fail_errno = msg[1];
+  }
+  close(report[0]);
+  return pid;
+}
+
+/*
+ * Whether rdtsc really faults after PR_SET_TSC(PR_TSC_SIGSEGV) on this
+ * machine: some hypervisors accept the prctl but never trap the instruction.
+ * Returns 1 if it traps, 0 if not, -errno if the probe could not run.
+ */
+long trr_rdtsc_traps(void) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0) {
+    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+      _exit(2);
+    volatile uint64_t t = __rdtsc();
+    (void)t;
+    _exit(0);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 1 : 0;
+}
+
+/* Reads the time-stamp counter (rdtscp also gives TSC_AUX in *aux). */
+uint64_t trr_rdtsc(void) { return __rdtsc(); }
+
+uint64_t trr_rdtscp(uint32_t *aux) {
+  unsigned int a;
+  uint64_t t = __rdtscp(&a);
+  *aux = a;
+  return t;
+}
+
+/* out[0..3] = eax, ebx, ecx, edx of cpuid(leaf, subleaf). */
+void trr_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *out) {
+  __cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
+}
+
+/* Makes this process a child subreaper, so orphaned tracees come back to us. */
+long trr_set_child_subreaper(void) {
+  return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
+}
+
+long trr_kill(long pid, long sig) {
+  return kill((pid_t)pid, (int)sig) < 0 ? -errno : 0;
+}
+
+long trr_tgkill(long tgid, long tid, long sig) {
+  return syscall(SYS_tgkill, (pid_t)tgid, (pid_t)tid, (int)sig) < 0 ? -errno : 0;
+}

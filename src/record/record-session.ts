@@ -1,0 +1,572 @@
+// RecordSession: runs a program tree under ptrace and writes its trace.
+//
+// One thread runs user code at a time. Every syscall stops the thread (the
+// seccomp filter makes each one a PTRACE_EVENT_SECCOMP stop); the recorder
+// notes its entry, lets the kernel run it, and records its result and the
+// memory it wrote at the syscall-exit stop. A syscall that may block lets
+// other threads run meanwhile; its entry and exit then become two records.
+// Signals are delivered only at syscall boundaries (an asynchronous signal
+// that lands in the middle of user code is held back until the thread's next
+// syscall), so every recorded event can be found again in replay by counting
+// syscalls. See docs/ARCHITECTURE.md.
+import { readlinkSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { Registers } from '../arch/registers.js';
+import {
+  PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
+} from '../native/native.js';
+import { QUIET_ENOSYS, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
+import { SYSCALLS } from '../syscalls/table.generated.js';
+import { nr, signalName, syscallName } from '../syscalls/names.js';
+import { AddressSpace, Task } from '../task/task.js';
+import { parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
+import { patchVdso } from '../task/vdso.js';
+import type { MemoryWrite, SignalAction, SyscallExtra, TraceRecord } from '../trace/format.js';
+import type { TraceWriter } from '../trace/trace-stream.js';
+import { UnsupportedError } from '../util/errors.js';
+import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
+
+type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
+
+interface PendingSyscall {
+  readonly nr: number;
+  readonly regs: Registers;
+  readonly args: bigint[];
+  readonly sem: SyscallSemantics;
+  readonly entry: unknown;
+  flushed: boolean;
+  strings?: [number, string][];
+  exec?: { path: string; argv: string[] };
+  child?: number;
+  childIsThread?: boolean;
+  /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
+  stdio?: number;
+}
+
+class RecTask {
+  state: RecState = 'new';
+  pending: PendingSyscall | undefined;
+  /** Registers when last resumed into user code: a signal stop with equal registers is at a syscall boundary. */
+  boundary: Registers | undefined;
+  /** Asynchronous signals held back until the next syscall. */
+  readonly deferred: Buffer[] = [];
+  /** A held-back signal re-sent at a syscall entry, awaiting delivery. */
+  injected: Buffer | undefined;
+  runningSince = 0;
+  exitRecorded = false;
+  constructor(readonly task: Task) {}
+  get tid(): number {
+    return this.task.tid;
+  }
+}
+
+export interface RecordResult {
+  /** Wait status of the initial process. */
+  readonly status: number;
+  readonly events: number;
+}
+
+const SPIN_CHECK_MS = 2000;
+const SLICE_MS = 20;
+
+export class RecordSession {
+  private readonly tasks = new Map<number, RecTask>();
+  private current: RecTask | undefined;
+  private readonly unflushed: RecTask[] = [];
+  private readonly earlyStops = new Map<number, number>();
+  private readonly warned = new Set<number>();
+  private rootStatus: number | undefined;
+  private sliceStart = 0;
+  private rrCursor = 0;
+
+  constructor(
+    private readonly writer: TraceWriter,
+    private readonly rootPid: number,
+    private readonly warn: (msg: string) => void,
+  ) {
+    const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
+    root.state = 'running';
+    root.runningSince = Date.now();
+    this.tasks.set(rootPid, root);
+    this.current = root;
+  }
+
+  run(): RecordResult {
+    while (this.tasks.size > 0) {
+      if (!this.current) {
+        const next = this.pickReady();
+        if (next) this.resumeUser(next);
+      }
+      const cur = this.current;
+      const watch = cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur));
+      let w: WaitResult | undefined;
+      try {
+        w = waitpid(-1, WAIT.__WALL, watch ? 500 : 0);
+      } catch (e) {
+        throw new UnsupportedError(`lost track of the recorded processes (${(e as Error).message}); ${this.tasks.size} thread(s) unaccounted for.`);
+      }
+      if (!w) {
+        this.checkStarvation();
+        continue;
+      }
+      this.onStop(w.tid, w.status);
+    }
+    const status = this.rootStatus ?? 0;
+    this.append({ kind: 'end', tid: this.rootPid, status });
+    return { status, events: this.writer.eventCount };
+  }
+
+  // ---- scheduling -------------------------------------------------------
+
+  private hasReady(except?: RecTask): boolean {
+    for (const t of this.tasks.values()) if (t !== except && t.state === 'ready') return true;
+    return false;
+  }
+
+  private pickReady(): RecTask | undefined {
+    const list = [...this.tasks.values()];
+    for (let i = 0; i < list.length; i++) {
+      const t = list[(this.rrCursor + i) % list.length]!;
+      if (t.state === 'ready') {
+        this.rrCursor = (this.rrCursor + i + 1) % Math.max(1, list.length);
+        this.sliceStart = Date.now();
+        return t;
+      }
+    }
+    return undefined;
+  }
+
+  /** Lets a stopped task run user code; it becomes the current task. */
+  private resumeUser(t: RecTask, sig = 0): void {
+    t.boundary = t.task.regs();
+    t.state = 'running';
+    t.runningSince = Date.now();
+    this.current = t;
+    if (ptraceRaw(PTRACE.CONT, t.tid, 0, sig) < 0) this.current = undefined; // died under us; its exit status will come
+  }
+
+  /** After a stop of the current task: keep running it, unless its slice is up and others wait. */
+  private continueOrYield(t: RecTask): void {
+    t.state = 'ready';
+    if (this.current !== t && this.current !== undefined) return;
+    if (Date.now() - this.sliceStart > SLICE_MS && this.hasReady(t)) {
+      this.current = undefined;
+      return;
+    }
+    this.resumeUser(t);
+  }
+
+  // ---- stops ------------------------------------------------------------
+
+  private onStop(tid: number, status: number): void {
+    const t = this.tasks.get(tid);
+    if (!t) {
+      if (waitStatus.stopped(status)) this.earlyStops.set(tid, status);
+      return;
+    }
+    t.task.invalidate();
+    if (!waitStatus.stopped(status)) return this.onGone(t, status);
+    const ev = waitStatus.event(status);
+    const sig = waitStatus.stopSig(status);
+    if (ev === PTRACE_EVENT.SECCOMP) return this.onSyscallEntry(t);
+    if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
+    switch (ev) {
+      case PTRACE_EVENT.EXEC:
+        t.task.mem.reset(t.tid);
+        ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+        return;
+      case PTRACE_EVENT.FORK:
+      case PTRACE_EVENT.VFORK:
+      case PTRACE_EVENT.CLONE:
+        return this.onCloneEvent(t, ev);
+      case PTRACE_EVENT.EXIT:
+        return this.onExitEvent(t);
+      case PTRACE_EVENT.STOP:
+        if (t.state === 'new') t.state = 'ready';
+        else this.continueOrYield(t); // group-stop: trr does not stop recorded processes
+        return;
+      case PTRACE_EVENT.VFORK_DONE:
+        ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+        return;
+    }
+    this.onSignal(t, sig);
+  }
+
+  private onSyscallEntry(t: RecTask): void {
+    const regs = t.task.regs();
+    const nrv = regs.syscallNo;
+    const args = regs.syscallArgs();
+    t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
+    const sem = semanticsOf(nrv);
+    if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) return this.answerEnosys(t, regs, nrv);
+    const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry: sem.atEntry?.(t.task.mem, args), flushed: false };
+    p.strings = this.stringArgs(t, nrv, args);
+    if (nrv === nr('execve') || nrv === nr('execveat')) {
+      const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
+      p.exec = { path: t.task.mem.readCString(pathArg), argv: this.readStringArray(t, nrv === nr('execve') ? args[1]! : args[2]!) };
+    }
+    if (sem.sent) {
+      const fd = Number(BigInt.asIntN(32, args[sem.fdArg ?? 0]!));
+      p.stdio = fd >= 0 ? stdioStreamOf(t.task.tgid, fd) : 0;
+    }
+    t.pending = p;
+    this.unflushed.push(t);
+    if (t.deferred.length > 0) {
+      // Re-send a held-back signal now: it interrupts this syscall if it blocks, and is delivered at its exit.
+      const info = t.deferred.shift()!;
+      t.injected = info;
+      tgkill(t.task.tgid, t.tid, info.readInt32LE(0));
+    }
+    t.state = 'in-syscall';
+    if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) return;
+    const exiting = nrv === nr('exit') || nrv === nr('exit_group');
+    if (exiting || sem.mayBlock || nrv === nr('vfork') || (nrv === nr('clone') && (args[0]! & CLONE.VFORK) !== 0n)) {
+      if (this.current === t) this.current = undefined;
+    }
+  }
+
+  /** Syscalls trr refuses even though the table knows them. */
+  private refuse(nrv: number, args: readonly bigint[]): boolean {
+    if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
+    if ((nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n)) return true;
+    return false;
+  }
+
+  private answerEnosys(t: RecTask, regs: Registers, nrv: number): void {
+    const r = regs.clone();
+    r.set('orig_rax', -1n);
+    r.set('rax', -38n);
+    t.task.setRegs(r);
+    this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result: -38n, extra: { emulated: true } });
+    if (!QUIET_ENOSYS.has(nrv) && !this.warned.has(nrv)) {
+      this.warned.add(nrv);
+      this.warn(`the program called ${syscallName(nrv)} (syscall ${nrv}), which trr does not support yet; trr answered it with ENOSYS instead of running it, and the recording shows that.`);
+    }
+    this.continueOrYield(t);
+  }
+
+  private stringArgs(t: RecTask, nrv: number, args: readonly bigint[]): [number, string][] | undefined {
+    const info = SYSCALLS.get(nrv);
+    if (!info) return undefined;
+    let out: [number, string][] | undefined;
+    info.args.forEach((a, i) => {
+      if ((a.type === 'path' || a.type === 'str') && args[i]) (out ??= []).push([i, t.task.mem.readCString(args[i]!, 4096)]);
+    });
+    return out;
+  }
+
+  private readStringArray(t: RecTask, ptr: bigint): string[] {
+    const out: string[] = [];
+    for (let i = 0; ptr !== 0n && i < 4096; i++) {
+      const p = t.task.mem.readU64(ptr + BigInt(i * 8));
+      if (p === 0n) break;
+      out.push(t.task.mem.readCString(p));
+    }
+    return out;
+  }
+
+  private sentHash(t: RecTask, p: PendingSyscall, result: bigint): Buffer {
+    const h = createHash('sha1');
+    for (const [a, l] of p.sem.sent!(t.task.mem, p.args, result)) h.update(t.task.mem.readPartial(a, l));
+    return h.digest();
+  }
+
+  private readRanges(t: RecTask, ranges: readonly Range[]): MemoryWrite[] {
+    const out: MemoryWrite[] = [];
+    for (const [a, l] of ranges) {
+      if (a === 0n || l <= 0) continue;
+      const data = t.task.mem.readPartial(a, l);
+      if (data.length > 0) out.push([a, data]);
+    }
+    return out;
+  }
+
+  private onSyscallExit(t: RecTask): void {
+    const p = t.pending;
+    if (!p) {
+      // A syscall-exit stop we did not ask for (e.g. after PTRACE_EVENT_VFORK_DONE); just go on.
+      return this.continueOrYield(t);
+    }
+    const regs = t.task.regs();
+    const result = regs.result;
+    if (p.exec && result === 0n) return this.recordExec(t, p);
+    const extra: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
+    let mem: MemoryWrite[] | undefined;
+    if (p.sem.outputs && (result >= 0n || p.sem.outputsOnError)) {
+      mem = this.readRanges(t, p.sem.outputs(t.task.mem, p.args, result, p.entry));
+    }
+    if (p.stdio !== undefined) {
+      extra.hash = this.sentHash(t, p, result);
+      if (p.stdio) extra.stdio = p.stdio;
+    }
+    if (p.strings) extra.strings = p.strings;
+    if (p.child !== undefined) {
+      extra.child = p.child;
+      if (p.childIsThread) extra.thread = true;
+    }
+    if (p.nr === nr('mmap') && result >= 0n) {
+      const file = this.mappedFile(t, p.args);
+      if (file) extra.file = file;
+    }
+    this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
+    this.continueOrYield(t);
+  }
+
+  private finishSyscall(t: RecTask, p: PendingSyscall, result: bigint, mem?: MemoryWrite[], extra?: SyscallExtra): void {
+    this.dropUnflushed(t);
+    t.pending = undefined;
+    const m = mem && mem.length ? mem : undefined;
+    if (p.flushed) this.append({ kind: 'syscall-exit', tid: t.tid, nr: p.nr, result, mem: m, extra });
+    else this.append({ kind: 'syscall', tid: t.tid, nr: p.nr, regs: p.regs.raw, result, mem: m, extra });
+  }
+
+  private mappedFile(t: RecTask, args: readonly bigint[]): string | undefined {
+    const flags = Number(args[3]!);
+    const fd = Number(BigInt.asIntN(32, args[4]!));
+    if (flags & 0x20 /* MAP_ANONYMOUS */ || fd < 0) return undefined;
+    const link = `/proc/${t.task.tgid}/fd/${fd}`;
+    let target = '';
+    try {
+      target = readlinkSync(link);
+    } catch {
+      return undefined;
+    }
+    if (target === '/dev/zero') return undefined;
+    try {
+      return this.writer.storeFile(link, target);
+    } catch (e) {
+      throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);
+    }
+  }
+
+  private recordExec(t: RecTask, p: PendingSyscall): void {
+    const tid = t.tid;
+    const mapsText = readMapsText(tid);
+    const maps = parseMaps(mapsText);
+    const regs = t.task.regs();
+    const exeTarget = readlinkSync(`/proc/${tid}/exe`);
+    const exe = this.writer.storeFile(`/proc/${tid}/exe`, exeTarget);
+    const files: [string, string][] = [];
+    const seen = new Set<string>();
+    for (const m of maps) {
+      if (!m.path.startsWith('/') || m.inode === 0 || seen.has(m.path)) continue;
+      seen.add(m.path);
+      files.push([m.path, m.path === exeTarget ? exe : this.writer.storeFile(m.path, m.path)]);
+    }
+    const stack = maps.find((m) => m.path === '[stack]');
+    if (!stack) throw new UnsupportedError(`process ${tid} has no [stack] mapping after execve`);
+    const stackData = t.task.mem.read(regs.sp, Number(stack.end - regs.sp));
+    const vdso = maps.find((m) => m.path === '[vdso]');
+    if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
+    this.dropUnflushed(t);
+    t.pending = undefined;
+    if (p.flushed) this.append({ kind: 'syscall-exit', tid, nr: p.nr, result: 0n });
+    this.append({
+      kind: 'exec', tid, entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
+      stack: [regs.sp, stackData], maps: mapsText,
+    });
+    this.continueOrYield(t);
+  }
+
+  private onCloneEvent(parent: RecTask, ev: number): void {
+    const childTid = Number(parent.task.eventMessage());
+    const p = parent.pending;
+    const flags = p ? cloneFlagsOf(p.nr, p.args, parent.task.mem) : ev === PTRACE_EVENT.CLONE ? CLONE.VM | CLONE.THREAD : 0n;
+    const shareVm = (flags & CLONE.VM) !== 0n;
+    const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
+    const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
+    this.tasks.set(childTid, child);
+    if (p) {
+      p.child = childTid;
+      p.childIsThread = (flags & CLONE.THREAD) !== 0n;
+    }
+    const early = this.earlyStops.get(childTid);
+    if (early !== undefined) {
+      this.earlyStops.delete(childTid);
+      this.onStop(childTid, early);
+    }
+    ptraceRaw(PTRACE.SYSCALL, parent.tid, 0, 0);
+  }
+
+  private onExitEvent(t: RecTask): void {
+    const status = Number(t.task.eventMessage() & 0xffffffffn);
+    const p = t.pending;
+    if (p) {
+      if (p.nr === nr('exit') || p.nr === nr('exit_group')) this.finishSyscall(t, p, 0n);
+      else {
+        this.flushEntry(t);
+        this.dropUnflushed(t);
+        t.pending = undefined;
+      }
+    }
+    this.recordExit(t, status);
+    t.state = 'exiting';
+    if (this.current === t) this.current = undefined;
+    ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+  }
+
+  private recordExit(t: RecTask, status: number): void {
+    if (t.exitRecorded) return;
+    t.exitRecorded = true;
+    this.append({ kind: 'exit', tid: t.tid, status });
+  }
+
+  private onGone(t: RecTask, status: number): void {
+    if (t.pending) {
+      this.flushEntry(t);
+      this.dropUnflushed(t);
+      t.pending = undefined;
+    }
+    this.recordExit(t, status);
+    this.tasks.delete(t.tid);
+    t.task.mem.close();
+    if (t.tid === this.rootPid) this.rootStatus = status;
+    if (this.current === t) this.current = undefined;
+  }
+
+  // ---- signals ----------------------------------------------------------
+
+  private onSignal(t: RecTask, sig: number): void {
+    let info = t.task.sigInfo();
+    const regs = t.task.regs();
+    const code = info.readInt32LE(8);
+    if (sig === SIG.SEGV && code === SI_KERNEL) {
+      const len = rdtscLengthAt(t.task.mem, regs.ip);
+      if (len) return this.emulateRdtsc(t, regs, len);
+    }
+    const sync = isSyncSignal(sig, code) && !(t.injected && t.injected.readInt32LE(0) === sig);
+    if (!sync) {
+      if (t.injected && t.injected.readInt32LE(0) === sig) {
+        t.task.setSigInfo(t.injected);
+        info = t.injected;
+        t.injected = undefined;
+      }
+      if (!t.boundary || !regs.equals(t.boundary)) {
+        // In the middle of user code: hold it back until the thread's next syscall.
+        t.deferred.push(info);
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        return;
+      }
+    }
+    this.deliver(t, sig, info, regs, sync);
+  }
+
+  private deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void {
+    const action: SignalAction = signalDisposition(t.task.tgid, sig);
+    const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
+    if (action === 'terminate') {
+      this.append(base);
+      t.state = 'exiting';
+      if (this.current === t) this.current = undefined;
+      ptraceRaw(PTRACE.CONT, t.tid, 0, sig);
+      return;
+    }
+    if (action === 'ignore' || action === 'stop') {
+      const after = restartAdjusted(regs);
+      this.append({ ...base, after: after.raw });
+      t.task.invalidate();
+      t.boundary = after;
+      t.state = 'running';
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      return;
+    }
+    // A handler: single-step into it so the kernel builds the frame and stops at the handler's first instruction.
+    if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, sig) < 0) return;
+    const w = waitpid(t.tid, WAIT.__WALL);
+    if (!w) return;
+    if (!waitStatus.stopped(w.status) || waitStatus.stopSig(w.status) !== SIG.TRAP || waitStatus.event(w.status) !== 0) {
+      this.append(base);
+      return this.onStop(w.tid, w.status);
+    }
+    t.task.invalidate();
+    const after = t.task.regs().clone();
+    after.set('eflags', after.get('eflags') & ~0x10100n); // the single-step's TF and RF are ours, not the program's
+    t.task.setRegs(after);
+    const [start, len] = frameRange(t.task.mem, regs, after);
+    const mem = len > 0 ? [[start, t.task.mem.readPartial(start, len)] as const] : undefined;
+    this.append({ ...base, after: after.raw, mem });
+    t.state = 'ready';
+    this.resumeUserAfterSignal(t);
+  }
+
+  private resumeUserAfterSignal(t: RecTask): void {
+    if (this.current === t || this.current === undefined) this.resumeUser(t);
+  }
+
+  private emulateRdtsc(t: RecTask, regs: Registers, len: number): void {
+    const after = regs.clone();
+    let tsc: bigint;
+    if (len === 3) {
+      const r = rdtscp();
+      tsc = r.tsc;
+      after.set('rcx', BigInt(r.aux));
+    } else tsc = rdtsc();
+    after.set('rax', tsc & 0xffffffffn);
+    after.set('rdx', tsc >> 32n);
+    after.set('rip', regs.ip + BigInt(len));
+    t.task.setRegs(after);
+    this.append({ kind: 'rdtsc', tid: t.tid, regs: regs.raw, after: after.raw });
+    t.boundary = after;
+    ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+  }
+
+  private checkStarvation(): void {
+    const cur = this.current;
+    if (!cur || cur.state !== 'running') return;
+    const ranFor = Date.now() - cur.runningSince;
+    if (ranFor < SPIN_CHECK_MS) return;
+    if (cur.deferred.length > 0) {
+      throw new UnsupportedError(
+        `signal ${signalName(cur.deferred[0]!.readInt32LE(0))} arrived while thread ${cur.tid} was running code that makes no system calls, and it has not made one for ${(ranFor / 1000).toFixed(1)} s. trr delivers signals only at system calls for now; delivering them in the middle of user code is not supported yet.`,
+      );
+    }
+    const waiting = [...this.tasks.values()].filter((t) => t !== cur && t.state === 'ready').map((t) => t.tid);
+    if (this.isSpinning(cur)) {
+      throw new UnsupportedError(
+        `thread ${cur.tid} is spinning in user code without system calls while thread(s) ${waiting.join(', ')} wait to run (for ${(ranFor / 1000).toFixed(1)} s). trr runs one thread at a time and switches threads at system calls; preempting a spinning thread is not supported yet, so this program cannot be recorded.`,
+      );
+    }
+    cur.runningSince = Date.now();
+  }
+
+  /** Samples the running thread's position a few times: a thread stuck in a tiny loop is spinning. */
+  private isSpinning(t: RecTask): boolean {
+    const ips: bigint[] = [];
+    for (let i = 0; i < 4; i++) {
+      if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0) return false;
+      const w = waitpid(t.tid, WAIT.__WALL);
+      if (!w) return false;
+      if (!waitStatus.stopped(w.status) || waitStatus.event(w.status) !== PTRACE_EVENT.STOP) {
+        this.onStop(w.tid, w.status);
+        return false;
+      }
+      t.task.invalidate();
+      ips.push(t.task.regs().ip);
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
+    }
+    const min = ips.reduce((a, b) => (a < b ? a : b));
+    const max = ips.reduce((a, b) => (a > b ? a : b));
+    return max - min < 256n;
+  }
+
+  // ---- writing ----------------------------------------------------------
+
+  private flushEntry(t: RecTask): void {
+    const p = t.pending;
+    if (!p || p.flushed) return;
+    p.flushed = true;
+    this.writer.append({ kind: 'syscall-entry', tid: t.tid, nr: p.nr, regs: p.regs.raw });
+  }
+
+  private dropUnflushed(t: RecTask): void {
+    const i = this.unflushed.indexOf(t);
+    if (i >= 0) this.unflushed.splice(i, 1);
+  }
+
+  /** Appends a record; entries of other threads' unfinished syscalls go first, in order. */
+  private append(rec: TraceRecord): void {
+    for (const other of this.unflushed) if (other.tid !== rec.tid) this.flushEntry(other);
+    this.writer.append(rec);
+  }
+}

@@ -1,0 +1,640 @@
+// ReplaySession: re-executes a recorded program tree event by event.
+//
+// For each trace record it runs the record's thread to the matching point
+// (its next syscall, the instruction that faulted, ...), checks that the
+// registers there are the recorded ones, and applies the record: emulated
+// syscalls are skipped and get the recorded result and memory; syscalls that
+// shape the address space or create tasks run for real (mmap at the recorded
+// address, from the trace's copy of the file); signals are reproduced by
+// writing the recorded frame and registers. Nothing the program does in
+// replay reaches files, sockets or other processes; writes to stdout and
+// stderr are echoed from the program's memory. The session emits nothing but
+// typed results: front ends (autopilot, gdb) decide what to show.
+import { createHash } from 'node:crypto';
+import { writeSync } from 'node:fs';
+import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
+import {
+  PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, spawnTracee, waitpid, waitStatus,
+} from '../native/native.js';
+import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
+import { nr, signalName, syscallName } from '../syscalls/names.js';
+import { AddressSpace, Task } from '../task/task.js';
+import { parseMaps, readMapsText } from '../task/procfs.js';
+import { patchVdso } from '../task/vdso.js';
+import { CLONE, SIG, SI_KERNEL, cloneTidPointers, isSyncSignal } from '../task/kernel-abi.js';
+import type {
+  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallRecord, TraceRecord,
+} from '../trace/format.js';
+import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
+import { DivergenceError, TrrError } from '../util/errors.js';
+
+type ReplayState =
+  | 'running' // resumed; its next stop is awaited
+  | 'ready' // stopped where it may simply be continued
+  | 'at-entry' // stopped at the entry of a syscall whose exit comes later
+  | 'in-kernel' // running a syscall for real (vfork); its exit stop comes later
+  | 'exiting'
+  | 'gone';
+
+interface SplitSyscall {
+  readonly nr: number;
+  readonly args: bigint[];
+  readonly regs: Registers;
+  /** Result of a syscall replay already ran for real at its entry. */
+  executedResult?: bigint;
+}
+
+class ReplayTask {
+  state: ReplayState = 'ready';
+  split: SplitSyscall | undefined;
+  constructor(
+    readonly recTid: number,
+    readonly task: Task,
+  ) {}
+  get tid(): number {
+    return this.task.tid;
+  }
+}
+
+type StopKind =
+  | { kind: 'seccomp' }
+  | { kind: 'syscall-exit' }
+  | { kind: 'signal'; sig: number; info: Buffer }
+  | { kind: 'event'; event: number }
+  | { kind: 'gone'; status: number };
+
+export interface ReplayOptions {
+  /** Echo what the program wrote to stdout/stderr (autopilot). */
+  readonly echo: boolean;
+}
+
+const POSITION_REGS: readonly RegisterName[] = ['rip', 'rsp', 'orig_rax', 'rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9', 'fs_base'];
+const MAP_FIXED = 0x10n;
+const MAP_SHARED = 0x1n;
+const MAP_PRIVATE = 0x2n;
+const MAP_ANONYMOUS = 0x20n;
+
+export class ReplaySession {
+  private readonly tasks = new Map<number, ReplayTask>();
+  private readonly records: readonly IndexedRecord[];
+  private pos = 0;
+  /** Wait status of the initial process, once replay reached the end. */
+  exitStatus: number | undefined;
+
+  constructor(
+    private readonly trace: TraceReader,
+    private readonly options: ReplayOptions,
+  ) {
+    this.records = trace.records();
+  }
+
+  get position(): number {
+    return this.pos;
+  }
+
+  get eventCount(): number {
+    return this.records.length;
+  }
+
+  get atEnd(): boolean {
+    return this.pos >= this.records.length;
+  }
+
+  /** Starts the initial process, stopped before its first recorded event. */
+  start(): void {
+    const first = this.records[0]?.record;
+    if (!first || first.kind !== 'exec') throw new DivergenceError(`the trace does not start with the program's execve; nothing to replay.`);
+    const h = this.trace.header;
+    const pid = spawnTracee({
+      path: this.trace.blobPath(first.exe),
+      argv: h.argv,
+      env: h.env,
+      cwd: h.cwd,
+      stackLimit: h.stackLimit === 'unlimited' ? undefined : BigInt(h.stackLimit),
+    });
+    const root = new ReplayTask(first.tid, new Task(pid, pid, new AddressSpace(pid)));
+    root.state = 'running';
+    this.tasks.set(first.tid, root);
+  }
+
+  /** Replays up to the end of the trace; returns the recorded exit status. */
+  runToEnd(): number {
+    while (!this.atEnd) this.step();
+    return this.exitStatus ?? 0;
+  }
+
+  /** Replays one record. */
+  step(): void {
+    const { index, record } = this.records[this.pos]!;
+    try {
+      this.apply(record, index);
+    } catch (e) {
+      if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
+        throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${e.message}`);
+      }
+      throw e;
+    }
+    this.pos++;
+  }
+
+  /** Kills whatever is left of the replayed processes. */
+  close(): void {
+    for (const t of this.tasks.values()) if (t.state !== 'gone') kill(t.tid, SIG.KILL);
+    for (const t of this.tasks.values()) {
+      if (t.state === 'gone') continue;
+      try {
+        for (;;) {
+          const w = waitpid(t.tid, WAIT.__WALL);
+          if (!w || !waitStatus.stopped(w.status)) break;
+          ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        }
+      } catch {
+        // already reaped
+      }
+      t.task.mem.close();
+      t.state = 'gone';
+    }
+  }
+
+  // ---- applying records ------------------------------------------------
+
+  private apply(r: TraceRecord, index: number): void {
+    if (r.kind === 'end') {
+      this.exitStatus = r.status;
+      return;
+    }
+    const t = this.tasks.get(r.tid);
+    if (!t) throw new DivergenceError(`event ${index} belongs to thread ${r.tid}, which does not exist in the replay`);
+    switch (r.kind) {
+      case 'syscall':
+        return this.applySyscall(t, r);
+      case 'syscall-entry':
+        return this.applyEntry(t, r);
+      case 'syscall-exit':
+        return this.applyExit(t, r);
+      case 'exec':
+        return this.applyExec(t, r);
+      case 'signal':
+        return this.applySignal(t, r);
+      case 'rdtsc': {
+        const stop = this.runToStop(t, SIG.SEGV);
+        if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, 'an rdtsc instruction');
+        this.checkRegs(t, new Registers(r.regs), 'at the rdtsc instruction');
+        t.task.setRegs(new Registers(r.after));
+        t.state = 'ready';
+        return;
+      }
+      case 'exit':
+        return this.applyExitRecord(t);
+    }
+  }
+
+  /** Resumes t if needed and returns its next stop that matters (real async signals are swallowed). */
+  private runToStop(t: ReplayTask, expectSignal = 0): StopKind {
+    if (t.state === 'ready') {
+      if (ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+      t.state = 'running';
+    } else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
+      throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
+    }
+    for (;;) {
+      const w = waitpid(t.tid, WAIT.__WALL);
+      if (!w) continue;
+      t.task.invalidate();
+      const s = w.status;
+      if (!waitStatus.stopped(s)) {
+        t.state = 'gone';
+        return { kind: 'gone', status: s };
+      }
+      const ev = waitStatus.event(s);
+      const sig = waitStatus.stopSig(s);
+      if (ev === PTRACE_EVENT.SECCOMP) return { kind: 'seccomp' };
+      if (sig === (SIG.TRAP | 0x80)) return { kind: 'syscall-exit' };
+      if (ev !== 0) return { kind: 'event', event: ev };
+      const info = t.task.sigInfo();
+      const code = info.readInt32LE(8);
+      const isFault = isSyncSignal(sig, code) || (sig === SIG.SEGV && code === SI_KERNEL);
+      if (isFault || (expectSignal && sig === expectSignal && code > 0)) return { kind: 'signal', sig, info };
+      // A real asynchronous signal (SIGCHLD from a replayed child, ...): replay delivers only recorded ones.
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+    }
+  }
+
+  private unexpected(t: ReplayTask, stop: StopKind, wanted: string): DivergenceError {
+    const found =
+      stop.kind === 'signal' ? `signal ${signalName(stop.sig)} at ip 0x${t.task.regs().ip.toString(16)}`
+      : stop.kind === 'gone' ? `the thread ended (status 0x${stop.status.toString(16)})`
+      : stop.kind === 'seccomp' ? `a ${syscallName(t.task.regs().syscallNo)} syscall at ip 0x${t.task.regs().ip.toString(16)}`
+      : stop.kind === 'event' ? `ptrace event ${stop.event}`
+      : 'a syscall exit';
+    return new DivergenceError(`thread ${t.recTid} was expected to reach ${wanted}, but reached ${found} instead`);
+  }
+
+  /**
+   * Checks that t stands where the recording says. The registers that define
+   * the point (instruction and stack pointers, the syscall and its
+   * arguments, the thread pointer) must match exactly. Other registers may
+   * legitimately differ where the CPU gave different values that the program
+   * ignores (rdtsc cannot be trapped on every machine, and the dynamic
+   * loader reads it); a difference that matters shows up at a later event.
+   */
+  private checkRegs(t: ReplayTask, expected: Registers, where: string, ignoreOrigRax = false): void {
+    const found = t.task.regs();
+    const keys = ignoreOrigRax ? POSITION_REGS.filter((r) => r !== 'orig_rax') : POSITION_REGS;
+    const bad = keys.filter((k) => found.get(k) !== expected.get(k));
+    if (bad.length > 0) {
+      const details = bad.map((k) => `${k}: expected 0x${expected.get(k).toString(16)}, found 0x${found.get(k).toString(16)}`);
+      throw new DivergenceError(`thread ${t.recTid} ${where} is not where the recording says: ${details.join('; ')}`);
+    }
+  }
+
+  /** Runs t to the entry of the recorded syscall and checks it. */
+  private reachEntry(t: ReplayTask, nrv: number, regs: Buffer | undefined, checkAll = true): Registers {
+    const stop = this.runToStop(t);
+    if (stop.kind !== 'seccomp') throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
+    const found = t.task.regs();
+    if (found.syscallNo !== nrv) throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
+    if (regs && checkAll) this.checkRegs(t, new Registers(regs), `at the entry of ${syscallName(nrv)}`);
+    return found;
+  }
+
+  private applySyscall(t: ReplayTask, r: SyscallRecord): void {
+    const regs = this.reachEntry(t, r.nr, r.regs);
+    const args = regs.syscallArgs();
+    const sem = semanticsOf(r.nr);
+    if (r.extra?.emulated || !sem || sem.policy === 'emulate') {
+      this.emulate(t, r.nr, args, r.result, r.mem, r.extra, sem);
+      return;
+    }
+    const result = this.execute(t, r.nr, args, r.result, r.extra?.file, r.extra?.child, false);
+    this.finishExecuted(t, r.nr, sem, result, r.result, r.mem);
+  }
+
+  private applyEntry(t: ReplayTask, r: SyscallEntryRecord): void {
+    const regs = this.reachEntry(t, r.nr, r.regs);
+    const split: SplitSyscall = { nr: r.nr, args: regs.syscallArgs(), regs };
+    t.split = split;
+    t.state = 'at-entry';
+    const sem = semanticsOf(r.nr);
+    if (!sem || sem.policy === 'emulate') return;
+    if (r.nr === nr('exit') || r.nr === nr('exit_group')) return;
+    // Syscalls replay runs for real run now; vfork leaves the parent blocked in the kernel until the child execs.
+    const vfork = r.nr === nr('vfork') || ((r.nr === nr('clone') || r.nr === nr('clone3')) && (cloneTidPointers(r.nr, split.args, t.task.mem).flags & CLONE.VFORK) !== 0n);
+    const child = this.lookaheadChild(t);
+    split.executedResult = this.execute(t, r.nr, split.args, undefined, this.lookaheadFile(t), child, vfork);
+  }
+
+  private applyExit(t: ReplayTask, r: SyscallExitRecord): void {
+    const split = t.split;
+    if (!split || split.nr !== r.nr) throw new DivergenceError(`thread ${t.recTid} has no pending ${syscallName(r.nr)} to finish`);
+    t.split = undefined;
+    const sem = semanticsOf(r.nr);
+    if (r.extra?.emulated || !sem || sem.policy === 'emulate') {
+      this.emulate(t, r.nr, split.args, r.result, r.mem, r.extra, sem);
+      return;
+    }
+    if (r.nr === nr('exit') || r.nr === nr('exit_group')) {
+      this.execute(t, r.nr, split.args, r.result, undefined, undefined, false);
+      return;
+    }
+    let result = split.executedResult;
+    if (t.state === 'in-kernel') {
+      const stop = this.runToStop(t);
+      if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(r.nr)}`);
+      result = t.task.regs().result;
+      if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child);
+    }
+    this.finishExecuted(t, r.nr, sem, result!, r.result, r.mem);
+  }
+
+  /** The file blob of the exit record that completes t's split syscall (needed when mmap runs at its entry). */
+  private lookaheadFile(t: ReplayTask): string | undefined {
+    return this.findExit(t)?.extra?.file;
+  }
+
+  private lookaheadChild(t: ReplayTask): number | undefined {
+    return this.findExit(t)?.extra?.child;
+  }
+
+  private findExit(t: ReplayTask): SyscallExitRecord | undefined {
+    for (let i = this.pos + 1; i < this.records.length; i++) {
+      const r = this.records[i]!.record;
+      if (r.tid === t.recTid) return r.kind === 'syscall-exit' ? r : undefined;
+    }
+    return undefined;
+  }
+
+  /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
+  private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
+    if (extra?.hash && sem?.sent) {
+      const h = createHash('sha1');
+      const chunks: Buffer[] = [];
+      for (const [a, l] of sem.sent(t.task.mem, args, result)) {
+        const data = t.task.mem.readPartial(a, l);
+        h.update(data);
+        if (extra.stdio) chunks.push(data);
+      }
+      if (!h.digest().equals(extra.hash)) {
+        throw new DivergenceError(`thread ${t.recTid} wrote different data with ${syscallName(nrv)} than it did in the recording`);
+      }
+      if (extra.stdio && this.options.echo) for (const c of chunks) writeAll(extra.stdio, c);
+    }
+    const regs = t.task.regs().clone();
+    regs.set('orig_rax', -1n);
+    regs.set('rax', result);
+    t.task.setRegs(regs);
+    this.writeMemory(t.task.mem, mem);
+    t.state = 'ready';
+  }
+
+  private writeMemory(mem: AddressSpace, writes: readonly MemoryWrite[] | undefined): void {
+    if (!writes) return;
+    for (const [addr, data] of writes) mem.write(addr, data);
+  }
+
+  /**
+   * Runs the syscall t is stopped at for real, adjusted so that it has the
+   * recorded effect (fixed addresses, the trace's file copies). Returns the
+   * result, or undefined when it left t blocked in the kernel (vfork).
+   */
+  private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, file: string | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
+    const regs = t.task.regs().clone();
+    let closeFd: bigint | undefined;
+    if (nrv === nr('mmap')) {
+      if (recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
+      let flags = args[3]!;
+      if (recorded !== undefined) {
+        regs.set('rdi', recorded);
+        flags |= MAP_FIXED;
+      }
+      if (file) {
+        closeFd = this.openInTracee(t, this.trace.blobPath(file));
+        regs.set('r8', closeFd);
+        if (flags & MAP_SHARED) flags = (flags & ~0x3n) | MAP_PRIVATE;
+      } else if (!(flags & MAP_ANONYMOUS)) {
+        flags = (flags & ~0x3n) | MAP_PRIVATE | MAP_ANONYMOUS; // e.g. /dev/zero
+        regs.set('r8', -1n);
+      }
+      regs.set('r10', flags);
+      t.task.setRegs(regs);
+    } else if (nrv === nr('mremap') && recorded !== undefined && recorded >= 0n && (args[3]! & 1n) /* MAYMOVE */) {
+      regs.set('r10', args[3]! | 2n /* FIXED */);
+      regs.set('r8', recorded);
+      t.task.setRegs(regs);
+    }
+    if (nrv === nr('exit') || nrv === nr('exit_group')) {
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'exiting';
+      return 0n;
+    }
+    if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    t.state = 'running';
+    const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
+    if (isClone) {
+      const stop = this.runToStop(t);
+      if (stop.kind !== 'event' || ![PTRACE_EVENT.CLONE, PTRACE_EVENT.FORK, PTRACE_EVENT.VFORK].includes(stop.event as 1 | 2 | 3)) {
+        throw this.unexpected(t, stop, `the creation of a new task by ${syscallName(nrv)}`);
+      }
+      if (child === undefined) throw new DivergenceError(`the recording has no child for ${syscallName(nrv)}`);
+      this.adoptChild(t, nrv, args, child, Number(t.task.eventMessage()));
+      ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+      if (leaveBlocked) {
+        t.state = 'in-kernel';
+        return 0n;
+      }
+    }
+    const stop = this.runToStop(t);
+    if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(nrv)}`);
+    t.state = 'ready';
+    let result = t.task.regs().result;
+    if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child);
+    if (closeFd !== undefined) this.remoteSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
+    // The program must see its own arguments in the registers, not the ones replay substituted.
+    const after = t.task.regs().clone();
+    SYSCALL_ARG_REGS.forEach((reg, i) => after.set(reg, args[i]!));
+    if (!after.equals(t.task.regs())) t.task.setRegs(after);
+    return result;
+  }
+
+  private skipWith(t: ReplayTask, result: bigint): bigint {
+    const regs = t.task.regs().clone();
+    regs.set('orig_rax', -1n);
+    regs.set('rax', result);
+    t.task.setRegs(regs);
+    t.state = 'ready';
+    return result;
+  }
+
+  /** Checks or overrides the result of a syscall replay ran for real. */
+  private finishExecuted(t: ReplayTask, nrv: number, sem: SyscallSemantics, result: bigint, recorded: bigint, mem: readonly MemoryWrite[] | undefined): void {
+    if (sem.policy === 'override' || nrv === nr('rt_sigreturn')) {
+      if (sem.policy === 'override') {
+        const regs = t.task.regs().clone();
+        regs.set('rax', recorded);
+        t.task.setRegs(regs);
+        this.writeMemory(t.task.mem, mem);
+      }
+      return;
+    }
+    if (result !== recorded) {
+      throw new DivergenceError(`${syscallName(nrv)} returned ${fmt(result)} in replay but ${fmt(recorded)} in the recording (thread ${t.recTid})`);
+    }
+  }
+
+  private adoptChild(parent: ReplayTask, nrv: number, args: bigint[], recChild: number, liveChild: number): void {
+    const { flags } = cloneTidPointers(nrv, args, parent.task.mem);
+    const shareVm = (flags & CLONE.VM) !== 0n;
+    const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : liveChild;
+    const task = new Task(liveChild, tgid, shareVm ? parent.task.mem : new AddressSpace(liveChild));
+    const child = new ReplayTask(recChild, task);
+    child.state = 'running';
+    this.tasks.set(recChild, child);
+    const stop = this.runToStop(child);
+    if (stop.kind !== 'event' || stop.event !== PTRACE_EVENT.STOP) throw this.unexpected(child, stop, 'its first stop');
+    child.state = 'ready';
+    const { childTid } = cloneTidPointers(nrv, args, parent.task.mem);
+    if (flags & CLONE.CHILD_SETTID && childTid) task.mem.write(childTid, u32(recChild));
+  }
+
+  /** After clone returned in the parent: the program sees the recorded child tid, not the live one. */
+  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number): bigint {
+    const { flags, parentTid } = cloneTidPointers(nrv, args, t.task.mem);
+    if (flags & CLONE.PARENT_SETTID && parentTid) t.task.mem.write(parentTid, u32(recChild));
+    const regs = t.task.regs().clone();
+    regs.set('rax', BigInt(recChild));
+    t.task.setRegs(regs);
+    return BigInt(recChild);
+  }
+
+  /**
+   * Makes t, stopped at a syscall entry, run another syscall first; t is left
+   * at the entry of its original syscall again, registers unchanged.
+   */
+  private remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    const saved = t.task.regs().clone();
+    const atExit = saved.getSigned('orig_rax') >= 0n && saved.getSigned('rax') !== -38n;
+    const r = saved.clone();
+    const argRegs = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
+    if (atExit) {
+      // At a syscall exit: re-run the syscall instruction with our call.
+      r.set('rip', saved.ip - 2n);
+      r.set('rax', BigInt(nrv));
+      args.forEach((a, i) => r.set(argRegs[i]!, a));
+      t.task.setRegs(r);
+      // CONT, not SYSCALL: the next stop must be the seccomp stop, not a syscall-entry stop.
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'running';
+      const s1 = this.runToStop(t);
+      if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
+    } else {
+      r.set('orig_rax', BigInt(nrv));
+      args.forEach((a, i) => r.set(argRegs[i]!, a));
+      t.task.setRegs(r);
+    }
+    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+    t.state = 'running';
+    const s2 = this.runToStop(t);
+    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
+    const result = t.task.regs().result;
+    if (atExit) {
+      t.task.setRegs(saved);
+    } else {
+      // Back to the original syscall's entry: execute its syscall instruction again.
+      const back = saved.clone();
+      back.set('rip', saved.ip - 2n);
+      back.set('rax', saved.get('orig_rax'));
+      t.task.setRegs(back);
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'running';
+      const s3 = this.runToStop(t);
+      if (s3.kind !== 'seccomp') throw this.unexpected(t, s3, 'the re-entry of the original syscall');
+      t.task.setRegs(saved);
+    }
+    t.state = 'ready';
+    return result;
+  }
+
+  /** Opens a trace file inside the tracee (read-only) and returns the fd. */
+  private openInTracee(t: ReplayTask, path: string): bigint {
+    const regs = t.task.regs();
+    const scratch = ((regs.sp - 256n - 4096n) & ~15n);
+    const bytes = Buffer.from(path + '\0');
+    const saved = t.task.mem.readPartial(scratch, bytes.length);
+    t.task.mem.write(scratch, bytes);
+    const fd = this.remoteSyscall(t, nr('openat'), [-100n, scratch, 0x80000n /* O_CLOEXEC */, 0n]);
+    t.task.mem.write(scratch, saved);
+    if (fd < 0n) throw new TrrError(`cannot open ${path} inside the replayed process (errno ${-fd})`);
+    return fd;
+  }
+
+  private applyExec(t: ReplayTask, r: ExecRecord): void {
+    const nrv = new Registers(r.entryRegs).syscallNo;
+    const regs = this.reachEntry(t, nrv, r.entryRegs, false).clone();
+    const exe = this.trace.blobPath(r.exe);
+    const scratch = (regs.sp - 256n - 4096n) & ~15n;
+    t.task.mem.write(scratch, Buffer.from(exe + '\0'));
+    if (nrv === nr('execveat')) {
+      regs.set('rdi', -100n);
+      regs.set('rsi', scratch);
+      regs.set('r8', regs.get('r8') & ~0x1000n);
+    } else regs.set('rdi', scratch);
+    t.task.setRegs(regs);
+    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+    t.state = 'running';
+    const s1 = this.runToStop(t);
+    if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
+    t.task.mem.reset(t.tid);
+    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+    const s2 = this.runToStop(t);
+    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);
+    const maps = parseMaps(readMapsText(t.tid));
+    const shape = (text: ReturnType<typeof parseMaps>) =>
+      text.filter((m) => m.path !== '[stack]').map((m) => `${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.offset.toString(16)}`).join('\n');
+    const want = shape(parseMaps(r.maps));
+    const got = shape(maps);
+    if (want !== got) {
+      throw new DivergenceError(`after execve of ${r.path}, the memory layout differs from the recording:\nrecorded:\n${want}\nreplay:\n${got}`);
+    }
+    const vdso = maps.find((m) => m.path === '[vdso]');
+    if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
+    t.task.mem.write(r.stack[0], r.stack[1]);
+    t.task.setRegs(new Registers(r.regs));
+    t.state = 'ready';
+  }
+
+  private applySignal(t: ReplayTask, r: SignalRecord): void {
+    const recorded = new Registers(r.regs);
+    if (r.sync) {
+      const stop = this.runToStop(t, r.signo);
+      if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)}`);
+      this.checkRegs(t, recorded, `when ${signalName(r.signo)} was raised`, true);
+    } else {
+      if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
+      this.checkRegs(t, recorded, `when ${signalName(r.signo)} was delivered`, true);
+    }
+    if (r.action === 'terminate') {
+      kill(t.task.tgid, SIG.KILL);
+      t.state = 'exiting';
+      return;
+    }
+    this.writeMemory(t.task.mem, r.mem);
+    const after = new Registers(r.after!);
+    after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
+    t.task.setRegs(after);
+    t.state = 'ready';
+  }
+
+  private applyExitRecord(t: ReplayTask): void {
+    if (t.state === 'gone') return;
+    if (t.state === 'ready' || t.state === 'at-entry') t.state = 'exiting'; // killed by another thread's exit_group or a fatal signal
+    for (;;) {
+      const stop = this.runToStop(t);
+      if (stop.kind === 'gone') break;
+      if (stop.kind === 'event' && stop.event === PTRACE_EVENT.EXIT) {
+        // Wait for the thread to be gone unless it leads a process whose other threads still live.
+        const others = [...this.tasks.values()].some((o) => o !== t && o.task.tgid === t.task.tgid && o.state !== 'gone' && o.state !== 'exiting');
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        if (t.tid === t.task.tgid && others) {
+          t.state = 'gone';
+          break;
+        }
+        continue;
+      }
+      if (stop.kind === 'seccomp' || stop.kind === 'signal' || stop.kind === 'syscall-exit' || stop.kind === 'event') {
+        // Being killed: let it go on to its death.
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        t.state = 'exiting';
+      }
+    }
+    t.state = 'gone';
+    if (![...this.tasks.values()].some((o) => o.task.mem === t.task.mem && o.state !== 'gone')) t.task.mem.close();
+  }
+}
+
+function u32(v: number): Buffer {
+  const b = Buffer.alloc(4);
+  b.writeUInt32LE(v >>> 0);
+  return b;
+}
+
+function fmt(v: bigint): string {
+  return v < 0n && v > -4096n ? `-errno ${-v}` : `0x${v.toString(16)}`;
+}
+
+function writeAll(fd: number, data: Buffer): void {
+  let off = 0;
+  while (off < data.length) off += writeSync(fd, data, off);
+}
+
+export function describe(r: TraceRecord): string {
+  switch (r.kind) {
+    case 'syscall':
+    case 'syscall-entry':
+    case 'syscall-exit':
+      return `${r.kind} ${syscallName(r.nr)} of thread ${r.tid}`;
+    case 'signal':
+      return `signal ${signalName(r.signo)} to thread ${r.tid}`;
+    default:
+      return `${r.kind} of thread ${r.tid}`;
+  }
+}

@@ -1,0 +1,318 @@
+// The trace schema: every record kind trr writes, its fields, and the strict
+// validation applied when reading. docs/trace-format.md describes the same
+// schema for people; keep the two in step. Bump TRACE_FORMAT_VERSION when an
+// existing record changes meaning or a reader of the old version would
+// misread a new trace; adding an optional field that old readers may ignore
+// does not need a bump. This module does no I/O.
+import { TraceFormatError } from '../util/errors.js';
+
+export const TRACE_FORMAT_VERSION = 1;
+export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
+export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
+
+/** Memory the kernel (or trr) wrote into the tracee: replay writes it back. */
+export type MemoryWrite = readonly [addr: bigint, data: Buffer];
+
+export interface Header {
+  readonly format: 'trr-trace';
+  readonly version: number;
+  readonly trrVersion: string;
+  readonly created: string;
+  readonly argv: readonly string[];
+  readonly cwd: string;
+  readonly env: readonly string[];
+  /** RLIMIT_STACK soft limit at record time (decides the mmap layout). */
+  readonly stackLimit: string;
+  readonly kernel: string;
+  /** CPUID leaves: "leaf.subleaf" -> [eax, ebx, ecx, edx]. */
+  readonly cpuid: Readonly<Record<string, readonly number[]>>;
+  readonly features: readonly string[];
+}
+
+interface Base {
+  /** Recorded tid of the thread the event belongs to. */
+  readonly tid: number;
+}
+
+/** A whole syscall, entry to exit, with nothing else recorded in between. */
+export interface SyscallRecord extends Base {
+  readonly kind: 'syscall';
+  readonly nr: number;
+  /** Registers at the syscall-entry stop. */
+  readonly regs: Buffer;
+  readonly result: bigint;
+  readonly mem?: readonly MemoryWrite[];
+  readonly extra?: SyscallExtra;
+}
+
+/** The entry half of a syscall that blocked while other threads ran. */
+export interface SyscallEntryRecord extends Base {
+  readonly kind: 'syscall-entry';
+  readonly nr: number;
+  readonly regs: Buffer;
+}
+
+/** The exit half, matching the thread's last syscall-entry. */
+export interface SyscallExitRecord extends Base {
+  readonly kind: 'syscall-exit';
+  readonly nr: number;
+  readonly result: bigint;
+  readonly mem?: readonly MemoryWrite[];
+  readonly extra?: SyscallExtra;
+}
+
+/** Per-syscall facts beyond result and memory. */
+export interface SyscallExtra {
+  /** clone/fork/vfork: recorded tid of the new task. */
+  readonly child?: number;
+  /** clone with CLONE_THREAD: the child is a thread, not a process. */
+  readonly thread?: boolean;
+  /** mmap of a file: blob name under files/ holding its contents. */
+  readonly file?: string;
+  /** write-family syscall on trr's own stdout (1) or stderr (2). */
+  readonly stdio?: number;
+  /** SHA-1 of the bytes a write-family syscall wrote. */
+  readonly hash?: Buffer;
+  /** NUL-terminated string arguments, by argument index, for `trr dump`. */
+  readonly strings?: readonly (readonly [number, string])[];
+  /** trr answered the syscall itself without running it (e.g. ENOSYS). */
+  readonly emulated?: boolean;
+}
+
+/** A successful execve: the new program's start state. */
+export interface ExecRecord extends Base {
+  readonly kind: 'exec';
+  /** Registers at the execve entry. */
+  readonly entryRegs: Buffer;
+  /** Registers at the new program's first instruction. */
+  readonly regs: Buffer;
+  /** File name as the program passed it to execve. */
+  readonly path: string;
+  readonly argv: readonly string[];
+  /** Blob holding the binary the kernel loaded (/proc/pid/exe). */
+  readonly exe: string;
+  /** Blobs for every file mapped right after exec (path -> blob). */
+  readonly files: readonly (readonly [string, string])[];
+  /** The initial stack, [sp, stack top). */
+  readonly stack: MemoryWrite;
+  /** /proc/pid/maps text right after exec, for divergence checks. */
+  readonly maps: string;
+}
+
+export type SignalAction = 'handler' | 'ignore' | 'terminate' | 'stop';
+
+/** A signal delivered to a thread. */
+export interface SignalRecord extends Base {
+  readonly kind: 'signal';
+  readonly signo: number;
+  /** Raised by the thread's own instruction (fault, trap): replay finds it by running. */
+  readonly sync: boolean;
+  /** siginfo_t, 128 bytes. */
+  readonly info: Buffer;
+  /** Registers at delivery. */
+  readonly regs: Buffer;
+  readonly action: SignalAction;
+  /** Registers after delivery (handler entry, or restarted syscall). */
+  readonly after?: Buffer;
+  /** The signal frame the kernel wrote. */
+  readonly mem?: readonly MemoryWrite[];
+}
+
+/** An rdtsc/rdtscp instruction trapped and emulated. */
+export interface RdtscRecord extends Base {
+  readonly kind: 'rdtsc';
+  readonly regs: Buffer;
+  readonly after: Buffer;
+}
+
+/** A thread left the trace (exit, exit_group, killed by a signal). */
+export interface ExitRecord extends Base {
+  readonly kind: 'exit';
+  /** Wait status as waitpid reports it. */
+  readonly status: number;
+}
+
+/** The recording finished normally. */
+export interface EndRecord extends Base {
+  readonly kind: 'end';
+  /** Wait status of the initial process. */
+  readonly status: number;
+}
+
+export type TraceRecord =
+  | SyscallRecord
+  | SyscallEntryRecord
+  | SyscallExitRecord
+  | ExecRecord
+  | SignalRecord
+  | RdtscRecord
+  | ExitRecord
+  | EndRecord;
+
+export type RecordKind = TraceRecord['kind'];
+
+// ---- validation ---------------------------------------------------------
+
+type Obj = Record<string, unknown>;
+
+class Check {
+  constructor(private readonly where: string) {}
+  fail(msg: string): never {
+    throw new TraceFormatError(`${this.where}: ${msg}. The trace is corrupt or was written by an incompatible trr.`);
+  }
+  obj(v: unknown, what: string): Obj {
+    if (typeof v !== 'object' || v === null || Array.isArray(v) || Buffer.isBuffer(v)) this.fail(`${what} is not a map`);
+    return v as Obj;
+  }
+  int(o: Obj, k: string, optional = false): number {
+    const v = o[k];
+    if (v === undefined && optional) return 0;
+    if (typeof v === 'bigint' && v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER)) return Number(v);
+    if (typeof v !== 'number' || !Number.isInteger(v)) this.fail(`field '${k}' is not an integer`);
+    return v as number;
+  }
+  big(o: Obj, k: string): bigint {
+    const v = o[k];
+    if (typeof v === 'number' && Number.isInteger(v)) return BigInt(v);
+    if (typeof v !== 'bigint') this.fail(`field '${k}' is not an integer`);
+    return v as bigint;
+  }
+  buf(o: Obj, k: string, size?: number): Buffer {
+    const v = o[k];
+    if (!(v instanceof Uint8Array)) this.fail(`field '${k}' is not binary data`);
+    const b = Buffer.isBuffer(v) ? v : Buffer.from(v as Uint8Array);
+    if (size !== undefined && b.length !== size) this.fail(`field '${k}' has ${b.length} bytes, expected ${size}`);
+    return b;
+  }
+  str(o: Obj, k: string): string {
+    const v = o[k];
+    if (typeof v !== 'string') this.fail(`field '${k}' is not a string`);
+    return v as string;
+  }
+  strList(o: Obj, k: string): string[] {
+    const v = o[k];
+    if (!Array.isArray(v) || !v.every((s) => typeof s === 'string')) this.fail(`field '${k}' is not a list of strings`);
+    return v as string[];
+  }
+  mem(v: unknown, k: string): MemoryWrite[] | undefined {
+    if (v === undefined) return undefined;
+    if (!Array.isArray(v)) this.fail(`field '${k}' is not a list`);
+    return (v as unknown[]).map((w) => this.memWrite(w, k));
+  }
+  memWrite(w: unknown, k: string): MemoryWrite {
+    if (!Array.isArray(w) || w.length !== 2) this.fail(`an entry of '${k}' is not [address, data]`);
+    const [a, d] = w as [unknown, unknown];
+    const addr = typeof a === 'number' ? BigInt(a) : a;
+    if (typeof addr !== 'bigint' || !(d instanceof Uint8Array)) this.fail(`an entry of '${k}' is not [address, data]`);
+    return [addr as bigint, Buffer.isBuffer(d) ? d : Buffer.from(d as Uint8Array)];
+  }
+  pairs(v: unknown, k: string): [string, string][] {
+    if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string'))
+      this.fail(`field '${k}' is not a list of string pairs`);
+    return v as [string, string][];
+  }
+}
+
+const REGS = 216;
+
+function extra(c: Check, v: unknown): SyscallExtra | undefined {
+  if (v === undefined) return undefined;
+  const o = c.obj(v, 'extra');
+  const out: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
+  if (o.child !== undefined) out.child = c.int(o, 'child');
+  if (o.thread !== undefined) out.thread = o.thread === true;
+  if (o.file !== undefined) out.file = c.str(o, 'file');
+  if (o.stdio !== undefined) out.stdio = c.int(o, 'stdio');
+  if (o.hash !== undefined) out.hash = c.buf(o, 'hash', 20);
+  if (o.emulated !== undefined) out.emulated = o.emulated === true;
+  if (o.strings !== undefined) {
+    if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
+    out.strings = (o.strings as unknown[]).map((p) => {
+      if (!Array.isArray(p) || p.length !== 2 || typeof p[0] !== 'number' || typeof p[1] !== 'string') c.fail(`field 'strings' has a bad entry`);
+      return [p[0] as number, p[1] as string] as const;
+    });
+  }
+  return out;
+}
+
+/** Checks a decoded record against the schema and returns it typed. */
+export function validateRecord(value: unknown, where: string): TraceRecord {
+  const c = new Check(where);
+  const o = c.obj(value, 'record');
+  const kind = o.kind;
+  const tid = c.int(o, 'tid');
+  switch (kind) {
+    case 'syscall':
+      return { kind, tid, nr: c.int(o, 'nr'), regs: c.buf(o, 'regs', REGS), result: c.big(o, 'result'), mem: c.mem(o.mem, 'mem'), extra: extra(c, o.extra) };
+    case 'syscall-entry':
+      return { kind, tid, nr: c.int(o, 'nr'), regs: c.buf(o, 'regs', REGS) };
+    case 'syscall-exit':
+      return { kind, tid, nr: c.int(o, 'nr'), result: c.big(o, 'result'), mem: c.mem(o.mem, 'mem'), extra: extra(c, o.extra) };
+    case 'exec':
+      return {
+        kind, tid,
+        entryRegs: c.buf(o, 'entryRegs', REGS),
+        regs: c.buf(o, 'regs', REGS),
+        path: c.str(o, 'path'),
+        argv: c.strList(o, 'argv'),
+        exe: c.str(o, 'exe'),
+        files: c.pairs(o.files, 'files'),
+        stack: c.memWrite(o.stack, 'stack'),
+        maps: c.str(o, 'maps'),
+      };
+    case 'signal': {
+      const action = o.action;
+      if (action !== 'handler' && action !== 'ignore' && action !== 'terminate' && action !== 'stop') c.fail(`signal action '${String(action)}' unknown`);
+      return {
+        kind, tid,
+        signo: c.int(o, 'signo'),
+        sync: o.sync === true,
+        info: c.buf(o, 'info', 128),
+        regs: c.buf(o, 'regs', REGS),
+        action: action as SignalAction,
+        after: o.after === undefined ? undefined : c.buf(o, 'after', REGS),
+        mem: c.mem(o.mem, 'mem'),
+      };
+    }
+    case 'rdtsc':
+      return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
+    case 'exit':
+      return { kind, tid, status: c.int(o, 'status') };
+    case 'end':
+      return { kind, tid, status: c.int(o, 'status') };
+    default:
+      return c.fail(`record kind '${String(kind)}' is unknown`);
+  }
+}
+
+/** Strips undefined fields so the encoded record stays small. */
+export function compactRecord(r: TraceRecord): Obj {
+  const out: Obj = {};
+  for (const [k, v] of Object.entries(r)) if (v !== undefined) out[k] = v;
+  return out;
+}
+
+export function validateHeader(value: unknown, where: string): Header {
+  const c = new Check(where);
+  const o = c.obj(value, 'header');
+  if (o.format !== 'trr-trace') c.fail(`not a trr trace header (format is ${JSON.stringify(o.format)})`);
+  const version = c.int(o, 'version');
+  if (version !== TRACE_FORMAT_VERSION) {
+    throw new TraceFormatError(
+      `${where}: trace format version ${version} is not supported by this trr, which reads version ${TRACE_FORMAT_VERSION}. Record the program again with this trr, or replay it with the trr that recorded it.`,
+    );
+  }
+  return {
+    format: 'trr-trace',
+    version,
+    trrVersion: c.str(o, 'trrVersion'),
+    created: c.str(o, 'created'),
+    argv: c.strList(o, 'argv'),
+    cwd: c.str(o, 'cwd'),
+    env: c.strList(o, 'env'),
+    stackLimit: c.str(o, 'stackLimit'),
+    kernel: c.str(o, 'kernel'),
+    cpuid: (o.cpuid ?? {}) as Record<string, number[]>,
+    features: Array.isArray(o.features) ? (o.features as string[]) : [],
+  };
+}

@@ -1,0 +1,263 @@
+// TraceWriter and TraceReader: the only code that touches a trace directory.
+//
+// Layout (docs/trace-format.md):
+//   header.json   format name and version, command, cpu, kernel
+//   events        EVENTS_MAGIC, then frames: [u32 length][u32 crc32][u32 first
+//                 event index][u32 record count][deflate-raw bytes]; the bytes
+//                 inflate to records, each [u32 length][msgpack map]
+//   journal       JOURNAL_MAGIC, then the records not yet in a frame, each
+//                 [u32 length][u32 crc32 of the rest][u32 event index][msgpack]
+//   files/        copies of executables and mapped files
+// Every record is in the journal as soon as it is appended, so a recorder
+// killed with SIGKILL loses nothing that was appended; frames are compressed
+// in batches and the journal is emptied after each frame.
+import {
+  closeSync, copyFileSync, constants as fsConstants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync,
+} from 'node:fs';
+import { basename, join } from 'node:path';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import { Packr, Unpackr } from 'msgpackr';
+import { TraceFormatError } from '../util/errors.js';
+import { crc32 } from './crc32.js';
+import {
+  EVENTS_MAGIC, JOURNAL_MAGIC, compactRecord, validateHeader, validateRecord, type Header, type TraceRecord,
+} from './format.js';
+
+const FRAME_BYTES = 1 << 20;
+const MAX_FRAME = 1 << 30;
+const packr = new Packr({ useRecords: false, int64AsType: 'bigint', variableMapSize: true });
+const unpackr = new Unpackr({ useRecords: false, int64AsType: 'bigint' });
+
+export class TraceWriter {
+  private readonly eventsFd: number;
+  private readonly journalFd: number;
+  private journalPos = JOURNAL_MAGIC.length;
+  private pending: Buffer[] = [];
+  private pendingBytes = 0;
+  private pendingFirst = 0;
+  private nextIndex = 0;
+  private readonly blobs = new Map<string, string>();
+  private closed = false;
+
+  private constructor(readonly dir: string) {
+    mkdirSync(join(dir, 'files'), { recursive: true });
+    this.eventsFd = openSync(join(dir, 'events'), 'w');
+    writeSync(this.eventsFd, EVENTS_MAGIC);
+    this.journalFd = openSync(join(dir, 'journal'), 'w');
+    writeSync(this.journalFd, JOURNAL_MAGIC);
+  }
+
+  static create(dir: string, header: Header): TraceWriter {
+    mkdirSync(dir, { recursive: true });
+    const w = new TraceWriter(dir);
+    const tmp = join(dir, 'header.json.tmp');
+    writeFileSync(tmp, JSON.stringify(header, null, 2) + '\n');
+    renameSync(tmp, join(dir, 'header.json'));
+    return w;
+  }
+
+  /** Number of records appended so far (= index of the next one). */
+  get eventCount(): number {
+    return this.nextIndex;
+  }
+
+  append(record: TraceRecord): number {
+    if (this.closed) throw new Error('trace writer is closed');
+    const index = this.nextIndex++;
+    const body = packr.pack(compactRecord(record));
+    const entry = Buffer.allocUnsafe(12 + body.length);
+    entry.writeUInt32LE(body.length, 0);
+    entry.writeUInt32LE(index, 8);
+    body.copy(entry, 12);
+    entry.writeUInt32LE(crc32(entry.subarray(8)), 4);
+    writeSync(this.journalFd, entry, 0, entry.length, this.journalPos);
+    this.journalPos += entry.length;
+    const framed = Buffer.allocUnsafe(4 + body.length);
+    framed.writeUInt32LE(body.length, 0);
+    body.copy(framed, 4);
+    if (this.pending.length === 0) this.pendingFirst = index;
+    this.pending.push(framed);
+    this.pendingBytes += framed.length;
+    if (this.pendingBytes >= FRAME_BYTES) this.flush();
+    return index;
+  }
+
+  /** Compresses the pending records into a frame and empties the journal. */
+  flush(): void {
+    if (this.pending.length === 0) return;
+    const compressed = deflateRawSync(Buffer.concat(this.pending, this.pendingBytes), { level: 3 });
+    const head = Buffer.alloc(16);
+    head.writeUInt32LE(compressed.length, 0);
+    head.writeUInt32LE(crc32(compressed), 4);
+    head.writeUInt32LE(this.pendingFirst, 8);
+    head.writeUInt32LE(this.pending.length, 12);
+    writeSync(this.eventsFd, Buffer.concat([head, compressed]));
+    ftruncateSync(this.journalFd, JOURNAL_MAGIC.length);
+    this.journalPos = JOURNAL_MAGIC.length;
+    this.pending = [];
+    this.pendingBytes = 0;
+  }
+
+  /**
+   * Copies a file into files/ (once per distinct file) and returns the blob
+   * name. `source` may be a /proc/PID/fd/N link, which works for deleted files.
+   */
+  storeFile(source: string, displayName: string): string {
+    const st = statSync(source);
+    const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    const known = this.blobs.get(key);
+    if (known) return known;
+    const safe = basename(displayName).replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 60) || 'file';
+    const name = `${this.blobs.size}-${safe}`;
+    copyFileSync(source, join(this.dir, 'files', name), fsConstants.COPYFILE_FICLONE);
+    this.blobs.set(key, name);
+    return name;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.flush();
+    this.closed = true;
+    closeSync(this.eventsFd);
+    closeSync(this.journalFd);
+  }
+}
+
+export interface IndexedRecord {
+  readonly index: number;
+  readonly record: TraceRecord;
+}
+
+export class TraceReader {
+  /** Set once reading reached the end: the trace has no 'end' record. */
+  incomplete = false;
+  private cached: IndexedRecord[] | undefined;
+
+  private constructor(
+    readonly dir: string,
+    readonly header: Header,
+  ) {}
+
+  static open(dir: string): TraceReader {
+    if (!existsSync(dir)) throw new TraceFormatError(`${dir}: no such trace directory.`);
+    if (!statSync(dir).isDirectory()) throw new TraceFormatError(`${dir} is not a trace directory (it is not a directory).`);
+    const headerPath = join(dir, 'header.json');
+    if (!existsSync(headerPath) || !existsSync(join(dir, 'events'))) {
+      throw new TraceFormatError(`${dir} is not a trr trace directory: it has no header.json and events file.`);
+    }
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(headerPath, 'utf8'));
+    } catch (e) {
+      throw new TraceFormatError(`${headerPath}: the trace header is not valid JSON (${(e as Error).message}).`);
+    }
+    return new TraceReader(dir, validateHeader(parsed, headerPath));
+  }
+
+  blobPath(name: string): string {
+    if (name.includes('/') || name.startsWith('.')) throw new TraceFormatError(`${this.dir}: bad blob name ${JSON.stringify(name)} in the trace.`);
+    const p = join(this.dir, 'files', name);
+    if (!existsSync(p)) throw new TraceFormatError(`${p}: a file the trace refers to is missing from the trace directory.`);
+    return p;
+  }
+
+  /** Total size in bytes of the trace directory's files. */
+  sizeBytes(): number {
+    let total = 0;
+    for (const f of ['header.json', 'events', 'journal']) if (existsSync(join(this.dir, f))) total += statSync(join(this.dir, f)).size;
+    const files = join(this.dir, 'files');
+    if (existsSync(files)) for (const f of readdirSync(files)) total += statSync(join(files, f)).size;
+    return total;
+  }
+
+  /** All records in order; decodes the trace once. */
+  records(): readonly IndexedRecord[] {
+    if (!this.cached) this.cached = this.decodeAll();
+    return this.cached;
+  }
+
+  private decodeAll(): IndexedRecord[] {
+    const out: IndexedRecord[] = [];
+    const eventsPath = join(this.dir, 'events');
+    const data = readFileSync(eventsPath);
+    if (data.length < EVENTS_MAGIC.length || !data.subarray(0, EVENTS_MAGIC.length).equals(EVENTS_MAGIC)) {
+      throw new TraceFormatError(`${eventsPath}: not a trr events file (bad magic at offset 0).`);
+    }
+    let off = EVENTS_MAGIC.length;
+    while (off < data.length) {
+      if (data.length - off < 16) break; // torn frame header: the recorder was killed
+      const len = data.readUInt32LE(off);
+      const crc = data.readUInt32LE(off + 4);
+      const first = data.readUInt32LE(off + 8);
+      const count = data.readUInt32LE(off + 12);
+      if (len > MAX_FRAME) throw new TraceFormatError(`${eventsPath} offset ${off}: frame length ${len} is impossible; the trace is corrupt.`);
+      if (off + 16 + len > data.length) break; // torn frame
+      const body = data.subarray(off + 16, off + 16 + len);
+      if (crc32(body) !== crc) throw new TraceFormatError(`${eventsPath} offset ${off}: frame checksum mismatch; the trace is corrupt.`);
+      if (first !== out.length) throw new TraceFormatError(`${eventsPath} offset ${off}: frame starts at event ${first}, expected ${out.length}; the trace is corrupt.`);
+      let raw: Buffer;
+      try {
+        raw = inflateRawSync(body);
+      } catch (e) {
+        throw new TraceFormatError(`${eventsPath} offset ${off}: frame does not decompress (${(e as Error).message}); the trace is corrupt.`);
+      }
+      let p = 0;
+      for (let i = 0; i < count; i++) {
+        if (raw.length - p < 4) throw new TraceFormatError(`${eventsPath} offset ${off}: frame holds fewer records than its header says; the trace is corrupt.`);
+        const rlen = raw.readUInt32LE(p);
+        if (p + 4 + rlen > raw.length) throw new TraceFormatError(`${eventsPath} offset ${off}: record ${first + i} overruns its frame; the trace is corrupt.`);
+        out.push({ index: first + i, record: this.decode(raw.subarray(p + 4, p + 4 + rlen), `${eventsPath} event ${first + i}`) });
+        p += 4 + rlen;
+      }
+      if (p !== raw.length) throw new TraceFormatError(`${eventsPath} offset ${off}: ${raw.length - p} trailing bytes after the last record of a frame; the trace is corrupt.`);
+      off += 16 + len;
+    }
+    this.readJournal(out);
+    this.incomplete = out.length === 0 || out[out.length - 1]!.record.kind !== 'end';
+    return out;
+  }
+
+  private readJournal(out: IndexedRecord[]): void {
+    const path = join(this.dir, 'journal');
+    if (!existsSync(path)) return;
+    const data = readFileSync(path);
+    if (data.length === 0) return;
+    if (data.length < JOURNAL_MAGIC.length || !data.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
+      throw new TraceFormatError(`${path}: not a trr journal (bad magic at offset 0).`);
+    }
+    let off = JOURNAL_MAGIC.length;
+    while (data.length - off >= 12) {
+      const len = data.readUInt32LE(off);
+      if (off + 12 + len > data.length) break; // torn entry
+      const crc = data.readUInt32LE(off + 4);
+      const index = data.readUInt32LE(off + 8);
+      if (crc32(data.subarray(off + 8, off + 12 + len)) !== crc) {
+        throw new TraceFormatError(`${path} offset ${off}: journal entry checksum mismatch; the trace is corrupt.`);
+      }
+      // Entries already in a frame (the recorder died between writing the frame and emptying the journal) are skipped.
+      if (index === out.length) out.push({ index, record: this.decode(data.subarray(off + 12, off + 12 + len), `${path} event ${index}`) });
+      else if (index > out.length) throw new TraceFormatError(`${path} offset ${off}: journal jumps to event ${index}, expected ${out.length}; the trace is corrupt.`);
+      off += 12 + len;
+    }
+  }
+
+  private decode(buf: Buffer, where: string): TraceRecord {
+    let value: unknown;
+    try {
+      value = unpackr.unpack(buf);
+    } catch (e) {
+      throw new TraceFormatError(`${where}: record does not decode (${(e as Error).message.slice(0, 120)}); the trace is corrupt.`);
+    }
+    return validateRecord(value, where);
+  }
+}
+
+/** True when a directory looks like a trace (for `trr ls`). */
+export function isTraceDir(dir: string): boolean {
+  return existsSync(join(dir, 'header.json')) && existsSync(join(dir, 'events'));
+}
+
+export function fileSize(fd: number): number {
+  return fstatSync(fd).size;
+}

@@ -1,0 +1,43 @@
+// Error classes shared by every layer, and the one place that turns an error
+// into the one-paragraph message and exit status the CLI prints. Expected
+// failures (bad trace, divergence, unsupported syscall, bad command line)
+// are TrrError subclasses and never print a stack trace; anything else is a
+// bug in trr and prints its stack so it can be reported.
+
+/** Base class for failures trr expects and explains to the user. */
+export class TrrError extends Error {
+  /** Process exit status the CLI uses for this error. */
+  exitStatus = 1;
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+export class UsageError extends TrrError {
+  override exitStatus = 2;
+}
+
+export class TraceFormatError extends TrrError {}
+
+/** Replay disagrees with the recording. */
+export class DivergenceError extends TrrError {
+  override exitStatus = 3;
+}
+
+export class UnsupportedError extends TrrError {}
+
+/** Internal invariant; left on in release builds. */
+export function assert(condition: unknown, message: string): asserts condition {
+  if (!condition) throw new Error(`trr internal error: ${message}`);
+}
+
+/** Formats any thrown value for the user; returns [message, exit status]. */
+export function describeError(e: unknown): { message: string; exitStatus: number } {
+  if (e instanceof TrrError) return { message: `trr: ${e.message}`, exitStatus: e.exitStatus };
+  const stack = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  return {
+    message: `trr: internal error (this is a bug in trr; please report it with the trace directory):\n${stack}`,
+    exitStatus: 70,
+  };
+}

@@ -1,0 +1,27 @@
+// Every test program in test/programs/manifest.json runs natively, under
+// `trr record` and under `trr replay -a`: recorded and replayed output and
+// status must be identical, and recorded output must equal the native run's.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildProgram, manifest, programStderr, recordAndReplay, statusOf, withOutputDir } from '../support/harness.js';
+
+for (const spec of manifest()) {
+  const variants: ('dynamic' | 'static')[] = spec.static ? ['dynamic', 'static'] : ['dynamic'];
+  for (const variant of variants) {
+    test(`${spec.name} (${spec.lang}, ${variant}) records and replays exactly`, async () => {
+      await withOutputDir(`programs-${spec.name}-${variant}`, (dir) => {
+        const bin = buildProgram(spec, variant);
+        const { native, recorded, replayed } = recordAndReplay(dir, bin, spec.args ?? [], { cwd: dir, input: '' });
+        const expected = spec.expect.signal !== undefined ? 128 + spec.expect.signal : (spec.expect.exit ?? 0);
+        assert.equal(statusOf(native), expected, `native status\n${native.stderr}`);
+        assert.equal(statusOf(recorded), expected, `record status\n${recorded.stderr}`);
+        assert.equal(statusOf(replayed), expected, `replay status\n${replayed.stderr}`);
+        assert.equal(recorded.stdout, native.stdout, 'recorded stdout differs from native');
+        assert.equal(replayed.stdout, recorded.stdout, 'replayed stdout differs from recorded');
+        assert.equal(programStderr(replayed.stderr), programStderr(recorded.stderr), 'replayed stderr differs from recorded');
+        if (expected === 0) assert.match(native.stdout, /EXIT-SUCCESS/);
+        assert.doesNotMatch(recorded.stderr, /internal error/);
+      });
+    });
+  }
+}
