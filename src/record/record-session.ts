@@ -172,7 +172,9 @@ export class RecordSession {
     if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
     switch (ev) {
       case PTRACE_EVENT.EXEC:
-        t.task.mem.reset(t.tid);
+        if ([...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem)) t.task.mem = new AddressSpace(t.tid);
+        else t.task.mem.reset(t.tid);
+        t.task.tgid = t.tid;
         ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
         return;
       case PTRACE_EVENT.FORK:
@@ -209,6 +211,9 @@ export class RecordSession {
       const fd = Number(BigInt.asIntN(32, args[sem.fdArg ?? 0]!));
       p.stdio = fd >= 0 ? stdioStreamOf(t.task.tgid, fd) : 0;
     }
+    // Replay runs each thread's user code up to its next event in trace order,
+    // so an earlier entry of another thread must be in the trace before this one.
+    for (const other of this.unflushed) this.flushEntry(other);
     t.pending = p;
     this.unflushed.push(t);
     if (t.deferred.length > 0) {
@@ -402,7 +407,18 @@ export class RecordSession {
     this.recordExit(t, status);
     t.state = 'exiting';
     if (this.current === t) this.current = undefined;
-    ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+    if (ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) return;
+    // The kernel clears the thread's clear_child_tid word and wakes joiners as
+    // it dies: let that finish before any other thread runs, as replay does.
+    const alone = ![...this.tasks.values()].some((o) => o !== t && o.task.tgid === t.task.tgid && o.state !== 'exiting');
+    if (t.tid !== t.task.tgid || alone) {
+      for (;;) {
+        const w = waitpid(t.tid, WAIT.__WALL);
+        if (!w) break;
+        if (!waitStatus.stopped(w.status)) return this.onGone(t, w.status);
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      }
+    }
   }
 
   private recordExit(t: RecTask, status: number): void {

@@ -68,6 +68,7 @@ export interface ReplayOptions {
   readonly echo: boolean;
 }
 
+const TRACE_LOG = (process.env.TRR_LOG ?? '').includes('replay');
 const POSITION_REGS: readonly RegisterName[] = ['rip', 'rsp', 'orig_rax', 'rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9', 'fs_base'];
 const MAP_FIXED = 0x10n;
 const MAP_SHARED = 0x1n;
@@ -126,6 +127,7 @@ export class ReplaySession {
   /** Replays one record. */
   step(): void {
     const { index, record } = this.records[this.pos]!;
+    if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     try {
       this.apply(record, index);
     } catch (e) {
@@ -137,20 +139,23 @@ export class ReplaySession {
     this.pos++;
   }
 
-  /** Kills whatever is left of the replayed processes. */
+  /** Kills whatever is left of the replayed processes and reaps them. */
   close(): void {
-    for (const t of this.tasks.values()) if (t.state !== 'gone') kill(t.tid, SIG.KILL);
-    for (const t of this.tasks.values()) {
-      if (t.state === 'gone') continue;
+    const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
+    for (const t of live) kill(t.tid, SIG.KILL);
+    // Threads killed while stopped report PTRACE_EVENT_EXIT and must be let go before their leader can be reaped.
+    for (let left = live.length; left > 0; ) {
+      let w;
       try {
-        for (;;) {
-          const w = waitpid(t.tid, WAIT.__WALL);
-          if (!w || !waitStatus.stopped(w.status)) break;
-          ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-        }
+        w = waitpid(-1, WAIT.__WALL);
       } catch {
-        // already reaped
+        break; // ECHILD: nothing left
       }
+      if (!w) break;
+      if (waitStatus.stopped(w.status)) ptraceRaw(PTRACE.CONT, w.tid, 0, 0);
+      else if (live.some((t) => t.tid === w.tid)) left--;
+    }
+    for (const t of live) {
       t.task.mem.close();
       t.state = 'gone';
     }
@@ -202,6 +207,7 @@ export class ReplaySession {
       if (!w) continue;
       t.task.invalidate();
       const s = w.status;
+      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
       if (!waitStatus.stopped(s)) {
         t.state = 'gone';
         return { kind: 'gone', status: s };
@@ -326,6 +332,7 @@ export class ReplaySession {
 
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
+    this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
     if (extra?.hash && sem?.sent) {
       const h = createHash('sha1');
       const chunks: Buffer[] = [];
@@ -343,7 +350,6 @@ export class ReplaySession {
     regs.set('orig_rax', -1n);
     regs.set('rax', result);
     t.task.setRegs(regs);
-    this.writeMemory(t.task.mem, mem);
     t.state = 'ready';
   }
 
@@ -360,7 +366,9 @@ export class ReplaySession {
   private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, file: string | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
     const regs = t.task.regs().clone();
     let closeFd: bigint | undefined;
+    let substituted = false;
     if (nrv === nr('mmap')) {
+      substituted = true;
       if (recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
       let flags = args[3]!;
       if (recorded !== undefined) {
@@ -378,6 +386,7 @@ export class ReplaySession {
       regs.set('r10', flags);
       t.task.setRegs(regs);
     } else if (nrv === nr('mremap') && recorded !== undefined && recorded >= 0n && (args[3]! & 1n) /* MAYMOVE */) {
+      substituted = true;
       regs.set('r10', args[3]! | 2n /* FIXED */);
       regs.set('r8', recorded);
       t.task.setRegs(regs);
@@ -409,10 +418,12 @@ export class ReplaySession {
     let result = t.task.regs().result;
     if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child);
     if (closeFd !== undefined) this.remoteSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
-    // The program must see its own arguments in the registers, not the ones replay substituted.
-    const after = t.task.regs().clone();
-    SYSCALL_ARG_REGS.forEach((reg, i) => after.set(reg, args[i]!));
-    if (!after.equals(t.task.regs())) t.task.setRegs(after);
+    if (substituted) {
+      // The program must see its own arguments in the registers, not the ones replay substituted.
+      const after = t.task.regs().clone();
+      SYSCALL_ARG_REGS.forEach((reg, i) => after.set(reg, args[i]!));
+      t.task.setRegs(after);
+    }
     return result;
   }
 
@@ -543,7 +554,7 @@ export class ReplaySession {
     t.state = 'running';
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
-    t.task.mem.reset(t.tid);
+    this.newAddressSpace(t);
     ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);
@@ -560,6 +571,14 @@ export class ReplaySession {
     t.task.mem.write(r.stack[0], r.stack[1]);
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
+  }
+
+  /** After execve the task has a fresh address space (a vfork parent keeps the old one). */
+  private newAddressSpace(t: ReplayTask): void {
+    const shared = [...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem && o.state !== 'gone');
+    if (shared) t.task.mem = new AddressSpace(t.tid);
+    else t.task.mem.reset(t.tid);
+    t.task.tgid = t.tid;
   }
 
   private applySignal(t: ReplayTask, r: SignalRecord): void {

@@ -334,6 +334,33 @@ const TABLE: Record<string, SyscallSemantics> = {
     atEntry: (m, a) => msghdrInLens(m, a[1]!),
     outputs: (m, a, r, inLens) => msghdrOutputs(m, a[1]!, n(r), inLens as { name: number; control: number }),
   }),
+  sendmmsg: blocking({
+    // struct mmsghdr { struct msghdr msg_hdr; unsigned msg_len; } is 64 bytes; msg_len is written for each sent message.
+    outputs: (_m, a, r) => Array.from({ length: Math.max(0, n(r)) }, (_, i) => [a[1]! + BigInt(i * 64 + MSGHDR), 4] as const),
+    sent: (m, a, r) => {
+      const out: Range[] = [];
+      for (let i = 0; i < n(r); i++) {
+        const base = a[1]! + BigInt(i * 64);
+        const h = m.read(base, 64);
+        out.push(...clipRanges(readIovecs(m, h.readBigUInt64LE(16), Number(h.readBigUInt64LE(24))), h.readUInt32LE(MSGHDR)));
+      }
+      return out;
+    },
+    fdArg: 0,
+  }),
+  recvmmsg: blocking({
+    atEntry: (m, a) => Array.from({ length: Math.min(n(a[2]!), 1024) }, (_, i) => msghdrInLens(m, a[1]! + BigInt(i * 64))),
+    outputs: (m, a, r, inLens) => {
+      const out: Range[] = [];
+      for (let i = 0; i < n(r); i++) {
+        const base = a[1]! + BigInt(i * 64);
+        const len = m.readU32(base + BigInt(MSGHDR));
+        out.push([base + BigInt(MSGHDR), 4], ...msghdrOutputs(m, base, len, (inLens as { name: number; control: number }[])[i]!));
+      }
+      if (a[4]) out.push([a[4]!, 16]);
+      return out;
+    },
+  }),
   // ---- identity and limits
   uname: emulate({ outputs: fixed(0, 390) }),
   sysinfo: emulate({ outputs: fixed(0, 112) }),

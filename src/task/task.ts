@@ -107,6 +107,7 @@ export class Task {
     public mem: AddressSpace,
   ) {}
 
+
   regs(): Registers {
     if (!this.regsCache) {
       const buf = Buffer.alloc(USER_REGS_SIZE);
