@@ -54,6 +54,8 @@ class RecTask {
   injected: Buffer | undefined;
   runningSince = 0;
   exitRecorded = false;
+  /** A vfork parent's syscall exit, held until the child's execve is recorded. */
+  heldExit = false;
   constructor(readonly task: Task) {}
   get tid(): number {
     return this.task.tid;
@@ -224,8 +226,10 @@ export class RecordSession {
     }
     t.state = 'in-syscall';
     if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) return;
-    const exiting = nrv === nr('exit') || nrv === nr('exit_group');
-    if (exiting || sem.mayBlock || nrv === nr('vfork') || (nrv === nr('clone') && (args[0]! & CLONE.VFORK) !== 0n)) {
+    // An exiting thread stays current until it is gone (see onExitEvent).
+    const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('vfork');
+    const vfork = isClone && (cloneFlagsOf(nrv, args, t.task.mem) & CLONE.VFORK) !== 0n;
+    if (sem.mayBlock || vfork) {
       if (this.current === t) this.current = undefined;
     }
   }
@@ -295,6 +299,12 @@ export class RecordSession {
     const regs = t.task.regs();
     const result = regs.result;
     if (p.exec && result === 0n) return this.recordExec(t, p);
+    if (p.child !== undefined && this.tasks.get(p.child)?.pending?.exec) {
+      // A vfork parent wakes while its child is still inside execve; replay can
+      // only let it go after the exec, so the exec must be recorded first.
+      t.heldExit = true;
+      return;
+    }
     const extra: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
     let mem: MemoryWrite[] | undefined;
     if (p.sem.outputs && (result >= 0n || p.sem.outputsOnError)) {
@@ -365,11 +375,16 @@ export class RecordSession {
     if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
     this.dropUnflushed(t);
     t.pending = undefined;
-    if (p.flushed) this.append({ kind: 'syscall-exit', tid, nr: p.nr, result: 0n });
     this.append({
       kind: 'exec', tid, entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
       stack: [regs.sp, stackData], maps: mapsText,
     });
+    for (const parent of this.tasks.values()) {
+      if (parent.heldExit && parent.pending?.child === tid) {
+        parent.heldExit = false;
+        this.onSyscallExit(parent);
+      }
+    }
     this.continueOrYield(t);
   }
 

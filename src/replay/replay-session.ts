@@ -54,6 +54,9 @@ class ReplayTask {
   get tid(): number {
     return this.task.tid;
   }
+  invalidateRegs(): void {
+    this.task.invalidate();
+  }
 }
 
 type StopKind =
@@ -197,8 +200,7 @@ export class ReplaySession {
   /** Resumes t if needed and returns its next stop that matters (real async signals are swallowed). */
   private runToStop(t: ReplayTask, expectSignal = 0): StopKind {
     if (t.state === 'ready') {
-      if (ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
-      t.state = 'running';
+      this.resume(t, 'continue');
     } else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
       throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
     }
@@ -212,6 +214,7 @@ export class ReplaySession {
         t.state = 'gone';
         return { kind: 'gone', status: s };
       }
+      t.state = 'ready'; // stopped; callers refine this
       const ev = waitStatus.event(s);
       const sig = waitStatus.stopSig(s);
       if (ev === PTRACE_EVENT.SECCOMP) return { kind: 'seccomp' };
@@ -223,7 +226,17 @@ export class ReplaySession {
       if (isFault || (expectSignal && sig === expectSignal && code > 0)) return { kind: 'signal', sig, info };
       // A real asynchronous signal (SIGCHLD from a replayed child, ...): replay delivers only recorded ones.
       ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'running';
     }
+  }
+
+  /** Resumes a stopped task; its next stop is then awaited with runToStop. */
+  private resume(t: ReplayTask, mode: 'continue' | 'syscall'): void {
+    if (ptraceRaw(mode === 'continue' ? PTRACE.CONT : PTRACE.SYSCALL, t.tid, 0, 0) < 0) {
+      throw new DivergenceError(`thread ${t.recTid} vanished (live tid ${t.tid})`);
+    }
+    t.invalidateRegs();
+    t.state = 'running';
   }
 
   private unexpected(t: ReplayTask, stop: StopKind, wanted: string): DivergenceError {
@@ -256,6 +269,11 @@ export class ReplaySession {
 
   /** Runs t to the entry of the recorded syscall and checks it. */
   private reachEntry(t: ReplayTask, nrv: number, regs: Buffer | undefined, checkAll = true): Registers {
+    if (t.state === 'at-entry' && t.split?.nr === nrv) {
+      // Already there: the entry was a separate record (execve after vfork, ...).
+      t.split = undefined;
+      return t.task.regs();
+    }
     const stop = this.runToStop(t);
     if (stop.kind !== 'seccomp') throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
     const found = t.task.regs();
@@ -283,7 +301,7 @@ export class ReplaySession {
     t.state = 'at-entry';
     const sem = semanticsOf(r.nr);
     if (!sem || sem.policy === 'emulate') return;
-    if (r.nr === nr('exit') || r.nr === nr('exit_group')) return;
+    if (r.nr === nr('exit') || r.nr === nr('exit_group') || r.nr === nr('execve') || r.nr === nr('execveat')) return;
     // Syscalls replay runs for real run now; vfork leaves the parent blocked in the kernel until the child execs.
     const vfork = r.nr === nr('vfork') || ((r.nr === nr('clone') || r.nr === nr('clone3')) && (cloneTidPointers(r.nr, split.args, t.task.mem).flags & CLONE.VFORK) !== 0n);
     const child = this.lookaheadChild(t);
@@ -392,12 +410,11 @@ export class ReplaySession {
       t.task.setRegs(regs);
     }
     if (nrv === nr('exit') || nrv === nr('exit_group')) {
-      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      this.resume(t, 'continue');
       t.state = 'exiting';
       return 0n;
     }
-    if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
-    t.state = 'running';
+    this.resume(t, 'syscall');
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
     if (isClone) {
       const stop = this.runToStop(t);
@@ -406,7 +423,7 @@ export class ReplaySession {
       }
       if (child === undefined) throw new DivergenceError(`the recording has no child for ${syscallName(nrv)}`);
       this.adoptChild(t, nrv, args, child, Number(t.task.eventMessage()));
-      ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+      this.resume(t, 'syscall');
       if (leaveBlocked) {
         t.state = 'in-kernel';
         return 0n;
@@ -493,8 +510,7 @@ export class ReplaySession {
       args.forEach((a, i) => r.set(argRegs[i]!, a));
       t.task.setRegs(r);
       // CONT, not SYSCALL: the next stop must be the seccomp stop, not a syscall-entry stop.
-      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-      t.state = 'running';
+      this.resume(t, 'continue');
       const s1 = this.runToStop(t);
       if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
     } else {
@@ -502,8 +518,7 @@ export class ReplaySession {
       args.forEach((a, i) => r.set(argRegs[i]!, a));
       t.task.setRegs(r);
     }
-    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
-    t.state = 'running';
+    this.resume(t, 'syscall');
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
     const result = t.task.regs().result;
@@ -515,8 +530,7 @@ export class ReplaySession {
       back.set('rip', saved.ip - 2n);
       back.set('rax', saved.get('orig_rax'));
       t.task.setRegs(back);
-      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-      t.state = 'running';
+      this.resume(t, 'continue');
       const s3 = this.runToStop(t);
       if (s3.kind !== 'seccomp') throw this.unexpected(t, s3, 'the re-entry of the original syscall');
       t.task.setRegs(saved);
@@ -550,12 +564,11 @@ export class ReplaySession {
       regs.set('r8', regs.get('r8') & ~0x1000n);
     } else regs.set('rdi', scratch);
     t.task.setRegs(regs);
-    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
-    t.state = 'running';
+    this.resume(t, 'syscall');
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
-    ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+    this.resume(t, 'syscall');
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);
     const maps = parseMaps(readMapsText(t.tid));
@@ -605,24 +618,21 @@ export class ReplaySession {
 
   private applyExitRecord(t: ReplayTask): void {
     if (t.state === 'gone') return;
-    if (t.state === 'ready' || t.state === 'at-entry') t.state = 'exiting'; // killed by another thread's exit_group or a fatal signal
+    // A stopped thread that did not exit itself is being killed (another thread's exit_group, a fatal signal): just wait.
+    if (t.state === 'ready' || t.state === 'at-entry') t.state = 'exiting';
+    const letGo = () => {
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'exiting';
+    };
     for (;;) {
       const stop = this.runToStop(t);
       if (stop.kind === 'gone') break;
+      letGo();
       if (stop.kind === 'event' && stop.event === PTRACE_EVENT.EXIT) {
-        // Wait for the thread to be gone unless it leads a process whose other threads still live.
+        // Wait for the thread to be gone (its clear_child_tid write done) unless it
+        // leads a process whose other threads live on: its status comes only after theirs.
         const others = [...this.tasks.values()].some((o) => o !== t && o.task.tgid === t.task.tgid && o.state !== 'gone' && o.state !== 'exiting');
-        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-        if (t.tid === t.task.tgid && others) {
-          t.state = 'gone';
-          break;
-        }
-        continue;
-      }
-      if (stop.kind === 'seccomp' || stop.kind === 'signal' || stop.kind === 'syscall-exit' || stop.kind === 'event') {
-        // Being killed: let it go on to its death.
-        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-        t.state = 'exiting';
+        if (t.tid === t.task.tgid && others) break;
       }
     }
     t.state = 'gone';
