@@ -24,6 +24,7 @@ import { patchVdso } from '../task/vdso.js';
 import type { MemoryWrite, SignalAction, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
+import { SharedFileMappings } from './shared-mappings.js';
 import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
@@ -77,6 +78,7 @@ export class RecordSession {
   private readonly unflushed: RecTask[] = [];
   private readonly earlyStops = new Map<number, number>();
   private readonly warned = new Set<number>();
+  private readonly sharedMaps = new SharedFileMappings();
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
@@ -322,6 +324,13 @@ export class RecordSession {
     if (p.nr === nr('mmap') && result >= 0n) {
       const file = this.mappedFile(t, p.args);
       if (file) extra.file = file;
+      if (file && (p.args[3]! & 0x3n) === 0x1n /* MAP_SHARED */) this.sharedMaps.add(t.task, result, p.args);
+    } else if (p.nr === nr('munmap') && result === 0n) {
+      this.sharedMaps.remove(t.task.mem, p.args[0]!, p.args[1]!);
+    } else if (p.stdio !== undefined && result > 0n) {
+      // A write to a file the process also maps MAP_SHARED changes that memory too.
+      const seen = this.sharedMaps.writtenMemory(t.task, p.nr, p.args, result);
+      if (seen.length) mem = [...(mem ?? []), ...this.readRanges(t, seen)];
     }
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     this.continueOrYield(t);
@@ -395,6 +404,7 @@ export class RecordSession {
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
     const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
+    if (!shareVm) this.sharedMaps.inherit(parent.task.mem, child.task.mem);
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;

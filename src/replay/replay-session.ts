@@ -18,6 +18,7 @@ import {
 } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
+import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
@@ -257,9 +258,11 @@ export class ReplaySession {
    * ignores (rdtsc cannot be trapped on every machine, and the dynamic
    * loader reads it); a difference that matters shows up at a later event.
    */
-  private checkRegs(t: ReplayTask, expected: Registers, where: string, ignoreOrigRax = false): void {
+  private checkRegs(t: ReplayTask, expected: Registers, where: string, ignoreOrigRax = false, syscallNo?: number): void {
     const found = t.task.regs();
-    const keys = ignoreOrigRax ? POSITION_REGS.filter((r) => r !== 'orig_rax') : POSITION_REGS;
+    let keys = ignoreOrigRax ? POSITION_REGS.filter((r) => r !== 'orig_rax') : POSITION_REGS;
+    const argCount = syscallNo === undefined ? undefined : SYSCALLS.get(syscallNo)?.args.length;
+    if (argCount) keys = keys.filter((k) => !SYSCALL_ARG_REGS.includes(k) || SYSCALL_ARG_REGS.indexOf(k) < argCount);
     const bad = keys.filter((k) => found.get(k) !== expected.get(k));
     if (bad.length > 0) {
       const details = bad.map((k) => `${k}: expected 0x${expected.get(k).toString(16)}, found 0x${found.get(k).toString(16)}`);
@@ -278,7 +281,7 @@ export class ReplaySession {
     if (stop.kind !== 'seccomp') throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
     const found = t.task.regs();
     if (found.syscallNo !== nrv) throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
-    if (regs && checkAll) this.checkRegs(t, new Registers(regs), `at the entry of ${syscallName(nrv)}`);
+    if (regs && checkAll) this.checkRegs(t, new Registers(regs), `at the entry of ${syscallName(nrv)}`, false, nrv);
     return found;
   }
 
@@ -618,8 +621,13 @@ export class ReplaySession {
 
   private applyExitRecord(t: ReplayTask): void {
     if (t.state === 'gone') return;
-    // A stopped thread that did not exit itself is being killed (another thread's exit_group, a fatal signal): just wait.
-    if (t.state === 'ready' || t.state === 'at-entry') t.state = 'exiting';
+    // A stopped thread that did not exit by itself was killed: by another thread's
+    // exit_group (the kernel is already killing it), or by a SIGKILL that replay
+    // did not send because kill/tgkill are emulated. Kill it for sure, then wait.
+    if (t.state === 'ready' || t.state === 'at-entry') {
+      kill(t.tid, SIG.KILL);
+      t.state = 'exiting';
+    }
     const letGo = () => {
       ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
       t.state = 'exiting';

@@ -19,6 +19,8 @@ export interface ProgramSpec {
   readonly static?: boolean;
   readonly threads?: boolean;
   readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  readonly stdin?: string;
   readonly expect: { readonly exit?: number; readonly signal?: number };
 }
 
