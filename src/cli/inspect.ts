@@ -81,24 +81,23 @@ interface ProcessRow {
 export function processes(reader: TraceReader): ProcessRow[] {
   const rows = new Map<number, ProcessRow>();
   const tgidOf = new Map<number, number>();
+  const row = (pid: number) => {
+    let r = rows.get(pid);
+    if (!r) rows.set(pid, (r = { pid, ppid: undefined, exit: 'none', cmd: '(forked without exec)' }));
+    return r;
+  };
   for (const { record: r } of reader.records()) {
-    if (rows.size === 0 && r.kind === 'exec') {
-      rows.set(r.tid, { pid: r.tid, ppid: undefined, exit: 'none', cmd: r.argv.join(' ') });
-      tgidOf.set(r.tid, r.tid);
-    }
-    const child = (r.kind === 'syscall' || r.kind === 'syscall-exit') ? r.extra?.child : undefined;
-    if (child !== undefined) {
+    const extra = r.kind === 'syscall' || r.kind === 'syscall-exit' ? r.extra : undefined;
+    if (extra?.child !== undefined) {
       const parentPid = tgidOf.get(r.tid) ?? r.tid;
-      if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.thread) tgidOf.set(child, parentPid);
+      if (extra.thread) tgidOf.set(extra.child, parentPid);
       else {
-        tgidOf.set(child, child);
-        rows.set(child, { pid: child, ppid: parentPid, exit: 'none', cmd: '(forked without exec)' });
+        tgidOf.set(extra.child, extra.child);
+        row(extra.child).ppid = parentPid;
       }
     }
-    if (r.kind === 'exec') {
-      const row = rows.get(tgidOf.get(r.tid) ?? r.tid);
-      if (row) row.cmd = r.argv.join(' ');
-    }
+    // A vfork child's execve is recorded before its parent's vfork returns: the row may come first.
+    if (r.kind === 'exec') row(tgidOf.get(r.tid) ?? r.tid).cmd = r.argv.join(' ');
     if (r.kind === 'exit' && rows.has(r.tid)) {
       rows.get(r.tid)!.exit = waitStatus.exited(r.status) ? String(waitStatus.exitCode(r.status)) : String(-waitStatus.termSig(r.status));
     }
