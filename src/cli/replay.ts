@@ -4,10 +4,14 @@
 import { waitStatus } from '../native/native.js';
 import { ReplaySession } from '../replay/replay-session.js';
 import { TraceReader } from '../trace/trace-stream.js';
+import { TraceFormatError } from '../util/errors.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
   const reader = TraceReader.open(dir);
   const records = reader.records();
+  if (records.length === 0) {
+    throw new TraceFormatError(`${dir} holds no complete event: the recording was cut off before the program started, or the trace was truncated.`);
+  }
   if (reader.incomplete) {
     warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
   }
@@ -17,6 +21,10 @@ export function replayAutopilot(dir: string, warn: (m: string) => void): number 
     session.runToEnd();
   } finally {
     session.close();
+  }
+  if (reader.incomplete) {
+    warn(`replay reached the last complete event (${records.length - 1}) of the incomplete trace; the recorded program had not finished there.`);
+    return 1;
   }
   if (session.exitStatus === undefined) return 0;
   const s = session.exitStatus;

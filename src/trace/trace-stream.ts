@@ -3,16 +3,18 @@
 // Layout (docs/trace-format.md):
 //   header.json   format name and version, command, cpu, kernel
 //   events        EVENTS_MAGIC, then frames: [u32 length][u32 crc32][u32 first
-//                 event index][u32 record count][deflate-raw bytes]; the bytes
-//                 inflate to records, each [u32 length][msgpack map]
+//                 event index][u32 record count][u32 crc32 of those 16 bytes]
+//                 [deflate-raw bytes]; the bytes inflate to records, each
+//                 [u32 length][msgpack map]
 //   journal       JOURNAL_MAGIC, then the records not yet in a frame, each
-//                 [u32 length][u32 crc32 of the rest][u32 event index][msgpack]
+//                 [u32 length][u32 crc32 of length, index and body][u32 event
+//                 index][msgpack]
 //   files/        copies of executables and mapped files
 // Every record is in the journal as soon as it is appended, so a recorder
 // killed with SIGKILL loses nothing that was appended; frames are compressed
 // in batches and the journal is emptied after each frame.
 import {
-  closeSync, copyFileSync, constants as fsConstants, existsSync, fstatSync, ftruncateSync, mkdirSync, openSync,
+  closeSync, copyFileSync, constants as fsConstants, existsSync, ftruncateSync, mkdirSync, openSync,
   readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
@@ -25,6 +27,12 @@ import {
 } from './format.js';
 
 const FRAME_BYTES = 1 << 20;
+const FRAME_HEADER = 20;
+
+/** CRC of a journal entry: its length, index and body (everything but the CRC field). */
+function journalCrc(entry: Buffer): number {
+  return crc32(entry.subarray(8), crc32(entry.subarray(0, 4)));
+}
 const MAX_FRAME = 1 << 30;
 const packr = new Packr({ useRecords: false, int64AsType: 'bigint', variableMapSize: true });
 const unpackr = new Unpackr({ useRecords: false, int64AsType: 'bigint' });
@@ -70,7 +78,7 @@ export class TraceWriter {
     entry.writeUInt32LE(body.length, 0);
     entry.writeUInt32LE(index, 8);
     body.copy(entry, 12);
-    entry.writeUInt32LE(crc32(entry.subarray(8)), 4);
+    entry.writeUInt32LE(journalCrc(entry), 4);
     writeSync(this.journalFd, entry, 0, entry.length, this.journalPos);
     this.journalPos += entry.length;
     const framed = Buffer.allocUnsafe(4 + body.length);
@@ -87,11 +95,12 @@ export class TraceWriter {
   flush(): void {
     if (this.pending.length === 0) return;
     const compressed = deflateRawSync(Buffer.concat(this.pending, this.pendingBytes), { level: 3 });
-    const head = Buffer.alloc(16);
+    const head = Buffer.alloc(FRAME_HEADER);
     head.writeUInt32LE(compressed.length, 0);
     head.writeUInt32LE(crc32(compressed), 4);
     head.writeUInt32LE(this.pendingFirst, 8);
     head.writeUInt32LE(this.pending.length, 12);
+    head.writeUInt32LE(crc32(head.subarray(0, 16)), 16);
     writeSync(this.eventsFd, Buffer.concat([head, compressed]));
     ftruncateSync(this.journalFd, JOURNAL_MAGIC.length);
     this.journalPos = JOURNAL_MAGIC.length;
@@ -186,14 +195,17 @@ export class TraceReader {
     }
     let off = EVENTS_MAGIC.length;
     while (off < data.length) {
-      if (data.length - off < 16) break; // torn frame header: the recorder was killed
+      if (data.length - off < FRAME_HEADER) break; // torn frame header: the recorder was killed
+      if (crc32(data.subarray(off, off + 16)) !== data.readUInt32LE(off + 16)) {
+        throw new TraceFormatError(`${eventsPath} offset ${off}: frame header checksum mismatch; the trace is corrupt.`);
+      }
       const len = data.readUInt32LE(off);
       const crc = data.readUInt32LE(off + 4);
       const first = data.readUInt32LE(off + 8);
       const count = data.readUInt32LE(off + 12);
       if (len > MAX_FRAME) throw new TraceFormatError(`${eventsPath} offset ${off}: frame length ${len} is impossible; the trace is corrupt.`);
-      if (off + 16 + len > data.length) break; // torn frame
-      const body = data.subarray(off + 16, off + 16 + len);
+      if (off + FRAME_HEADER + len > data.length) break; // torn frame
+      const body = data.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
       if (crc32(body) !== crc) throw new TraceFormatError(`${eventsPath} offset ${off}: frame checksum mismatch; the trace is corrupt.`);
       if (first !== out.length) throw new TraceFormatError(`${eventsPath} offset ${off}: frame starts at event ${first}, expected ${out.length}; the trace is corrupt.`);
       let raw: Buffer;
@@ -211,7 +223,7 @@ export class TraceReader {
         p += 4 + rlen;
       }
       if (p !== raw.length) throw new TraceFormatError(`${eventsPath} offset ${off}: ${raw.length - p} trailing bytes after the last record of a frame; the trace is corrupt.`);
-      off += 16 + len;
+      off += FRAME_HEADER + len;
     }
     this.readJournal(out);
     this.incomplete = out.length === 0 || out[out.length - 1]!.record.kind !== 'end';
@@ -230,9 +242,8 @@ export class TraceReader {
     while (data.length - off >= 12) {
       const len = data.readUInt32LE(off);
       if (off + 12 + len > data.length) break; // torn entry
-      const crc = data.readUInt32LE(off + 4);
       const index = data.readUInt32LE(off + 8);
-      if (crc32(data.subarray(off + 8, off + 12 + len)) !== crc) {
+      if (journalCrc(data.subarray(off, off + 12 + len)) !== data.readUInt32LE(off + 4)) {
         throw new TraceFormatError(`${path} offset ${off}: journal entry checksum mismatch; the trace is corrupt.`);
       }
       // Entries already in a frame (the recorder died between writing the frame and emptying the journal) are skipped.
@@ -256,8 +267,4 @@ export class TraceReader {
 /** True when a directory looks like a trace (for `trr ls`). */
 export function isTraceDir(dir: string): boolean {
   return existsSync(join(dir, 'header.json')) && existsSync(join(dir, 'events'));
-}
-
-export function fileSize(fd: number): number {
-  return fstatSync(fd).size;
 }
