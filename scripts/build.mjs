@@ -45,6 +45,14 @@ if (newer(nativeLib, [nativeSrc])) {
   run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-o', nativeLib, nativeSrc]);
 }
 
+// The bundled examples, for the README's quick start.
+for (const name of ['bank']) {
+  const src = join(root, 'examples', `${name}.c`);
+  const out = join(root, 'build', 'examples', name);
+  mkdirSync(dirname(out), { recursive: true });
+  if (newer(out, [src])) run('cc', ['-g', '-O0', '-o', out, src]);
+}
+
 // 4. TypeScript.
 log('tsc');
 run(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-p', join(root, 'tsconfig.json')]);

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 
 const NEEDED = [
-  { command: 'cc', pkg: 'gcc' },
+  { command: 'cc', pkg: 'gcc libc6-dev' },
   { command: 'gdb', pkg: 'gdb' },
   { command: 'python3', pkg: 'python3' },
   { command: 'sqlite3', pkg: 'sqlite3' },
@@ -20,7 +20,7 @@ function has(command) {
 }
 
 export function missingSystemPackages() {
-  return NEEDED.filter((n) => !has(n.command)).map((n) => n.pkg);
+  return NEEDED.filter((n) => !has(n.command)).flatMap((n) => n.pkg.split(' '));
 }
 
 export function ensureSystemDeps({ quiet = false } = {}) {

@@ -1,0 +1,75 @@
+#!/usr/bin/env node
+// `npm run bench`: times workloads natively, under `trr record`, under
+// `trr replay -a` and under `strace -f`, and prints the ratios side by side
+// with the trace size per second of native run time. Nothing here asserts a
+// timing: it measures and reports.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { buildProgram, manifest } = await import(join(root, 'dist/test/support/harness.js'));
+const trr = join(root, 'bin/trr');
+const work = mkdtempSync(join(tmpdir(), 'trr-bench-'));
+const program = (name) => buildProgram(manifest().find((p) => p.name === name));
+
+function time(cmd, args, opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', ...opts });
+  const s = Number(process.hrtime.bigint() - t0) / 1e9;
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return s;
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+function dirSize(d) {
+  let n = 0;
+  for (const f of readdirSync(d)) {
+    const p = join(d, f);
+    const st = statSync(p);
+    n += st.isDirectory() ? dirSize(p) : st.size;
+  }
+  return n;
+}
+
+const runs = Number(process.env.TRR_BENCH_RUNS ?? 3);
+const workloads = [
+  { name: 'compute (C, few syscalls)', cmd: program('compute'), args: ['8'] },
+  { name: 'manyfiles (C, 2000 files)', cmd: program('manyfiles'), args: ['2000'] },
+  { name: 'sqlite3 (500 inserts)', cmd: 'sqlite3', args: [':memory:', Array.from({ length: 500 }, (_, i) => `create table if not exists t(a); insert into t values (${i}); select count(*) from t;`).join(' ')] },
+  { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
+];
+
+const rows = [];
+for (const w of workloads) {
+  const native = median(Array.from({ length: runs }, () => time(w.cmd, w.args)));
+  const trace = join(work, 'trace');
+  const rec = [];
+  const rep = [];
+  let size = 0;
+  for (let i = 0; i < runs; i++) {
+    rmSync(trace, { recursive: true, force: true });
+    rec.push(time(process.execPath, [trr, 'record', '-o', trace, w.cmd, ...w.args]));
+    rep.push(time(process.execPath, [trr, 'replay', '-a', trace]));
+    size = dirSize(trace);
+  }
+  const strace = median(Array.from({ length: runs }, () => time('strace', ['-f', '-o', '/dev/null', w.cmd, ...w.args])));
+  rows.push({ w, native, rec: median(rec), rep: median(rep), strace, size });
+}
+
+const pad = (s, n) => String(s).padEnd(n);
+const num = (s, n) => String(s).padStart(n);
+console.log(`trr benchmark, ${new Date().toISOString().slice(0, 10)}, median of ${runs} runs; ratios are to the native run`);
+console.log(`${pad('workload', 28)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('strace', 9)}${num('trace KiB/s', 13)}`);
+for (const r of rows) {
+  console.log(
+    `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num((r.rec / r.native).toFixed(1) + 'x', 9)}${num((r.rep / r.native).toFixed(1) + 'x', 9)}${num((r.strace / r.native).toFixed(1) + 'x', 9)}${num((r.size / 1024 / r.native).toFixed(0), 13)}`,
+  );
+}
+rmSync(work, { recursive: true, force: true });
