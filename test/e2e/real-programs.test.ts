@@ -89,3 +89,16 @@ test('sh -c with a pipeline of three commands', async () => {
     assert.equal(r.recorded.stdout.trim(), '813');
   });
 });
+
+test('make building a C program with cc (a tree of processes)', async () => {
+  await withOutputDir('real-make', (dir) => {
+    writeFileSync(join(dir, 'hello.c'), '#include <stdio.h>\nint main(void) { puts("hello from make"); return 0; }\n');
+    writeFileSync(join(dir, 'Makefile'), 'hello: hello.o\n\tcc -o hello hello.o\nhello.o: hello.c\n\tcc -c hello.c\n');
+    const r = recordAndReplay(dir, 'sh', ['-c', 'rm -f hello hello.o && make && ./hello'], { cwd: dir });
+    check(r, true);
+    assert.match(r.recorded.stdout, /cc -c hello.c\ncc -o hello hello.o\nhello from make\n/);
+    const ps = trr(['ps', r.trace]);
+    assert.match(ps.stdout, /\/cc1 /);
+    assert.match(ps.stdout, /\tas /);
+  });
+});
