@@ -258,7 +258,7 @@ export class RecordSession {
 
   private stringArgs(t: RecTask, nrv: number, args: readonly bigint[]): [number, string][] | undefined {
     const info = SYSCALLS.get(nrv);
-    if (!info) return undefined;
+    if (!info?.args) return undefined;
     let out: [number, string][] | undefined;
     info.args.forEach((a, i) => {
       if ((a.type === 'path' || a.type === 'str') && args[i]) (out ??= []).push([i, t.task.mem.readCString(args[i]!, 4096)]);

@@ -261,8 +261,8 @@ export class ReplaySession {
   private checkRegs(t: ReplayTask, expected: Registers, where: string, ignoreOrigRax = false, syscallNo?: number): void {
     const found = t.task.regs();
     let keys = ignoreOrigRax ? POSITION_REGS.filter((r) => r !== 'orig_rax') : POSITION_REGS;
-    const argCount = syscallNo === undefined ? undefined : SYSCALLS.get(syscallNo)?.args.length;
-    if (argCount) keys = keys.filter((k) => !SYSCALL_ARG_REGS.includes(k) || SYSCALL_ARG_REGS.indexOf(k) < argCount);
+    const argCount = syscallNo === undefined ? undefined : SYSCALLS.get(syscallNo)?.args?.length;
+    if (argCount !== undefined) keys = keys.filter((k) => !SYSCALL_ARG_REGS.includes(k) || SYSCALL_ARG_REGS.indexOf(k) < argCount);
     const bad = keys.filter((k) => found.get(k) !== expected.get(k));
     if (bad.length > 0) {
       const details = bad.map((k) => `${k}: expected 0x${expected.get(k).toString(16)}, found 0x${found.get(k).toString(16)}`);
