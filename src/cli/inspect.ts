@@ -53,8 +53,22 @@ function jsonSafe(value: unknown): unknown {
   return value;
 }
 
+/** Process id of every recorded thread, from the exec and clone records. */
+function processIds(reader: TraceReader): Map<number, number> {
+  const tgid = new Map<number, number>();
+  for (const { record: r } of reader.records()) {
+    if (!tgid.has(r.tid)) tgid.set(r.tid, r.tid);
+    const extra = r.kind === 'syscall' || r.kind === 'syscall-exit' ? r.extra : undefined;
+    if (extra?.child !== undefined) tgid.set(extra.child, extra.thread ? tgid.get(r.tid)! : extra.child);
+    if (r.kind === 'exec') tgid.set(r.tid, r.tid);
+  }
+  return tgid;
+}
+
 export function dump(dir: string, json: boolean, out: Out): void {
   const reader = TraceReader.open(dir);
+  const pids = processIds(reader);
+  if (!json) out(`${'EVENT'.padStart(6)} ${'PID'.padStart(7)} ${'TID'.padStart(7)}  WHAT`);
   for (const { index, record } of reader.records()) {
     if (json) {
       const r = record as unknown as Record<string, unknown>;
@@ -62,9 +76,9 @@ export function dump(dir: string, json: boolean, out: Out): void {
       if ('nr' in record) extra.syscall = syscallName(record.nr);
       if ('regs' in record && record.kind !== 'exec') extra.args = new Registers(record.regs).syscallArgs().map(String);
       if (record.kind === 'signal') extra.signal = signalName(record.signo);
-      out(JSON.stringify({ index, ...(jsonSafe(r) as object), ...extra }));
+      out(JSON.stringify({ index, pid: pids.get(record.tid), ...(jsonSafe(r) as object), ...extra }));
     } else {
-      out(`${String(index).padStart(6)} ${String(record.tid).padStart(7)}  ${describeRecord(record)}`);
+      out(`${String(index).padStart(6)} ${String(pids.get(record.tid)).padStart(7)} ${String(record.tid).padStart(7)}  ${describeRecord(record)}`);
     }
   }
   if (reader.incomplete && !json) out(`(the trace is incomplete: the recording was cut off after event ${reader.records().length - 1})`);

@@ -73,12 +73,14 @@ test('dump prints one line per event, and JSON with --json', async () => {
     assert.equal(trr(['record', '-o', trace, prog('static_hello')], { cwd: dir }).status, 0);
     const text = trr(['dump', trace]);
     assert.equal(text.status, 0);
-    const lines = text.stdout.trim().split('\n');
-    assert.match(lines[0]!, /^\s*0\s+\d+\s+execve\(".*static_hello"/);
+    const [head, ...lines] = text.stdout.trim().split('\n');
+    assert.match(head!, /^\s*EVENT\s+PID\s+TID\s+WHAT$/);
+    assert.match(lines[0]!, /^\s*0\s+(\d+)\s+\1\s+execve\(".*static_hello"/);
     assert.match(text.stdout, /write\(.*\) = \d+/);
     assert.match(lines.at(-1)!, /end of recording \(exit 0\)/);
     const json = trr(['dump', '--json', trace]);
-    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; kind: string; tid: number; syscall?: string });
+    const events = json.stdout.trim().split('\n').map((l) => JSON.parse(l) as { index: number; pid: number; kind: string; tid: number; syscall?: string });
+    assert.ok(events.every((e) => e.pid === events[0]!.pid));
     assert.equal(events.length, lines.length);
     assert.deepEqual(events.map((e) => e.index), events.map((_, i) => i));
     assert.ok(events.some((e) => e.kind === 'syscall' && e.syscall === 'getpid'));

@@ -3,9 +3,9 @@
 // gone).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, trr, withOutputDir, type ProgramSpec } from '../support/harness.js';
+import { buildProgram, manifest, run, trr, withOutputDir, type ProgramSpec } from '../support/harness.js';
 
 const spin: ProgramSpec = { name: 'spin_wait', source: 'spin_wait.c', lang: 'c', expect: { exit: 0 } };
 
@@ -41,5 +41,30 @@ test('replay works after the recorded binary is deleted or rebuilt', async () =>
     const rep2 = trr(['replay', '-a', trace]);
     assert.equal(rep2.status, 0, rep2.stderr);
     assert.equal(rep2.stdout, rec.stdout);
+  });
+});
+
+test('an unsupported syscall is answered with ENOSYS, named on stderr, and replays the same', async () => {
+  await withOutputDir('limits-unsupported-syscall', (dir) => {
+    const src = join(dir, 'mq.c');
+    writeFileSync(src, [
+      '#include <errno.h>', '#include <stdio.h>', '#include <sys/syscall.h>', '#include <unistd.h>',
+      'int main(void) {',
+      '  long r = syscall(SYS_mq_open, "/trr-test", 0, 0, 0);',
+      '  printf("mq_open: %s\\n", r < 0 && errno == ENOSYS ? "ENOSYS, handled" : "ran");',
+      '  return 0;',
+      '}',
+    ].join('\n'));
+    const bin = join(dir, 'mq');
+    assert.equal(run('cc', ['-o', bin, src]).status, 0);
+    const trace = join(dir, 't');
+    const rec = trr(['record', '-o', trace, bin], { cwd: dir });
+    assert.equal(rec.status, 0, rec.stderr);
+    assert.equal(rec.stdout, 'mq_open: ENOSYS, handled\n');
+    assert.match(rec.stderr, /the program called mq_open \(syscall 240\), which trr does not support yet; trr answered it with ENOSYS/);
+    const rep = trr(['replay', '-a', trace]);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.equal(rep.stdout, rec.stdout);
+    assert.match(trr(['dump', trace]).stdout, /mq_open\(.*\) = -ENOSYS \(unsupported: answered by trr\)/);
   });
 });
