@@ -11,7 +11,7 @@
 // stderr are echoed from the program's memory. The session emits nothing but
 // typed results: front ends (autopilot, gdb) decide what to show.
 import { createHash } from 'node:crypto';
-import { writeSync } from 'node:fs';
+import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
 import {
   PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, spawnTracee, waitpid, waitStatus,
@@ -83,6 +83,7 @@ export class ReplaySession {
   private readonly tasks = new Map<number, ReplayTask>();
   private readonly records: readonly IndexedRecord[];
   private pos = 0;
+  private readonly checkedFiles = new Set<string>();
   /** Wait status of the initial process, once replay reached the end. */
   exitStatus: number | undefined;
 
@@ -574,6 +575,7 @@ export class ReplaySession {
     this.resume(t, 'syscall');
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);
+    this.checkLoadedFiles(r);
     const maps = parseMaps(readMapsText(t.tid));
     const shape = (text: ReturnType<typeof parseMaps>) =>
       text.filter((m) => m.path !== '[stack]').map((m) => `${m.start.toString(16)}-${m.end.toString(16)} ${m.perms} ${m.offset.toString(16)}`).join('\n');
@@ -587,6 +589,28 @@ export class ReplaySession {
     t.task.mem.write(r.stack[0], r.stack[1]);
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
+  }
+
+  /**
+   * The kernel loads the program's dynamic loader itself, from the system's
+   * file, not from the trace: it must be the recorded one.
+   */
+  private checkLoadedFiles(r: ExecRecord): void {
+    for (const [path, blob] of r.files) {
+      if (blob === r.exe || this.checkedFiles.has(path)) continue;
+      let same = false;
+      try {
+        same = readFileSync(path).equals(readFileSync(this.trace.blobPath(blob)));
+      } catch {
+        same = false;
+      }
+      if (!same) {
+        throw new DivergenceError(
+          `${path}, which the kernel loads for ${r.path}, is not the file that was loaded during recording (it changed or is gone since). trr replays the program's own binary and libraries from the trace, but cannot yet replace the system's dynamic loader.`,
+        );
+      }
+      this.checkedFiles.add(path);
+    }
   }
 
   /** After execve the task has a fresh address space (a vfork parent keeps the old one). */

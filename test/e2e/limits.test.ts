@@ -3,7 +3,7 @@
 // gone).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, manifest, run, trr, withOutputDir, type ProgramSpec } from '../support/harness.js';
 
@@ -66,5 +66,23 @@ test('an unsupported syscall is answered with ENOSYS, named on stderr, and repla
     assert.equal(rep.status, 0, rep.stderr);
     assert.equal(rep.stdout, rec.stdout);
     assert.match(trr(['dump', trace]).stdout, /mq_open\(.*\) = -ENOSYS \(unsupported: answered by trr\)/);
+  });
+});
+
+test('a dynamic loader that changed since the recording is reported, not silently used', async () => {
+  await withOutputDir('limits-loader-changed', (dir) => {
+    const loader = join(dir, 'ld.so');
+    copyFileSync('/lib64/ld-linux-x86-64.so.2', loader);
+    const src = join(dir, 'hello.c');
+    writeFileSync(src, '#include <stdio.h>\nint main(void) { puts("hello"); return 0; }\n');
+    const bin = join(dir, 'hello');
+    assert.equal(run('cc', ['-o', bin, `-Wl,--dynamic-linker=${loader}`, src]).status, 0);
+    const trace = join(dir, 't');
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+    assert.equal(trr(['replay', '-a', trace]).stdout, 'hello\n');
+    appendFileSync(loader, 'changed');
+    const r = trr(['replay', '-a', trace]);
+    assert.equal(r.status, 3);
+    assert.match(r.stderr, /ld\.so, which the kernel loads for .*hello, is not the file that was loaded during recording/);
   });
 });
