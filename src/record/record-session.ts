@@ -570,9 +570,13 @@ export class RecordSession {
     cur.runningSince = Date.now();
   }
 
-  /** Samples the running thread's position a few times: a thread stuck in a tiny loop is spinning. */
+  /**
+   * Samples the running thread a few times. A thread waiting in a loop for
+   * memory that only another thread (or a signal) will change keeps every
+   * register but rip and eflags unchanged; a thread that computes does not.
+   */
   private isSpinning(t: RecTask): boolean {
-    const ips: bigint[] = [];
+    const samples: Registers[] = [];
     for (let i = 0; i < 4; i++) {
       if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0) return false;
       const w = waitpid(t.tid, WAIT.__WALL);
@@ -582,13 +586,20 @@ export class RecordSession {
         return false;
       }
       t.task.invalidate();
-      ips.push(t.task.regs().ip);
+      const r = t.task.regs().clone();
+      r.set('eflags', 0n);
+      samples.push(r);
       ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
       Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
     }
-    const min = ips.reduce((a, b) => (a < b ? a : b));
-    const max = ips.reduce((a, b) => (a > b ? a : b));
-    return max - min < 256n;
+    const ips = samples.map((r) => r.ip);
+    const withoutIp = samples.map((r) => {
+      const c = r.clone();
+      c.set('rip', 0n);
+      return c;
+    });
+    const near = ips.every((ip) => ip - ips[0]! < 256n && ips[0]! - ip < 256n);
+    return near && withoutIp.every((r) => r.equals(withoutIp[0]!));
   }
 
   // ---- writing ----------------------------------------------------------
