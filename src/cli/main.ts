@@ -4,7 +4,8 @@
 // belongs to the recorded or replayed program (and to dump/ps/ls output).
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { describeError } from '../util/errors.js';
+import { UsageError, describeError } from '../util/errors.js';
+import { replayUnderGdb } from './debug.js';
 import { dump, ls, ps } from './inspect.js';
 import { record } from './record.js';
 import { replayAutopilot } from './replay.js';
@@ -22,7 +23,19 @@ const print = (line: string) => {
   }
 };
 
-function buildProgram(setStatus: (s: number) => void): Command {
+function parsePort(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new UsageError(`-s takes a port number from 1 to 65535, not ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function parseEvent(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-g takes an event number, not ${JSON.stringify(v)}.`);
+  return n;
+}
+
+function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]): Command {
   const program = new Command('trr')
     .description('Record a Linux x86-64 program once, then replay it exactly, forwards and backwards, in gdb.\nNeeds no hardware performance counters.')
     .version(TRR_VERSION)
@@ -47,19 +60,22 @@ function buildProgram(setStatus: (s: number) => void): Command {
 
   program
     .command('replay')
-    .description('replay a trace (the latest one by default); -a replays it to the end without a debugger')
-    .usage('-a [TRACE]')
+    .description('replay a trace (the latest one by default) under gdb, which can run it forwards and backwards; -a replays it to the end without a debugger')
+    .usage('[-a] [-g EVENT | -e] [-d GDB] [-s PORT] [TRACE] [-- GDB_ARGS...]')
     .option('-a, --autopilot', 'replay without a debugger, reproducing the program\'s output and exit status')
+    .option('-s, --port <port>', 'only serve gdb on 127.0.0.1:PORT and print the command that connects', (v: string) => parsePort(v))
+    .option('-d, --debugger <gdb>', 'the gdb to run', 'gdb')
+    .option('-g, --goto <event>', 'start the session at EVENT (numbers as `trr dump` prints them)', (v: string) => parseEvent(v))
+    .option('-e, --end', 'start the session at the end of the recording')
     .argument('[trace]', 'trace directory, or a trace name in the trace directory')
     .exitOverride()
-    .action((trace: string | undefined, opts: { autopilot?: boolean }) => {
+    .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean }) => {
       const dir = resolveTrace(trace);
-      if (!opts.autopilot) {
-        process.stderr.write('trr: replaying under gdb is not available yet; use `trr replay -a` to replay without a debugger.\n');
-        setStatus(2);
+      if (opts.autopilot) {
+        setStatus(replayAutopilot(dir, warn));
         return;
       }
-      setStatus(replayAutopilot(dir, warn));
+      setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs }, warn));
     });
 
   program
@@ -87,11 +103,15 @@ function buildProgram(setStatus: (s: number) => void): Command {
   return program;
 }
 
-export function main(argv: string[]): void {
+export async function main(argv: string[]): Promise<void> {
   let status = 0;
-  const program = buildProgram((s) => (status = s));
+  // `trr replay ... -- GDB_ARGS`: what follows -- belongs to gdb.
+  const dashes = argv[0] === 'replay' ? argv.indexOf('--') : -1;
+  const gdbArgs = dashes >= 0 ? argv.slice(dashes + 1) : [];
+  const own = dashes >= 0 ? argv.slice(0, dashes) : argv;
+  const program = buildProgram((s) => (status = s), gdbArgs);
   try {
-    program.parse(argv, { from: 'user' });
+    await program.parseAsync(own, { from: 'user' });
   } catch (e) {
     if (e instanceof CommanderError) {
       status = e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help' ? 0 : 2;

@@ -28,6 +28,7 @@ import type {
 } from '../trace/format.js';
 import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
+import { Breakpoints } from './breakpoints.js';
 
 type ReplayState =
   | 'running' // resumed; its next stop is awaited
@@ -35,6 +36,7 @@ type ReplayState =
   | 'at-entry' // stopped at the entry of a syscall whose exit comes later
   | 'in-kernel' // running a syscall for real (vfork); its exit stop comes later
   | 'exiting'
+  | 'at-breakpoint' // stopped at a debugger breakpoint (its int3 already undone)
   | 'gone';
 
 interface SplitSyscall {
@@ -48,6 +50,8 @@ interface SplitSyscall {
 class ReplayTask {
   state: ReplayState = 'ready';
   split: SplitSyscall | undefined;
+  /** A wait status already collected (by a debugger single-step) that runToStop must use next. */
+  pendingStatus: number | undefined;
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -130,37 +134,96 @@ export class ReplaySession {
   }
 
   /** Replays one record. */
-  step(): void {
+  step(): StepResult {
     const { index, record } = this.records[this.pos]!;
     if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     try {
       this.apply(record, index);
     } catch (e) {
+      if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
       if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
         throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${e.message}`);
       }
       throw e;
     }
     this.pos++;
+    if (record.kind === 'exec' && record.tid === this.records[0]!.record.tid) this.breakpoints.reinsert(this.tasks.get(record.tid)!.task.mem);
+    return { kind: 'event' };
   }
+
+  /** The next record to replay, if any. */
+  nextRecord(): TraceRecord | undefined {
+    return this.records[this.pos]?.record;
+  }
+
+  /** The live task for a recorded tid, if it is still alive. */
+  liveTask(recTid: number): Task | undefined {
+    const t = this.tasks.get(recTid);
+    return t && t.state !== 'gone' ? t.task : undefined;
+  }
+
+  /** Recorded tids of the live threads of the process `recPid`. */
+  liveThreads(recPid: number): number[] {
+    const leader = this.tasks.get(recPid);
+    if (!leader) return [];
+    return [...this.tasks.values()].filter((t) => t.state !== 'gone' && t.task.tgid === leader.task.tgid).map((t) => t.recTid);
+  }
+
+  /** Whether thread recTid stands in user code (so it can be single-stepped). */
+  canSingleStep(recTid: number): boolean {
+    const t = this.tasks.get(recTid);
+    return t !== undefined && (t.state === 'ready' || t.state === 'at-breakpoint');
+  }
+
+  /**
+   * Executes one instruction of the thread that runs next (it must stand in
+   * user code). If the instruction reaches the thread's next event (a
+   * syscall), that event is replayed as well.
+   */
+  stepInstruction(recTid: number): StepResult {
+    const t = this.tasks.get(recTid)!;
+    const r = this.singleStep(t);
+    if (r.trapped) return { kind: 'stepped' };
+    t.pendingStatus = r.status;
+    t.state = 'running';
+    return this.step();
+  }
+
+  setBreakpoint(recPid: number, address: bigint): void {
+    this.breakpoints.add(this.tasks.get(recPid)!.task.mem, address);
+  }
+
+  removeBreakpoint(recPid: number, address: bigint): void {
+    this.breakpoints.remove(this.tasks.get(recPid)!.task.mem, address);
+  }
+
+  /** Reads memory as the program sees it (breakpoint int3 bytes hidden). */
+  readMemory(recTid: number, address: bigint, length: number): Buffer {
+    const t = this.tasks.get(recTid)!;
+    return this.breakpoints.hide(t.task.mem, address, t.task.mem.readPartial(address, length));
+  }
+
+  readonly breakpoints = new Breakpoints();
 
   /** Kills whatever is left of the replayed processes and reaps them. */
   close(): void {
     const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
     for (const t of live) kill(t.tid, SIG.KILL);
-    // Threads killed while stopped report PTRACE_EVENT_EXIT and must be let go before their leader can be reaped.
-    for (let left = live.length; left > 0; ) {
-      let w;
-      try {
-        w = waitpid(-1, WAIT.__WALL);
-      } catch {
-        break; // ECHILD: nothing left
+    // Threads first: a killed thread stopped in ptrace reports PTRACE_EVENT_EXIT
+    // and must be let go; a leader is reaped only after all its threads.
+    // (Only our own tids are waited for: trr may have other children, like gdb.)
+    const order = [...live.filter((t) => t.tid !== t.task.tgid), ...live.filter((t) => t.tid === t.task.tgid)];
+    for (const t of order) {
+      for (;;) {
+        let w;
+        try {
+          w = waitpid(t.tid, WAIT.__WALL);
+        } catch {
+          break; // ECHILD: already reaped
+        }
+        if (!w || !waitStatus.stopped(w.status)) break;
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
       }
-      if (!w) break;
-      if (waitStatus.stopped(w.status)) ptraceRaw(PTRACE.CONT, w.tid, 0, 0);
-      else if (live.some((t) => t.tid === w.tid)) left--;
-    }
-    for (const t of live) {
       t.task.mem.close();
       t.state = 'gone';
     }
@@ -201,16 +264,30 @@ export class ReplaySession {
 
   /** Resumes t if needed and returns its next stop that matters (real async signals are swallowed). */
   private runToStop(t: ReplayTask, expectSignal = 0): StopKind {
-    if (t.state === 'ready') {
-      this.resume(t, 'continue');
-    } else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
-      throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
-    }
     for (;;) {
-      const w = waitpid(t.tid, WAIT.__WALL);
-      if (!w) continue;
+      let s: number;
+      if (t.pendingStatus !== undefined) {
+        s = t.pendingStatus;
+        t.pendingStatus = undefined;
+      } else {
+        if (t.state === 'at-breakpoint') {
+          const st = this.singleStep(t);
+          if (st.trapped) {
+            this.resume(t, 'continue');
+            continue;
+          }
+          s = st.status;
+        } else {
+          if (t.state === 'ready') this.resume(t, 'continue');
+          else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
+            throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
+          }
+          const w = waitpid(t.tid, WAIT.__WALL);
+          if (!w) continue;
+          s = w.status;
+        }
+      }
       t.task.invalidate();
-      const s = w.status;
       if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
       if (!waitStatus.stopped(s)) {
         t.state = 'gone';
@@ -224,12 +301,39 @@ export class ReplaySession {
       if (ev !== 0) return { kind: 'event', event: ev };
       const info = t.task.sigInfo();
       const code = info.readInt32LE(8);
+      if (sig === SIG.TRAP && code === SI_KERNEL && this.breakpoints.has(t.task.mem, t.task.regs().ip - 1n)) {
+        // A debugger breakpoint: back up over the int3 and stop replay here; the record is applied again on resume.
+        const regs = t.task.regs().clone();
+        regs.set('rip', regs.ip - 1n);
+        t.task.setRegs(regs);
+        t.state = 'at-breakpoint';
+        throw new BreakpointStop(t.recTid, regs.ip);
+      }
       const isFault = isSyncSignal(sig, code) || (sig === SIG.SEGV && code === SI_KERNEL);
       if (isFault || (expectSignal && sig === expectSignal && code > 0)) return { kind: 'signal', sig, info };
       // A real asynchronous signal (SIGCHLD from a replayed child, ...): replay delivers only recorded ones.
       ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
       t.state = 'running';
     }
+  }
+
+  /**
+   * Executes one instruction of a stopped task with any breakpoint at its ip
+   * lifted. `trapped` is true when it ended in the single-step trap; otherwise
+   * `status` is the stop it reached instead (a syscall entry, a fault, ...).
+   */
+  private singleStep(t: ReplayTask): { trapped: boolean; status: number } {
+    const ip = t.task.regs().ip;
+    const lifted = this.breakpoints.lift(t.task.mem, ip);
+    if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    t.task.invalidate();
+    t.state = 'running';
+    const w = waitpid(t.tid, WAIT.__WALL)!;
+    if (lifted) this.breakpoints.restore(t.task.mem, ip);
+    t.task.invalidate();
+    const trapped = waitStatus.stopped(w.status) && waitStatus.stopSig(w.status) === SIG.TRAP && waitStatus.event(w.status) === 0 && t.task.sigInfo().readInt32LE(8) !== SI_KERNEL;
+    if (trapped) t.state = 'ready';
+    return { trapped, status: w.status };
   }
 
   /** Resumes a stopped task; its next stop is then awaited with runToStop. */
@@ -669,6 +773,21 @@ export class ReplaySession {
     }
     t.state = 'gone';
     if (![...this.tasks.values()].some((o) => o.task.mem === t.task.mem && o.state !== 'gone')) t.task.mem.close();
+  }
+}
+
+export type StepResult =
+  | { readonly kind: 'event' } // a record was replayed
+  | { readonly kind: 'stepped' } // one instruction executed (stepInstruction)
+  | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint };
+
+/** Thrown inside a record's application when a thread hits a debugger breakpoint. */
+class BreakpointStop extends Error {
+  constructor(
+    readonly tid: number,
+    readonly address: bigint,
+  ) {
+    super('breakpoint');
   }
 }
 

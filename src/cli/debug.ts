@@ -1,0 +1,54 @@
+// `trr replay` without -a: serves the replay to gdb. It starts trr's
+// gdbserver on a loopback port and runs gdb connected to it (or, with -s,
+// only serves and prints the command that connects).
+import { spawn } from 'node:child_process';
+import { Debugger } from '../replay/debugger.js';
+import { GdbServer } from '../gdb/server.js';
+import { TraceReader } from '../trace/trace-stream.js';
+import { TraceFormatError, UsageError } from '../util/errors.js';
+
+export interface DebugOptions {
+  readonly port?: number;
+  readonly gdb: string;
+  readonly gotoEvent?: number;
+  readonly toEnd: boolean;
+  readonly gdbArgs: readonly string[];
+}
+
+export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: string) => void): Promise<number> {
+  const reader = TraceReader.open(dir);
+  const records = reader.records();
+  const first = records[0]?.record;
+  if (!first || first.kind !== 'exec') throw new TraceFormatError(`${dir} holds no complete event to debug.`);
+  if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${records.length - 1}.`);
+  if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
+    throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
+  }
+  const dbg = new Debugger(reader);
+  try {
+    const server = new GdbServer(dbg, { exePath: reader.blobPath(first.exe), log: warn });
+    if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
+    if (opts.toEnd) server.startAt(dbg.continueForward());
+    let finished!: () => void;
+    const done = new Promise<void>((resolve) => (finished = resolve));
+    const { port } = await server.listen(opts.port ?? 0, () => finished());
+    const target = `target extended-remote 127.0.0.1:${port}`;
+    if (opts.port !== undefined) {
+      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot /' -ex '${target}' ${reader.blobPath(first.exe)}\n`);
+      await done;
+      return 0;
+    }
+    const gdb = spawn(opts.gdb, ['-q', '-ex', 'set sysroot /', '-ex', target, reader.blobPath(first.exe), ...opts.gdbArgs], { stdio: 'inherit' });
+    // Ctrl-C belongs to gdb.
+    const ignore = () => {};
+    process.on('SIGINT', ignore);
+    const status = await new Promise<number>((resolve, reject) => {
+      gdb.on('error', (e) => reject(new UsageError(`cannot run ${opts.gdb}: ${e.message} (use -d PATH to name gdb)`)));
+      gdb.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? 1 : 0)));
+    });
+    process.off('SIGINT', ignore);
+    return status;
+  } finally {
+    dbg.close();
+  }
+}

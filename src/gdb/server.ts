@@ -1,0 +1,263 @@
+// trr's gdbserver: answers GDB Remote Serial Protocol packets from a
+// Debugger. It listens on 127.0.0.1 only and serves one connection; a second
+// one is closed at once. Malformed or unknown packets get the protocol's
+// empty or error reply and the server keeps going. Writes to the replay
+// (memory, registers) are refused: the recording cannot be changed.
+import { readFileSync } from 'node:fs';
+import { createServer, type Server, type Socket } from 'node:net';
+import type { Debugger, StopReason } from '../replay/debugger.js';
+import { describeError } from '../util/errors.js';
+import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
+import { REGS, registerBytes, targetXml } from './target.js';
+
+const FEATURES = [
+  'PacketSize=20000',
+  'QStartNoAckMode+',
+  'qXfer:features:read+',
+  'qXfer:auxv:read+',
+  'qXfer:exec-file:read+',
+  'qXfer:threads:read+',
+  'multiprocess+',
+  'swbreak+',
+  'vContSupported+',
+  'ReverseContinue+',
+  'ReverseStep+',
+];
+
+const PACKET_LOG = (process.env.TRR_LOG ?? '').includes('gdb');
+const REFUSE_WRITE = 'E.trr cannot change the replay: writes to memory and registers are refused';
+
+export interface ServerOptions {
+  /** Path of the debuggee's executable (the trace's copy), for qXfer:exec-file. */
+  readonly exePath: string;
+  readonly log?: (msg: string) => void;
+}
+
+export class GdbServer {
+  private stop: StopReason;
+  private noAck = false;
+  private closed = false;
+  private endAfterReply = false;
+
+  constructor(
+    private readonly dbg: Debugger,
+    private readonly options: ServerOptions,
+  ) {
+    this.stop = { kind: 'start', tid: dbg.pid };
+  }
+
+  /** Where the session stands when gdb connects (after -g / -e). */
+  startAt(stop: StopReason): void {
+    this.stop = stop;
+  }
+
+  /** Listens on 127.0.0.1:port (0 picks a free port); resolves with the port. */
+  listen(port: number, onDone: () => void): Promise<{ port: number; server: Server }> {
+    let busy = false;
+    const server = createServer((sock) => {
+      if (busy) {
+        sock.destroy();
+        return;
+      }
+      busy = true;
+      this.attach(sock, () => {
+        server.close();
+        onDone();
+      });
+    });
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server }));
+    });
+  }
+
+  private attach(sock: Socket, done: () => void): void {
+    const reader = new PacketReader((s) => sock.write(s));
+    const finish = () => {
+      if (this.closed) return;
+      this.closed = true;
+      done();
+    };
+    sock.on('data', (chunk) => {
+      for (const msg of reader.feed(chunk)) {
+        if (msg.kind === 'interrupt') continue; // replay requests run to completion; nothing to interrupt between them
+        let reply: string | undefined;
+        try {
+          reply = this.handle(msg.payload);
+          if (PACKET_LOG) process.stderr.write(`[gdb] <- ${msg.payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
+        } catch (e) {
+          this.options.log?.(describeError(e).message);
+          reply = 'E01';
+        }
+        if (reply === undefined) {
+          sock.end();
+          finish();
+          return;
+        }
+        sock.write(Buffer.from(frame(reply), 'latin1'));
+        if (this.noAck) reader.ackMode = false;
+        if (this.endAfterReply) {
+          sock.end();
+          finish();
+          return;
+        }
+      }
+    });
+    sock.on('close', finish);
+    sock.on('error', finish);
+  }
+
+  private threadId(tid: number): string {
+    return `p${this.dbg.pid.toString(16)}.${tid.toString(16)}`;
+  }
+
+  private stopReply(s: StopReason): string {
+    this.stop = s;
+    const thread = `thread:${this.threadId(s.tid)};`;
+    switch (s.kind) {
+      case 'breakpoint':
+        return `T05swbreak:;${thread}`;
+      case 'signal':
+        return `T${s.signo.toString(16).padStart(2, '0')}${thread}`;
+      case 'end':
+        return `T05replaylog:end;${thread}`;
+      case 'beginning':
+        return `T05replaylog:begin;${thread}`;
+      default:
+        return `T05${thread}`;
+    }
+  }
+
+  /** Returns the reply payload, or undefined to end the session. */
+  handle(p: string): string | undefined {
+    const [head] = p.split(/[:;,]/, 1) as [string];
+    if (p === '?') return this.stopReply(this.stop);
+    if (p.startsWith('qSupported')) return FEATURES.join(';');
+    if (p === 'QStartNoAckMode') {
+      this.noAck = true;
+      return 'OK';
+    }
+    if (p.startsWith('qXfer:')) return this.xfer(p);
+    if (p === 'qfThreadInfo') return 'm' + this.dbg.threads().map((t) => this.threadId(t)).join(',');
+    if (p === 'qsThreadInfo') return 'l';
+    if (p === 'qC') return `QC${this.threadId(this.dbg.thread)}`;
+    if (p.startsWith('qAttached')) return '1';
+    if (p === 'qSymbol::') return 'OK';
+    if (p.startsWith('H')) return this.selectThread(p.slice(2)) ? 'OK' : 'E01';
+    if (p.startsWith('T')) return this.parseThread(p.slice(1)) !== undefined ? 'OK' : 'E01';
+    if (p === 'g') return this.allRegisters();
+    if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
+    if (p.startsWith('m')) return this.readMemory(p.slice(1));
+    if (p[0] === 'G' || p[0] === 'P' || p[0] === 'M' || p[0] === 'X') return REFUSE_WRITE;
+    if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
+    if (/^[Zz][234],/.test(p)) return ''; // no hardware watchpoints: gdb uses software ones
+    if (p === 'vCont?') return 'vCont;c;C;s;S';
+    if (p.startsWith('vCont;')) return this.stopReply(/;[sS]/.test(p) ? this.dbg.stepForward() : this.dbg.continueForward());
+    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward());
+    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward());
+    if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
+    if (p === 'bs') return this.stopReply(this.dbg.reverseStep());
+    if (p.startsWith('vRun')) return this.stopReply(this.dbg.restart());
+    if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
+    if (p === 'k') return undefined;
+    if (p.startsWith('vKill') || p.startsWith('D')) {
+      this.endAfterReply = true;
+      return 'OK';
+    }
+    if (p.startsWith('QNonStop:0') || p.startsWith('QThreadEvents') || p.startsWith('QPassSignals') || p.startsWith('QProgramSignals') || p.startsWith('QDisableRandomization') || p.startsWith('QEnvironment') || p.startsWith('QSetWorkingDir') || p.startsWith('QStartupWithShell')) return 'OK';
+    return ''; // unknown or unsupported: the empty reply
+  }
+
+  private parseThread(s: string): number | undefined {
+    const m = /^(?:p[0-9a-f]+\.)?(-?[0-9a-f]+)$/.exec(s);
+    if (!m) return undefined;
+    if (m[1] === '-1' || m[1] === '0') return this.dbg.thread;
+    const tid = parseInt(m[1]!, 16);
+    return this.dbg.threads().includes(tid) ? tid : undefined;
+  }
+
+  private selectThread(s: string): boolean {
+    const tid = this.parseThread(s);
+    if (tid === undefined) return false;
+    this.dbg.thread = tid;
+    return true;
+  }
+
+  private allRegisters(): string {
+    const regs = this.dbg.registers(this.dbg.thread);
+    const fx = this.dbg.fpRegisters(this.dbg.thread);
+    if (!regs || !fx) return 'E01';
+    return REGS.map((_, i) => hexOf(registerBytes(i, regs, fx)!)).join('');
+  }
+
+  private oneRegister(i: number): string {
+    const regs = this.dbg.registers(this.dbg.thread);
+    const fx = this.dbg.fpRegisters(this.dbg.thread);
+    const b = regs && fx ? registerBytes(i, regs, fx) : undefined;
+    return b ? hexOf(b) : 'E01';
+  }
+
+  private readMemory(args: string): string {
+    const m = /^([0-9a-f]+),([0-9a-f]+)$/.exec(args);
+    if (!m) return 'E01';
+    const data = this.dbg.readMemory(BigInt('0x' + m[1]), Math.min(parseInt(m[2]!, 16), 0x8000));
+    return data.length ? hexOf(data) : 'E14';
+  }
+
+  private breakpoint(p: string): string {
+    const m = /^([Zz])[01],([0-9a-f]+),/.exec(p);
+    if (!m) return 'E01';
+    const addr = BigInt('0x' + m[2]);
+    if (m[1] === 'Z') this.dbg.addBreakpoint(addr);
+    else this.dbg.removeBreakpoint(addr);
+    return 'OK';
+  }
+
+  private xfer(p: string): string {
+    const m = /^qXfer:([a-z-]+):read:([^:]*):([0-9a-f]+),([0-9a-f]+)$/.exec(p);
+    if (!m) return '';
+    const [, object, annex, offHex, lenHex] = m as unknown as [string, string, string, string, string];
+    let data: Buffer;
+    if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml());
+    else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
+    else if (object === 'exec-file') data = Buffer.from(this.options.exePath);
+    else if (object === 'threads') {
+      data = Buffer.from(`<?xml version="1.0"?><threads>${this.dbg.threads().map((t) => `<thread id="${this.threadId(t)}"/>`).join('')}</threads>`);
+    } else return '';
+    const off = parseInt(offHex, 16);
+    const len = parseInt(lenHex, 16);
+    const chunk = data.subarray(off, off + len);
+    return (off + len >= data.length ? 'l' : 'm') + chunk.toString('latin1');
+  }
+
+  private monitor(cmd: string): string {
+    const words = cmd.trim().split(/\s+/);
+    switch (words[0]) {
+      case 'when':
+        return hexString(`Current event: ${this.dbg.eventIndex}\n`);
+      case 'restart':
+      case 'run':
+        this.stop = this.dbg.restart();
+        return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}).\n`);
+      case 'goto': {
+        const n = Number(words[1]);
+        if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
+        this.stop = this.dbg.gotoEvent(n);
+        return hexString(`Now at event ${this.dbg.eventIndex}.\n`);
+      }
+      case 'help':
+      case undefined:
+        return hexString(
+          [
+            'trr monitor commands:',
+            '  monitor when          print the current event number',
+            '  monitor goto EVENT    replay to event EVENT (numbers as `trr dump` prints them)',
+            '  monitor restart       go back to the start of the recording',
+            '',
+          ].join('\n'),
+        );
+      default:
+        return hexString(`trr: unknown monitor command ${JSON.stringify(cmd)}; try \`monitor help\`.\n`);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// Software breakpoints in replayed processes: an int3 byte written over the
+// instruction, the original byte kept to hide it from the debugger's memory
+// reads and to step over it. Per address space, since a breakpoint belongs
+// to one process's code.
+import type { AddressSpace } from '../task/task.js';
+
+const INT3 = 0xcc;
+
+export class Breakpoints {
+  private readonly spaces = new Map<AddressSpace, Map<bigint, number>>();
+
+  private of(mem: AddressSpace): Map<bigint, number> {
+    let m = this.spaces.get(mem);
+    if (!m) this.spaces.set(mem, (m = new Map()));
+    return m;
+  }
+
+  has(mem: AddressSpace, address: bigint): boolean {
+    return this.spaces.get(mem)?.has(address) ?? false;
+  }
+
+  add(mem: AddressSpace, address: bigint): void {
+    const m = this.of(mem);
+    if (m.has(address)) return;
+    const original = mem.read(address, 1)[0]!;
+    mem.write(address, Buffer.from([INT3]));
+    m.set(address, original);
+  }
+
+  remove(mem: AddressSpace, address: bigint): void {
+    const m = this.spaces.get(mem);
+    const original = m?.get(address);
+    if (original === undefined) return;
+    mem.write(address, Buffer.from([original]));
+    m!.delete(address);
+  }
+
+  /** Puts the original byte back for a moment (to execute it); returns whether there was a breakpoint. */
+  lift(mem: AddressSpace, address: bigint): boolean {
+    const original = this.spaces.get(mem)?.get(address);
+    if (original === undefined) return false;
+    mem.write(address, Buffer.from([original]));
+    return true;
+  }
+
+  restore(mem: AddressSpace, address: bigint): void {
+    if (this.has(mem, address)) mem.write(address, Buffer.from([INT3]));
+  }
+
+  /** After execve the process has new code: write the breakpoints into it again. */
+  reinsert(mem: AddressSpace): void {
+    const m = this.spaces.get(mem);
+    if (!m) return;
+    const addresses = [...m.keys()];
+    m.clear();
+    for (const a of addresses) {
+      try {
+        this.add(mem, a);
+      } catch {
+        // not mapped in the new program
+      }
+    }
+  }
+
+  /** Memory contents as the program sees them, with our int3 bytes replaced by the originals. */
+  hide(mem: AddressSpace, address: bigint, data: Buffer): Buffer {
+    const m = this.spaces.get(mem);
+    if (!m) return data;
+    const out = Buffer.from(data);
+    for (const [a, original] of m) if (a >= address && a < address + BigInt(out.length)) out[Number(a - address)] = original;
+    return out;
+  }
+}

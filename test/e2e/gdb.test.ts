@@ -1,0 +1,68 @@
+// Real gdb driving `trr replay` with scripts (`-- -batch -x FILE`): forward
+// execution, breakpoints, backtraces through libc, stopping at the recorded
+// fatal signal, reverse-continue, and the monitor commands.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { repoRoot, trr, withOutputDir } from '../support/harness.js';
+
+const bank = join(repoRoot, 'build', 'examples', 'bank');
+
+/** Runs gdb on the replay with a script; returns what it printed (stdout and stderr). */
+function gdbSession(dir: string, trace: string, script: string, expectStatus = 0): string {
+  const file = join(dir, 'script.gdb');
+  writeFileSync(file, script);
+  const r = trr(['replay', trace, '--', '-nx', '-batch', '-x', file], { timeoutMs: 120_000 });
+  writeFileSync(join(dir, 'gdb.log'), `${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.equal(r.status, expectStatus, r.stderr);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+test('gdb: breakpoints, backtrace, print, continue to the recorded crash', async () => {
+  await withOutputDir('gdb-forward', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(dir, trace, ['break record_transfer', 'continue', 'bt', 'print amount', 'monitor when', 'delete', 'continue', 'bt'].join('\n'));
+    assert.match(out, /Breakpoint 1, record_transfer \(a=0x[0-9a-f]+ <accounts>, n=0, amount=-5\) at .*bank\.c:29/);
+    assert.match(out, /#1 .* in transfer \(from=0, to=1, amount=5, n=0\) at .*bank\.c:35/);
+    assert.match(out, /#2 .* in main \(\) at .*bank\.c:44/);
+    assert.match(out, /^\$1 = -5$/m);
+    assert.match(out, /^Current event: \d+$/m);
+    assert.match(out, /Program received signal SIGABRT, Aborted\./);
+    assert.match(out, /in __GI_raise|raise\.c/);
+    assert.match(out, /#4 .* in main \(\) at .*bank\.c:\d+/);
+  });
+});
+
+test('gdb: reverse-continue goes back to the previous breakpoint hit, then to the start', async () => {
+  await withOutputDir('gdb-reverse-continue', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(
+      dir,
+      trace,
+      ['break record_transfer if n == 8', 'continue', 'continue', 'print amount', 'reverse-continue', 'print amount', 'print a->balance', 'reverse-continue', 'monitor when'].join('\n'),
+    );
+    const hits = [...out.matchAll(/Breakpoint 1, record_transfer \(a=[^,]+, n=(\d+), amount=(-?\d+)\)/g)].map((m) => [m[1], m[2]]);
+    assert.deepEqual(hits, [['8', '-13'], ['8', '13'], ['8', '-13']]);
+    assert.match(out, /^\$1 = 13$/m);
+    assert.match(out, /^\$2 = -13$/m);
+    assert.match(out, /No more reverse-execution history\./);
+    assert.match(out, /^Current event: 1$/m);
+  });
+});
+
+test('gdb server: refuses writes, answers unknown monitor commands', async () => {
+  await withOutputDir('gdb-protocol', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(dir, trace, ['break main', 'continue', 'monitor frobnicate', 'monitor help', 'print accounts[0].balance', 'print accounts[0].balance = 5'].join('\n'), 1);
+    assert.match(out, /unknown monitor command "frobnicate"/);
+    assert.match(out, /monitor goto EVENT/);
+    assert.match(out, /^\$1 = 100$/m);
+    assert.match(out, /trr cannot change the replay|Cannot access memory/);
+    const regs = gdbSession(dir, trace, ['break main', 'continue', 'set var $rax = 1'].join('\n'), 1);
+    assert.match(regs, /trr cannot change the replay|Could not write register/);
+  });
+});
