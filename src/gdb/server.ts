@@ -117,6 +117,10 @@ export class GdbServer {
     switch (s.kind) {
       case 'breakpoint':
         return `T05swbreak:;${thread}`;
+      case 'watchpoint': {
+        const key = s.watch.kind === 'write' ? 'watch' : s.watch.kind === 'read' ? 'rwatch' : 'awatch';
+        return `T05${key}:${s.watch.address.toString(16)};${thread}`;
+      }
       case 'signal':
         return `T${s.signo.toString(16).padStart(2, '0')}${thread}`;
       case 'end':
@@ -150,7 +154,7 @@ export class GdbServer {
     if (p.startsWith('m')) return this.readMemory(p.slice(1));
     if (p[0] === 'G' || p[0] === 'P' || p[0] === 'M' || p[0] === 'X') return REFUSE_WRITE;
     if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
-    if (/^[Zz][234],/.test(p)) return ''; // no hardware watchpoints: gdb uses software ones
+    if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     if (p.startsWith('vCont;')) return this.stopReply(/;[sS]/.test(p) ? this.dbg.stepForward() : this.dbg.continueForward());
     if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward());
@@ -210,6 +214,17 @@ export class GdbServer {
     const addr = BigInt('0x' + m[2]);
     if (m[1] === 'Z') this.dbg.addBreakpoint(addr);
     else this.dbg.removeBreakpoint(addr);
+    return 'OK';
+  }
+
+  /** Z2/Z3/Z4 (write/read/access watchpoints): any number, any size, by page protection. */
+  private watchpoint(p: string): string {
+    const m = /^([Zz])([234]),([0-9a-f]+),([0-9a-f]+)$/.exec(p);
+    if (!m) return 'E01';
+    const kind = m[2] === '2' ? 'write' : m[2] === '3' ? 'read' : 'access';
+    const w = { address: BigInt('0x' + m[3]), length: parseInt(m[4]!, 16), kind } as const;
+    if (m[1] === 'Z') this.dbg.addWatchpoint(w);
+    else this.dbg.removeWatchpoint(w);
     return 'OK';
   }
 

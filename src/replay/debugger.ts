@@ -12,10 +12,12 @@ import { nr } from '../syscalls/names.js';
 import type { TraceRecord } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { ReplaySession, type StepResult } from './replay-session.js';
+import type { Watch } from './watchpoints.js';
 
 export type StopReason =
   | { readonly kind: 'start'; readonly tid: number }
   | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint }
+  | { readonly kind: 'watchpoint'; readonly tid: number; readonly watch: Watch }
   | { readonly kind: 'step'; readonly tid: number }
   /** The debuggee is about to die of this signal (recorded). */
   | { readonly kind: 'signal'; readonly tid: number; readonly signo: number }
@@ -23,6 +25,14 @@ export type StopReason =
   | { readonly kind: 'end'; readonly tid: number }
   /** Reverse execution reached the start of the recording. */
   | { readonly kind: 'beginning'; readonly tid: number };
+
+/** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
+function samePlace(a: Buffer, b: Buffer): boolean {
+  const x = new Registers(a);
+  const y = new Registers(b);
+  for (const r of [x, y]) r.set('eflags', r.get('eflags') & ~0x10100n);
+  return x.equals(y);
+}
 
 interface Position {
   readonly pos: number;
@@ -36,6 +46,15 @@ export class Debugger {
   /** Recorded pid of the process being debugged (the initial one). */
   readonly pid: number;
   private readonly breakpoints = new Set<bigint>();
+  private readonly watches: Watch[] = [];
+  /** Per session: the watches armed in it, and the values they last had. */
+  private readonly armedIn = new WeakMap<ReplaySession, Map<Watch, Buffer>>();
+
+  private armed(s: ReplaySession): Map<Watch, Buffer> {
+    let m = this.armedIn.get(s);
+    if (!m) this.armedIn.set(s, (m = new Map()));
+    return m;
+  }
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
@@ -94,6 +113,18 @@ export class Debugger {
     this.session.removeBreakpoint(this.pid, address);
   }
 
+  addWatchpoint(w: Watch): void {
+    this.watches.push(w);
+    this.armWatches(this.session);
+  }
+
+  removeWatchpoint(w: Watch): void {
+    const i = this.watches.findIndex((x) => x.address === w.address && x.length === w.length && x.kind === w.kind);
+    if (i < 0) return;
+    const [gone] = this.watches.splice(i, 1);
+    if (this.armed(this.session).delete(gone!)) this.session.removeWatchpoint(this.pid, gone!);
+  }
+
   close(): void {
     this.session.close();
   }
@@ -103,7 +134,58 @@ export class Debugger {
     s.start();
     s.step(); // the initial execve: the debuggee exists from here on
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
+    this.armWatches(s);
     return s;
+  }
+
+  /** Arms the watches whose memory is mapped (heap and stack come later). */
+  private armWatches(s: ReplaySession): void {
+    const armed = this.armed(s);
+    for (const w of this.watches) {
+      if (armed.has(w) || !s.liveTask(this.pid)) continue;
+      if (s.setWatchpoint(this.pid, w)) armed.set(w, s.readMemory(this.pid, w.address, w.length));
+    }
+  }
+
+  /** Armed write/access watches whose value changed since last seen (and remembers the new values). */
+  private changedWatches(s: ReplaySession): Watch[] {
+    const out: Watch[] = [];
+    const armed = this.armed(s);
+    for (const [w, old] of armed) {
+      const now = s.readMemory(this.pid, w.address, w.length);
+      if (!now.equals(old)) {
+        armed.set(w, now);
+        if (w.kind !== 'read') out.push(w);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * What a step of session `s` means to the debugger. Watch faults are
+   * resolved here: the instruction runs, and it is a hit when a watched value
+   * changed (or, for read/access watches, when it touched the range).
+   */
+  private examine(s: ReplaySession, r: StepResult): StopReason | undefined {
+    switch (r.kind) {
+      case 'breakpoint':
+        return this.breakpoints.has(r.address) || !this.watches.length ? { kind: 'breakpoint', tid: r.tid, address: r.address } : undefined;
+      case 'watch-fault': {
+        const touched = this.watches.filter((w) => this.armed(s).has(w) && r.address < w.address + BigInt(w.length) && r.address + 16n > w.address);
+        if (!s.completeWatchFault(r.tid)) return undefined;
+        const changed = this.changedWatches(s);
+        const hit = changed[0] ?? touched.find((w) => w.kind !== 'write');
+        return hit ? { kind: 'watchpoint', tid: r.tid, watch: hit } : undefined;
+      }
+      case 'event': {
+        this.armWatches(s);
+        const changed = this.changedWatches(s);
+        const tid = s.liveTask(this.currentTid) ? this.currentTid : this.pid;
+        return changed.length ? { kind: 'watchpoint', tid, watch: changed[0]! } : undefined;
+      }
+      default:
+        return undefined;
+    }
   }
 
   private position(): Position {
@@ -121,12 +203,11 @@ export class Debugger {
   }
 
   private stopFor(r: StepResult): StopReason | undefined {
-    if (r.kind === 'breakpoint') {
-      this.midRun = true;
-      this.currentTid = r.tid;
-      return { kind: 'breakpoint', tid: r.tid, address: r.address };
-    }
-    return undefined;
+    const stop = this.examine(this.session, r);
+    this.midRun = r.kind !== 'event' || (stop !== undefined && this.midRun);
+    if (r.kind === 'event') this.midRun = false;
+    if (stop) this.currentTid = stop.tid;
+    return stop;
   }
 
   private atEnd(): StopReason | undefined {
@@ -150,7 +231,6 @@ export class Debugger {
       this.reportedSignal = false;
       const stop = this.stopFor(this.session.step());
       if (stop) return stop;
-      this.midRun = false;
     }
   }
 
@@ -163,12 +243,12 @@ export class Debugger {
       if (this.session.canSingleStep(next.tid)) {
         this.currentTid = next.tid;
         const r = this.session.stepInstruction(next.tid);
+        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
         this.midRun = r.kind === 'stepped';
-        return this.stopFor(r) ?? { kind: 'step', tid: next.tid };
+        return stop ?? { kind: 'step', tid: next.tid };
       }
       const stop = this.stopFor(this.session.step());
       if (stop) return stop;
-      this.midRun = false;
     }
   }
 
@@ -182,46 +262,74 @@ export class Debugger {
     return { kind: 'start', tid: this.pid };
   }
 
-  /** Replays a fresh session until it stands at `target`; calls onHit for every breakpoint hit before it. */
-  private replayUntil(s: ReplaySession, target: Position, onHit: (tid: number, address: bigint) => void): void {
+  /**
+   * Replays session `s` from its start towards `target`, numbering every stop
+   * the debugger cares about (breakpoint hits and watch faults, in order).
+   * Returns the last one before `target` that was a real hit: by number, or,
+   * for a value changed by a syscall, as "just before event N".
+   */
+  private lastHitBefore(s: ReplaySession, target: Position): { ordinal: number } | { beforeEvent: number } | undefined {
     const extra = target.regs ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
+    let ordinal = 0;
+    let last: { ordinal: number } | { beforeEvent: number } | undefined;
     for (;;) {
-      if (!target.regs && s.position >= target.pos) break;
-      if (s.atEnd) break;
+      if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
       const r = s.step();
-      if (r.kind !== 'breakpoint') continue;
-      if (target.regs && s.position === target.pos && r.tid === target.tid && s.liveTask(r.tid)!.regs().raw.equals(target.regs)) break;
-      if (this.breakpoints.has(r.address)) onHit(r.tid, r.address);
+      if (r.kind === 'breakpoint') {
+        if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
+        if (this.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
+      } else if (r.kind === 'watch-fault') {
+        const mark = ++ordinal;
+        if (this.examine(s, r)) last = { ordinal: mark };
+      } else if (r.kind === 'event' && this.examine(s, r)) last = { beforeEvent: s.position - 1 };
     }
-    if (extra !== undefined && !this.breakpoints.has(extra)) s.removeBreakpoint(this.pid, extra);
+    return last;
   }
 
-  /** Runs backwards to the previous breakpoint hit, or to the start of the recording. */
+  /** Replays a fresh session to the stop `hit` names and stands there. */
+  private replayToHit(hit: { ordinal: number } | { beforeEvent: number }): StopReason {
+    this.session.close();
+    this.session = this.freshSession();
+    const s = this.session;
+    let ordinal = 0;
+    for (;;) {
+      if ('beforeEvent' in hit && s.position === hit.beforeEvent) {
+        this.midRun = false;
+        const tid = s.nextRecord()!.tid;
+        if (s.liveTask(tid)) this.currentTid = tid;
+        return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches[0]! };
+      }
+      const r = s.step();
+      if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
+        if ('ordinal' in hit && ++ordinal === hit.ordinal) {
+          this.midRun = true;
+          this.currentTid = r.tid;
+          if (r.kind === 'breakpoint') return { kind: 'breakpoint', tid: r.tid, address: r.address };
+          // Stand before the instruction that changed the value, as going backwards demands.
+          const w = this.watches.find((x) => r.address < x.address + BigInt(x.length) && r.address + 16n > x.address) ?? this.watches[0]!;
+          return { kind: 'watchpoint', tid: r.tid, watch: w };
+        }
+        if (r.kind === 'watch-fault') this.examine(s, r);
+      } else if (r.kind === 'event') this.examine(s, r);
+    }
+  }
+
+  /** Runs backwards to the previous breakpoint or watchpoint hit, or to the start of the recording. */
   reverseContinue(): StopReason {
     const target = this.position();
     const probe = this.freshSession();
-    let hits = 0;
+    let hit: ReturnType<Debugger['lastHitBefore']>;
     try {
-      this.replayUntil(probe, target, () => hits++);
+      hit = this.lastHitBefore(probe, target);
     } finally {
       probe.close();
     }
-    if (hits === 0) {
+    if (!hit) {
       this.restart();
       return { kind: 'beginning', tid: this.pid };
     }
-    this.session.close();
-    this.session = this.freshSession();
-    let seen = 0;
-    for (;;) {
-      const r = this.session.step();
-      if (r.kind === 'breakpoint' && this.breakpoints.has(r.address) && ++seen === hits) {
-        this.midRun = true;
-        this.currentTid = r.tid;
-        return { kind: 'breakpoint', tid: r.tid, address: r.address };
-      }
-    }
+    return this.replayToHit(hit);
   }
 
   /**
@@ -235,7 +343,7 @@ export class Debugger {
     const count = (s: ReplaySession): number => {
       this.replayToRunStart(s, target);
       let n = 0;
-      while (!s.liveTask(target.tid)!.regs().raw.equals(target.regs!)) {
+      while (!samePlace(s.liveTask(target.tid)!.regs().raw, target.regs!)) {
         const r = s.stepInstruction(target.tid);
         if (r.kind !== 'stepped') return -1;
         n++;

@@ -29,6 +29,7 @@ import type {
 import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
 import { Breakpoints } from './breakpoints.js';
+import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 
 type ReplayState =
   | 'running' // resumed; its next stop is awaited
@@ -37,6 +38,7 @@ type ReplayState =
   | 'in-kernel' // running a syscall for real (vfork); its exit stop comes later
   | 'exiting'
   | 'at-breakpoint' // stopped at a debugger breakpoint (its int3 already undone)
+  | 'at-watch' // stopped at an instruction that faulted on a watched page (not yet executed)
   | 'gone';
 
 interface SplitSyscall {
@@ -52,6 +54,8 @@ class ReplayTask {
   split: SplitSyscall | undefined;
   /** A wait status already collected (by a debugger single-step) that runToStop must use next. */
   pendingStatus: number | undefined;
+  /** Stopped at a syscall entry or exit (rather than in user code). */
+  atSyscall = false;
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -141,6 +145,7 @@ export class ReplaySession {
       this.apply(record, index);
     } catch (e) {
       if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
+      if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
       if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
         throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${e.message}`);
       }
@@ -195,6 +200,123 @@ export class ReplaySession {
 
   removeBreakpoint(recPid: number, address: bigint): void {
     this.breakpoints.remove(this.tasks.get(recPid)!.task.mem, address);
+  }
+
+  /**
+   * Watches a range of the process `recPid`'s memory by protecting its pages.
+   * Returns false (and does nothing) while the memory is not mapped yet.
+   */
+  setWatchpoint(recPid: number, w: Watch): boolean {
+    const t = this.tasks.get(recPid)!;
+    const set = this.watchSet(t.task.mem);
+    const maps = parseMaps(readMapsText(t.task.tgid));
+    const prots = new Map<bigint, number>();
+    for (const page of set.pagesOf(w)) {
+      const m = maps.find((x) => x.start <= page && page < x.end);
+      if (!m) return false;
+      prots.set(page, (m.perms[0] === 'r' ? 1 : 0) | (m.perms[1] === 'w' ? 2 : 0) | (m.perms[2] === 'x' ? 4 : 0));
+    }
+    for (const [page, prot] of prots) if (!set.programProt.has(page)) set.programProt.set(page, prot);
+    set.watches.push(w);
+    for (const page of set.pagesOf(w)) this.protect(t, page, set.protectionFor(page));
+    return true;
+  }
+
+  /**
+   * After a watch fault: runs the faulting instruction. Returns true when it
+   * executed (the thread stands after it), false when it reached the
+   * thread's next event instead (replayed by the next step()).
+   */
+  completeWatchFault(recTid: number): boolean {
+    const t = this.tasks.get(recTid)!;
+    const r = this.stepOverWatchFault(t);
+    if (r.trapped) return true;
+    t.pendingStatus = r.status;
+    t.state = 'running';
+    return false;
+  }
+
+  removeWatchpoint(recPid: number, w: Watch): void {
+    const t = this.tasks.get(recPid)!;
+    const set = this.watchSet(t.task.mem);
+    const i = set.watches.findIndex((x) => x.address === w.address && x.length === w.length && x.kind === w.kind);
+    if (i < 0) return;
+    set.watches.splice(i, 1);
+    for (const page of set.pagesOf(w)) {
+      this.protect(t, page, set.protectionFor(page));
+      if (!set.isWatchedPage(page)) set.programProt.delete(page);
+    }
+  }
+
+  private readonly watches = new Map<AddressSpace, WatchSet>();
+
+  private watchSet(mem: AddressSpace): WatchSet {
+    let s = this.watches.get(mem);
+    if (!s) this.watches.set(mem, (s = new WatchSet()));
+    return s;
+  }
+
+  private protect(t: ReplayTask, page: bigint, prot: number): void {
+    const r = this.injectSyscall(t, nr('mprotect'), [page, PAGE, BigInt(prot)]);
+    if (r < 0n) throw new TrrError(`mprotect of a watched page at 0x${page.toString(16)} failed in the replayed process (errno ${-r})`);
+  }
+
+  /** Runs the faulting instruction with its page(s) unprotected, then protects them again. */
+  private stepOverWatchFault(t: ReplayTask): { trapped: boolean; status: number } {
+    const set = this.watchSet(t.task.mem);
+    const info = t.task.sigInfo();
+    const address = info.readBigUInt64LE(16);
+    const pages = [address & ~(PAGE - 1n), (address & ~(PAGE - 1n)) + PAGE].filter((p) => set.isWatchedPage(p));
+    for (const p of pages) this.protect(t, p, set.programProt.get(p) ?? 3);
+    const r = this.singleStep(t);
+    for (const p of pages) this.protect(t, p, set.protectionFor(p));
+    return r;
+  }
+
+  /** After the program changed its memory map itself, keep watched pages protected. */
+  private afterMemorySyscall(t: ReplayTask, nrv: number, args: readonly bigint[], result: bigint): void {
+    const set = this.watches.get(t.task.mem);
+    if (!set || set.watches.length === 0 || result < 0n) return;
+    const unmap = nrv === nr('munmap');
+    if (!unmap && nrv !== nr('mprotect') && nrv !== nr('mmap')) return;
+    const start = nrv === nr('mmap') ? result : args[0]!;
+    for (const page of set.watchedPages()) {
+      if (page < start || page >= start + args[1]!) continue;
+      if (unmap) set.programProt.delete(page);
+      else {
+        set.programProt.set(page, Number(args[2]));
+        this.protect(t, page, set.protectionFor(page));
+      }
+    }
+  }
+
+  /**
+   * Makes a stopped task run a syscall of trr's choosing and restores it.
+   * At a syscall stop the task's own syscall instruction is used; in user
+   * code, the `syscall` instruction trr put in the patched vDSO.
+   */
+  private injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    if (t.atSyscall) return this.remoteSyscall(t, nrv, args);
+    const gadget = t.task.mem.syscallInstruction;
+    if (gadget === undefined) throw new TrrError(`the replayed process has no vDSO to run syscalls from`);
+    const state = t.state;
+    const saved = t.task.regs().clone();
+    const r = saved.clone();
+    r.set('rip', gadget);
+    r.set('rax', BigInt(nrv));
+    SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
+    t.task.setRegs(r);
+    this.resume(t, 'continue');
+    const s1 = this.runToStop(t);
+    if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
+    this.resume(t, 'syscall');
+    const s2 = this.runToStop(t);
+    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
+    const result = t.task.regs().result;
+    t.task.setRegs(saved);
+    t.state = state;
+    t.atSyscall = false;
+    return result;
   }
 
   /** Reads memory as the program sees it (breakpoint int3 bytes hidden). */
@@ -270,8 +392,8 @@ export class ReplaySession {
         s = t.pendingStatus;
         t.pendingStatus = undefined;
       } else {
-        if (t.state === 'at-breakpoint') {
-          const st = this.singleStep(t);
+        if (t.state === 'at-breakpoint' || t.state === 'at-watch') {
+          const st = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
           if (st.trapped) {
             this.resume(t, 'continue');
             continue;
@@ -296,6 +418,7 @@ export class ReplaySession {
       t.state = 'ready'; // stopped; callers refine this
       const ev = waitStatus.event(s);
       const sig = waitStatus.stopSig(s);
+      t.atSyscall = ev === PTRACE_EVENT.SECCOMP || sig === (SIG.TRAP | 0x80);
       if (ev === PTRACE_EVENT.SECCOMP) return { kind: 'seccomp' };
       if (sig === (SIG.TRAP | 0x80)) return { kind: 'syscall-exit' };
       if (ev !== 0) return { kind: 'event', event: ev };
@@ -308,6 +431,14 @@ export class ReplaySession {
         t.task.setRegs(regs);
         t.state = 'at-breakpoint';
         throw new BreakpointStop(t.recTid, regs.ip);
+      }
+      if (sig === SIG.SEGV && code === 2 /* SEGV_ACCERR */) {
+        const address = info.readBigUInt64LE(16);
+        const watches = this.watches.get(t.task.mem);
+        if (watches?.isWatchedPage(address & ~(PAGE - 1n))) {
+          t.state = 'at-watch';
+          throw new WatchFault(t.recTid, address);
+        }
       }
       const isFault = isSyncSignal(sig, code) || (sig === SIG.SEGV && code === SI_KERNEL);
       if (isFault || (expectSignal && sig === expectSignal && code > 0)) return { kind: 'signal', sig, info };
@@ -332,7 +463,10 @@ export class ReplaySession {
     if (lifted) this.breakpoints.restore(t.task.mem, ip);
     t.task.invalidate();
     const trapped = waitStatus.stopped(w.status) && waitStatus.stopSig(w.status) === SIG.TRAP && waitStatus.event(w.status) === 0 && t.task.sigInfo().readInt32LE(8) !== SI_KERNEL;
-    if (trapped) t.state = 'ready';
+    if (trapped) {
+      t.state = 'ready';
+      t.atSyscall = false;
+    }
     return { trapped, status: w.status };
   }
 
@@ -399,7 +533,7 @@ export class ReplaySession {
       return;
     }
     const result = this.execute(t, r.nr, args, r.result, r.extra?.file, r.extra?.child, false);
-    this.finishExecuted(t, r.nr, sem, result, r.result, r.mem);
+    this.finishExecuted(t, r.nr, args, sem, result, r.result, r.mem);
   }
 
   private applyEntry(t: ReplayTask, r: SyscallEntryRecord): void {
@@ -436,7 +570,7 @@ export class ReplaySession {
       result = t.task.regs().result;
       if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child);
     }
-    this.finishExecuted(t, r.nr, sem, result!, r.result, r.mem);
+    this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
   /** The file blob of the exit record that completes t's split syscall (needed when mmap runs at its entry). */
@@ -562,7 +696,8 @@ export class ReplaySession {
   }
 
   /** Checks or overrides the result of a syscall replay ran for real. */
-  private finishExecuted(t: ReplayTask, nrv: number, sem: SyscallSemantics, result: bigint, recorded: bigint, mem: readonly MemoryWrite[] | undefined): void {
+  private finishExecuted(t: ReplayTask, nrv: number, args: readonly bigint[], sem: SyscallSemantics, result: bigint, recorded: bigint, mem: readonly MemoryWrite[] | undefined): void {
+    this.afterMemorySyscall(t, nrv, args, result);
     if (sem.policy === 'override' || nrv === nr('rt_sigreturn')) {
       if (sem.policy === 'override') {
         const regs = t.task.regs().clone();
@@ -689,10 +824,11 @@ export class ReplaySession {
       throw new DivergenceError(`after execve of ${r.path}, the memory layout differs from the recording:\nrecorded:\n${want}\nreplay:\n${got}`);
     }
     const vdso = maps.find((m) => m.path === '[vdso]');
-    if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
+    if (vdso) t.task.mem.syscallInstruction = patchVdso(t.task.mem, vdso.start, vdso.end).syscallInstruction;
     t.task.mem.write(r.stack[0], r.stack[1]);
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
+    t.atSyscall = false; // it stands at the new program's first instruction
   }
 
   /**
@@ -745,6 +881,7 @@ export class ReplaySession {
     after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
     t.task.setRegs(after);
     t.state = 'ready';
+    t.atSyscall = false; // it stands at the handler (or restarts its syscall)
   }
 
   private applyExitRecord(t: ReplayTask): void {
@@ -779,7 +916,19 @@ export class ReplaySession {
 export type StepResult =
   | { readonly kind: 'event' } // a record was replayed
   | { readonly kind: 'stepped' } // one instruction executed (stepInstruction)
-  | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint };
+  | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint }
+  /** An instruction of `tid` is about to access a watched page at `address` (not executed yet). */
+  | { readonly kind: 'watch-fault'; readonly tid: number; readonly address: bigint };
+
+/** Thrown inside a record's application when an instruction faults on a watched page. */
+class WatchFault extends Error {
+  constructor(
+    readonly tid: number,
+    readonly address: bigint,
+  ) {
+    super('watch fault');
+  }
+}
 
 /** Thrown inside a record's application when a thread hits a debugger breakpoint. */
 class BreakpointStop extends Error {

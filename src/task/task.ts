@@ -12,6 +12,8 @@ import { TrrError } from '../util/errors.js';
 /** One address space (a process, or threads sharing CLONE_VM), read through /proc/PID/mem. */
 export class AddressSpace {
   private fd: number | undefined;
+  /** Address of a `syscall` instruction trr placed in this address space (patched vDSO). */
+  syscallInstruction: bigint | undefined;
   constructor(private pid: number) {}
 
   private memFd(): number {
@@ -23,6 +25,7 @@ export class AddressSpace {
   reset(pid: number): void {
     this.close();
     this.pid = pid;
+    this.syscallInstruction = undefined;
   }
 
   close(): void {

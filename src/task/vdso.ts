@@ -17,10 +17,14 @@ const PATCHES: ReadonlyMap<string, Buffer> = new Map([
   ['getrandom', ENOSYS_STUB],
 ]);
 
-/** Patches the vDSO mapped at [base, end); returns the names patched. */
-export function patchVdso(mem: AddressSpace, base: bigint, end: bigint): string[] {
+/**
+ * Patches the vDSO mapped at [base, end); returns the names patched and the
+ * address of a `syscall` instruction in the patched code (trr uses it to make
+ * a task that stands in user code run a syscall of trr's choosing).
+ */
+export function patchVdso(mem: AddressSpace, base: bigint, end: bigint): { patched: string[]; syscallInstruction?: bigint } {
   const image = mem.read(base, Number(end - base));
-  if (image.readUInt32BE(0) !== 0x7f454c46) return [];
+  if (image.readUInt32BE(0) !== 0x7f454c46) return { patched: [] };
   const phoff = Number(image.readBigUInt64LE(0x20));
   const shoff = Number(image.readBigUInt64LE(0x28));
   const phentsize = image.readUInt16LE(0x36);
@@ -36,6 +40,7 @@ export function patchVdso(mem: AddressSpace, base: bigint, end: bigint): string[
     }
   }
   const patched: string[] = [];
+  let syscallInstruction: bigint | undefined;
   for (let i = 0; i < shnum; i++) {
     const sh = shoff + i * shentsize;
     if (sh + shentsize > image.length || image.readUInt32LE(sh + 4) !== 11 /* SHT_DYNSYM */) continue;
@@ -53,7 +58,8 @@ export function patchVdso(mem: AddressSpace, base: bigint, end: bigint): string[
       if (!stub || value === 0n || size < stub.length) continue;
       mem.write(base + (value - linkBase), stub);
       patched.push(name);
+      if (stub[5] === 0x0f && stub[6] === 0x05) syscallInstruction = base + (value - linkBase) + 5n;
     }
   }
-  return patched;
+  return { patched, syscallInstruction };
 }

@@ -66,3 +66,26 @@ test('gdb server: refuses writes, answers unknown monitor commands', async () =>
     assert.match(regs, /trr cannot change the replay|Could not write register/);
   });
 });
+
+test('gdb: the debugging story — watch -l the corrupted field, reverse-continue to the write that broke it', async () => {
+  await withOutputDir('gdb-watch-story', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(
+      dir,
+      trace,
+      ['continue', 'frame 4', 'print accounts[0].balance', 'watch -l accounts[0].balance', 'reverse-continue', 'bt 3', 'print n', 'reverse-continue', 'continue', 'continue', 'rwatch accounts[1].name[0]', 'reverse-continue'].join('\n'),
+    );
+    assert.match(out, /Program received signal SIGABRT/);
+    assert.match(out, /^\$1 = 13$/m);
+    // Going back, the watchpoint stops at the out-of-bounds write in record_transfer, at n == 8.
+    assert.match(out, /Hardware watchpoint \d+: -location accounts\[0\]\.balance\s+Old value = 13\s+New value = 106\s+0x[0-9a-f]+ in record_transfer \(a=0x[0-9a-f]+ <accounts>, n=8, amount=13\) at .*bank\.c:29/);
+    assert.match(out, /#1 .* in transfer \(from=2, to=0, amount=13, n=8\) at .*bank\.c:36/);
+    assert.match(out, /^\$2 = 8$/m);
+    // One more step back: the legitimate update in transfer().
+    assert.match(out, /Old value = 106\s+New value = 93\s+0x[0-9a-f]+ in transfer \(from=2, to=0, amount=13, n=8\) at .*bank\.c:34/);
+    // And forwards again through the same writes.
+    assert.match(out, /Old value = 93\s+New value = 106\s+transfer \(from=2, to=0, amount=13, n=8\)/);
+    assert.match(out, /Old value = 106\s+New value = 13\s+record_transfer/);
+  });
+});
