@@ -152,6 +152,8 @@ export class GdbServer {
     if (p === 'g') return this.allRegisters();
     if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
     if (p.startsWith('m')) return this.readMemory(p.slice(1));
+    // gdb sets orig_rax to -1 on `run` so that no syscall is restarted: that is bookkeeping, not a change.
+    if (p[0] === 'P' && p.startsWith(`P${REGS.findIndex((r) => r.name === 'orig_rax').toString(16)}=`)) return 'OK';
     if (p[0] === 'G' || p[0] === 'P' || p[0] === 'M' || p[0] === 'X') return REFUSE_WRITE;
     if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
     if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
@@ -164,7 +166,12 @@ export class GdbServer {
     if (p.startsWith('vRun')) return this.stopReply(this.dbg.restart());
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p === 'k') return undefined;
-    if (p.startsWith('vKill') || p.startsWith('D')) {
+    if (p.startsWith('vKill')) {
+      // gdb's `run` kills, then vRun: the replay goes back to its start.
+      this.stop = this.dbg.restart();
+      return 'OK';
+    }
+    if (p.startsWith('D')) {
       this.endAfterReply = true;
       return 'OK';
     }

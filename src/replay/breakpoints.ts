@@ -19,15 +19,32 @@ export class Breakpoints {
     return this.spaces.get(mem)?.has(address) ?? false;
   }
 
+  /** Breakpoints asked for where nothing is mapped yet (a library not loaded yet). */
+  private readonly pending = new Map<AddressSpace, Set<bigint>>();
+
   add(mem: AddressSpace, address: bigint): void {
     const m = this.of(mem);
     if (m.has(address)) return;
-    const original = mem.read(address, 1)[0]!;
+    const original = mem.readPartial(address, 1)[0];
+    if (original === undefined) {
+      if (!this.pending.has(mem)) this.pending.set(mem, new Set());
+      this.pending.get(mem)!.add(address);
+      return;
+    }
     mem.write(address, Buffer.from([INT3]));
     m.set(address, original);
   }
 
+  /** Inserts the pending breakpoints whose memory is mapped now. */
+  insertPending(mem: AddressSpace): void {
+    const p = this.pending.get(mem);
+    if (!p || p.size === 0) return;
+    this.pending.delete(mem);
+    for (const a of p) this.add(mem, a);
+  }
+
   remove(mem: AddressSpace, address: bigint): void {
+    this.pending.get(mem)?.delete(address);
     const m = this.spaces.get(mem);
     const original = m?.get(address);
     if (original === undefined) return;
@@ -53,13 +70,7 @@ export class Breakpoints {
     if (!m) return;
     const addresses = [...m.keys()];
     m.clear();
-    for (const a of addresses) {
-      try {
-        this.add(mem, a);
-      } catch {
-        // not mapped in the new program
-      }
-    }
+    for (const a of addresses) this.add(mem, a);
   }
 
   /** Memory contents as the program sees them, with our int3 bytes replaced by the originals. */

@@ -152,7 +152,9 @@ export class ReplaySession {
       throw e;
     }
     this.pos++;
-    if (record.kind === 'exec' && record.tid === this.records[0]!.record.tid) this.breakpoints.reinsert(this.tasks.get(record.tid)!.task.mem);
+    const mem = this.tasks.get(record.tid)?.task.mem;
+    if (mem && record.kind === 'exec') this.breakpoints.reinsert(mem);
+    else if (mem && (record.kind === 'syscall' || record.kind === 'syscall-exit') && record.nr === nr('mmap')) this.breakpoints.insertPending(mem);
     return { kind: 'event' };
   }
 
