@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { repoRoot, trr, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, repoRoot, trr, withOutputDir } from '../support/harness.js';
 
 const bank = join(repoRoot, 'build', 'examples', 'bank');
 
@@ -87,5 +87,48 @@ test('gdb: the debugging story — watch -l the corrupted field, reverse-continu
     // And forwards again through the same writes.
     assert.match(out, /Old value = 93\s+New value = 106\s+transfer \(from=2, to=0, amount=13, n=8\)/);
     assert.match(out, /Old value = 106\s+New value = 13\s+record_transfer/);
+  });
+});
+
+const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
+
+test('gdb: finish and reverse-finish out of a recursive function', async () => {
+  await withOutputDir('gdb-recursion', (dir) => {
+    const trace = join(dir, 'rec');
+    assert.equal(trr(['record', '-o', trace, program('recursion')], { cwd: dir }).status, 0);
+    const out = gdbSession(dir, trace, ['break fact if n == 1', 'continue', 'delete', 'finish', 'bt 1', 'reverse-finish', 'bt 1', 'reverse-finish', 'bt 1', 'reverse-finish', 'bt 1'].join('\n'));
+    assert.match(out, /Breakpoint 1, fact \(n=(n@entry=)?1\)/);
+    assert.match(out, /Value returned is \$1 = 1/);
+    // finish leaves fact(1) for its caller fact(2); going back, each reverse-finish
+    // lands on the call instruction one frame further out: in fact(2), fact(3), fact(4).
+    const frames = [...out.matchAll(/^#0 +0x[0-9a-f]+ in fact \(n=(?:n@entry=)?(\d)\) at .*recursion\.c:15$/gm)].map((m) => m[1]);
+    assert.deepEqual(frames, ['2', '2', '3', '4']);
+  });
+});
+
+test('gdb: a multi-threaded program inspected thread by thread', async () => {
+  await withOutputDir('gdb-threads', (dir) => {
+    const trace = join(dir, 'threads');
+    assert.equal(trr(['record', '-o', trace, program('threads')], { cwd: dir }).status, 0);
+    const out = gdbSession(dir, trace, ['break worker', 'continue', 'continue', 'info threads', 'thread apply all bt 1', 'thread 1', 'bt 2'].join('\n'));
+    assert.match(out, /Thread 2 hit Breakpoint 1, worker \(arg=0x0\)/);
+    assert.match(out, /Thread 3 hit Breakpoint 1, worker \(arg=0x1\)/);
+    assert.match(out, /^\* 3 +Thread \d+\.\d+ worker \(arg=0x1\)/m);
+    assert.match(out, /^ +1 +Thread \d+\.\d+ .*futex/m);
+    assert.match(out, /Thread 3 \(Thread \d+\.\d+\):\n#0 +worker \(arg=0x1\)/);
+    assert.match(out, /\[Switching to thread 1 /);
+  });
+});
+
+test('gdb: the story on a Rust program — break, backtrace through std, reverse-continue', async () => {
+  await withOutputDir('gdb-rust', (dir) => {
+    const trace = join(dir, 'rust');
+    assert.equal(trr(['record', '-o', trace, program('rust_threads')], { cwd: dir }).status, 0);
+    const out = gdbSession(dir, trace, ['break rust_threads::main', 'continue', 'bt 1', 'break rust_threads::check', 'continue', 'bt 3', 'info threads', 'reverse-continue', 'bt 1'].join('\n'));
+    assert.match(out, /Breakpoint 1, rust_threads::main \(\) at .*rust_threads\.rs:\d+/);
+    assert.match(out, /Breakpoint 2(\.\d+)?, rust_threads::check \(.*\) at .*rust_threads\.rs:\d+/);
+    assert.match(out, /#1 +(0x[0-9a-f]+ in )?rust_threads::main \(\)/);
+    // Back from std::fs::write to the first stop in main.
+    assert.match(out, /Breakpoint 1, rust_threads::main \(\)[\s\S]*Breakpoint 2[\s\S]*Breakpoint 1, rust_threads::main \(\)/);
   });
 });
