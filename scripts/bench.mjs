@@ -72,4 +72,58 @@ for (const r of rows) {
     `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num((r.rec / r.native).toFixed(1) + 'x', 9)}${num((r.rep / r.native).toFixed(1) + 'x', 9)}${num((r.strace / r.native).toFixed(1) + 'x', 9)}${num((r.size / 1024 / r.native).toFixed(0), 13)}`,
   );
 }
+// Reverse execution: latency of reverse-continue and reverse-stepi on a
+// recording of a long-running loop, through the same Debugger the gdb
+// server uses.
+{
+  const { writeFileSync } = await import('node:fs');
+  const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
+  const { TraceReader } = await import(join(root, 'dist/src/trace/trace-stream.js'));
+  const src = join(work, 'loop.c');
+  writeFileSync(src, [
+    '#include <stdio.h>', '#include <unistd.h>',
+    'volatile unsigned long acc;',
+    '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
+    'int main(void) {',
+    '  for (unsigned long i = 0; i < 40000000UL; i++) {',
+    '    acc += i * 2654435761UL;',
+    '    if (i % 4000000 == 0) marker(i);',
+    '    if (i % 20000 == 0) getppid();',
+    '  }',
+    '  printf("%lu\\n", acc);',
+    '  return 0;',
+    '}',
+  ].join('\n'));
+  const bin = join(work, 'loop');
+  const cc = spawnSync('cc', ['-O1', '-g', '-o', bin, src], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(cc.stderr);
+  const native = median(Array.from({ length: runs }, () => time(bin, [])));
+  const trace = join(work, 'loop-trace');
+  rmSync(trace, { recursive: true, force: true });
+  time(process.execPath, [trr, 'record', '-o', trace, bin]);
+  const nm = spawnSync('nm', [bin], { encoding: 'utf8' }).stdout;
+  const marker = 0x555555554000n + BigInt('0x' + /^([0-9a-f]+) T marker$/m.exec(nm)[1]);
+  const clock = (f) => {
+    const t0 = process.hrtime.bigint();
+    f();
+    return Number(process.hrtime.bigint() - t0) / 1e9;
+  };
+  const dbg = new Debugger(TraceReader.open(trace));
+  const toEnd = clock(() => dbg.continueForward());
+  dbg.addBreakpoint(marker);
+  const rc = clock(() => dbg.reverseContinue());
+  const rsFirst = clock(() => dbg.reverseStep());
+  const rc2 = clock(() => dbg.reverseContinue());
+  for (let i = 0; i < 12; i++) dbg.stepForward(); // out of marker(), into the loop body
+  const rsLoop = clock(() => dbg.reverseStep());
+  dbg.close();
+  console.log('');
+  console.log(`reverse execution on a ${native.toFixed(2)} s loop (${TraceReader.open(trace).records().length} events):`);
+  console.log(`  replay to the end            ${toEnd.toFixed(2)} s`);
+  console.log(`  reverse-continue from the end to the last breakpoint hit   ${rc.toFixed(2)} s`);
+  console.log(`  reverse-continue to the hit before                         ${rc2.toFixed(2)} s`);
+  console.log(`  reverse-stepi inside the loop body                         ${rsLoop.toFixed(2)} s`);
+  console.log(`  reverse-stepi at an instruction first reached in its run   ${rsFirst.toFixed(2)} s  (single-steps ~100k instructions)`);
+}
+
 rmSync(work, { recursive: true, force: true });

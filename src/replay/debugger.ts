@@ -333,44 +333,79 @@ export class Debugger {
   }
 
   /**
-   * Runs backwards by one instruction of the current thread: replays to the
-   * start of the thread's current run and single-steps it to just before
-   * where it stands.
+   * Runs backwards by one instruction of the current thread. Replay is
+   * deterministic, so the thread's run can be repeated: find how often its
+   * current instruction was reached earlier in this run (a temporary
+   * breakpoint), single-step from the last such visit to count the
+   * instructions up to here, and replay once more to stop one short.
    */
   reverseStep(): StopReason {
     const target = this.position();
     if (!target.regs) return this.reverseContinueToBoundary(target);
-    const count = (s: ReplaySession): number => {
-      this.replayToRunStart(s, target);
-      let n = 0;
-      while (!samePlace(s.liveTask(target.tid)!.regs().raw, target.regs!)) {
-        const r = s.stepInstruction(target.tid);
-        if (r.kind !== 'stepped') return -1;
-        n++;
+    const ip = new Registers(target.regs).ip;
+    // Pass 1: visits of `ip` by the thread before the target.
+    let visits = 0;
+    this.withFreshSession((s) => {
+      this.toVisit(s, target, ip, Infinity, () => visits++);
+    });
+    // Pass 2: instructions from the last visit (or the run's start) to the target.
+    let steps = -1;
+    this.withFreshSession((s) => {
+      this.toVisit(s, target, ip, visits);
+      const task = s.liveTask(target.tid)!;
+      for (let n = 0; ; n++) {
+        const here = task.regs();
+        if (here.ip === ip && samePlace(here.raw, target.regs!)) {
+          steps = n;
+          break;
+        }
+        if (s.stepInstruction(target.tid).kind !== 'stepped') break;
       }
-      return n;
-    };
-    const probe = this.freshSession();
-    let steps: number;
-    try {
-      steps = count(probe);
-    } finally {
-      probe.close();
-    }
+    });
     if (steps <= 0) return this.reverseContinueToBoundary(target);
+    // Pass 3: stop one instruction short, in the session we keep.
     this.session.close();
     this.session = this.freshSession();
-    this.replayToRunStart(this.session, target);
+    this.toVisit(this.session, target, ip, visits);
     for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
     this.midRun = true;
     this.currentTid = target.tid;
     return { kind: 'step', tid: target.tid };
   }
 
-  /** Replays a fresh session up to the record during which `target`'s thread runs to `target`. */
-  private replayToRunStart(s: ReplaySession, target: Position): void {
+  private withFreshSession(body: (s: ReplaySession) => void): void {
+    const s = this.freshSession();
+    try {
+      body(s);
+    } finally {
+      s.close();
+    }
+  }
+
+  /**
+   * Replays session `s` (fresh) into the target's run and stops at the
+   * thread's `count`-th visit of `ip` (0: at the run's start), or before the
+   * target itself; `onVisit` sees every visit before the target.
+   */
+  private toVisit(s: ReplaySession, target: Position, ip: bigint, count: number, onVisit?: () => void): void {
     for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
     while (s.position < target.pos) s.step();
+    if (count === 0) return;
+    s.setBreakpoint(this.pid, ip);
+    let seen = 0;
+    // Visits before the target are counted inside the replay session, which stops only at the one we want.
+    s.breakpointFilter = (tid, address, regs) => {
+      if (tid !== target.tid || address !== ip) return false;
+      if (samePlace(regs.raw, target.regs!)) return true;
+      onVisit?.();
+      return ++seen === count;
+    };
+    try {
+      s.step();
+    } finally {
+      s.breakpointFilter = undefined;
+      s.removeBreakpoint(this.pid, ip);
+    }
   }
 
   /** From an event boundary, going back lands at the previous boundary. */

@@ -328,6 +328,12 @@ export class ReplaySession {
   }
 
   readonly breakpoints = new Breakpoints();
+  /**
+   * When set, decides for each breakpoint hit whether replay stops there
+   * (true) or steps over it and goes on (false), without leaving the record
+   * being replayed. Debuggers use it to count hits cheaply.
+   */
+  breakpointFilter: ((tid: number, address: bigint, regs: Registers) => boolean) | undefined;
 
   /** Kills whatever is left of the replayed processes and reaps them. */
   close(): void {
@@ -432,6 +438,7 @@ export class ReplaySession {
         regs.set('rip', regs.ip - 1n);
         t.task.setRegs(regs);
         t.state = 'at-breakpoint';
+        if (this.breakpointFilter && !this.breakpointFilter(t.recTid, regs.ip, regs)) continue; // not wanted: step over it and go on
         throw new BreakpointStop(t.recTid, regs.ip);
       }
       if (sig === SIG.SEGV && code === 2 /* SEGV_ACCERR */) {
