@@ -1,0 +1,89 @@
+// trr's gdbserver spoken to directly over a socket: `trr replay -s PORT`
+// serves on 127.0.0.1, prints the command that connects, answers malformed
+// and unknown packets without dying, refuses a second connection, and ends
+// when the debugger detaches.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { connect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { repoRoot, trr, trrBin, withOutputDir } from '../support/harness.js';
+
+const checksum = (s: string) => ([...s].reduce((a, c) => a + c.charCodeAt(0), 0) & 0xff).toString(16).padStart(2, '0');
+
+class Client {
+  private buf = '';
+  private waiters: ((s: string) => void)[] = [];
+  constructor(readonly sock: Socket) {
+    sock.setEncoding('latin1');
+    sock.on('data', (d: string) => {
+      this.buf += d;
+      this.pump();
+    });
+  }
+  private pump(): void {
+    for (;;) {
+      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(this.buf);
+      if (!m || this.waiters.length === 0) return;
+      this.buf = this.buf.slice(m.index + m[0].length);
+      this.sock.write('+');
+      this.waiters.shift()!(m[1]!);
+    }
+  }
+  request(payload: string): Promise<string> {
+    this.sock.write(`$${payload}#${checksum(payload)}`);
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.pump();
+    });
+  }
+}
+
+test('gdbserver over a raw socket: -s, bad packets, one connection only, detach', async () => {
+  await withOutputDir('gdbserver-raw', async (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const server = spawn(process.execPath, [trrBin, 'replay', '-s', String(port), trace], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    server.stderr.on('data', (d) => (stderr += d));
+    for (let i = 0; i < 100 && !stderr.includes('target extended-remote'); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.match(stderr, new RegExp(`target extended-remote 127\\.0\\.0\\.1:${port}`));
+    const sock = connect(port, '127.0.0.1');
+    await new Promise((r) => sock.once('connect', r));
+    const c = new Client(sock);
+    assert.match(await c.request('qSupported:multiprocess+'), /ReverseContinue\+/);
+    assert.match(await c.request('?'), /^T05thread:p[0-9a-f]+\.[0-9a-f]+;$/);
+    assert.equal(await c.request('vMustReplyEmpty'), '');
+    assert.equal(await c.request('qFrobnicate'), '');
+    assert.equal(await c.request('mzz,qq'), 'E01');
+    assert.match(await c.request('M1000,1:00'), /^E\.trr cannot change the replay/);
+    assert.match(await c.request('g'), /^[0-9a-f]+$/);
+    // A second debugger is turned away; the first keeps working.
+    const second = connect(port, '127.0.0.1');
+    const closed = await new Promise<boolean>((resolve) => {
+      second.on('close', () => resolve(true));
+      second.on('error', () => resolve(true));
+      setTimeout(() => resolve(false), 5000);
+    });
+    assert.ok(closed, 'the second connection was not closed');
+    assert.match(await c.request('qRcmd,' + Buffer.from('when').toString('hex')), /^[0-9a-f]+$/);
+    assert.equal(await c.request('D;1'), 'OK');
+    const status = await new Promise<number | null>((resolve) => server.on('exit', resolve));
+    assert.equal(status, 0, stderr);
+  });
+});
+
+test('trr replay -g EVENT and -e start the session at an event or at the end', async () => {
+  await withOutputDir('gdb-goto', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
+    const at = trr(['replay', '-g', '20', trace, '--', '-nx', '-batch', '-ex', 'monitor when']);
+    assert.match(at.stdout + at.stderr, /Current event: 20/);
+    const end = trr(['replay', '-e', trace, '--', '-nx', '-batch', '-ex', 'bt 5']);
+    assert.match(end.stdout + end.stderr, /in main \(\) at .*bank\.c/);
+    const bad = trr(['replay', '-g', '99999', trace]);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /-g 99999: the trace has events 0 to \d+/);
+  });
+});
