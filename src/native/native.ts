@@ -65,23 +65,18 @@ export const PTRACE_EVENT = {
 } as const;
 
 export const WAIT = { WNOHANG: 1, WUNTRACED: 2, __WALL: 0x40000000, __WNOTHREAD: 0x20000000 } as const;
-export const NT_PRSTATUS = 1;
-export const NT_PRFPREG = 2;
-export const NT_X86_XSTATE = 0x202;
 
 const REQUEST_NAMES = new Map<number, string>(Object.entries(PTRACE).map(([k, v]) => [v, `PTRACE_${k}`]));
 
 interface Bindings {
   ptrace(req: number, pid: number, addr: bigint | number, data: bigint | number): bigint | number;
   ptraceBuf(req: number, pid: number, addr: bigint | number, buf: Buffer): bigint | number;
-  ptraceRegset(req: number, pid: number, nt: number, buf: Buffer, len: number): bigint | number;
   wait(pid: number, status: Int32Array, options: number, timeoutMs: number): bigint | number;
   spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
   rdtsc(): bigint | number;
   rdtscTraps(): bigint | number;
   rdtscp(aux: Uint32Array): bigint | number;
   cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
-  setChildSubreaper(): bigint | number;
   kill(pid: number, sig: number): bigint | number;
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
 }
@@ -97,14 +92,12 @@ function load(): Bindings {
   bindings = {
     ptrace: lib.func('long trr_ptrace(long, long, uintptr_t, uintptr_t)'),
     ptraceBuf: lib.func('long trr_ptrace_buf(long, long, uintptr_t, _Inout_ uint8_t *buf)'),
-    ptraceRegset: lib.func('long trr_ptrace_regset(long, long, long, _Inout_ uint8_t *buf, long)'),
     wait: lib.func('long trr_wait(long, _Out_ int *status, long, long)'),
     spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, _Out_ int *, _Out_ int *)'),
     rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
     rdtscTraps: lib.func('long trr_rdtsc_traps(void)'),
     rdtscp: lib.func('uint64_t trr_rdtscp(_Out_ uint32_t *)'),
     cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
-    setChildSubreaper: lib.func('long trr_set_child_subreaper(void)'),
     kill: lib.func('long trr_kill(long, long)'),
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
   } as unknown as Bindings;
@@ -132,14 +125,6 @@ export function ptraceRaw(req: number, pid: number, addr: bigint | number = 0, d
 
 export function ptraceBuffer(req: number, pid: number, addr: bigint | number, buf: Buffer): number {
   return check(() => describe(req, pid), load().ptraceBuf(req, pid, addr, buf), PtraceError);
-}
-
-export function ptraceGetRegset(pid: number, ntType: number, buf: Buffer): number {
-  return check(() => describe(PTRACE.GETREGSET, pid), load().ptraceRegset(PTRACE.GETREGSET, pid, ntType, buf, buf.length), PtraceError);
-}
-
-export function ptraceSetRegset(pid: number, ntType: number, buf: Buffer): number {
-  return check(() => describe(PTRACE.SETREGSET, pid), load().ptraceRegset(PTRACE.SETREGSET, pid, ntType, buf, buf.length), PtraceError);
 }
 
 export interface WaitResult {
@@ -204,10 +189,6 @@ export function cpuid(leaf: number, subleaf: number): [number, number, number, n
   const out = new Uint32Array(4);
   load().cpuid(leaf, subleaf, out);
   return [out[0]!, out[1]!, out[2]!, out[3]!];
-}
-
-export function setChildSubreaper(): void {
-  check(() => 'prctl(PR_SET_CHILD_SUBREAPER)', load().setChildSubreaper());
 }
 
 export function kill(pid: number, sig: number): number {

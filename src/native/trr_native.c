@@ -58,17 +58,6 @@ long trr_ptrace_buf(long request, long pid, uintptr_t addr, void *buf) {
   return trr_ptrace(request, pid, addr, (uintptr_t)buf);
 }
 
-/* PTRACE_GETREGSET/SETREGSET with an iovec built here. */
-long trr_ptrace_regset(long request, long pid, long nt_type, void *buf,
-                       long len) {
-  struct iovec {
-    void *base;
-    size_t len;
-  } iov = {buf, (size_t)len};
-  long r = trr_ptrace(request, pid, (uintptr_t)nt_type, (uintptr_t)&iov);
-  return r < 0 ? r : (long)iov.len;
-}
-
 static void on_wait_timer(int sig) { (void)sig; }
 static int timer_ready;
 static timer_t wait_timer;
@@ -292,11 +281,6 @@ uint64_t trr_rdtscp(uint32_t *aux) {
 /* out[0..3] = eax, ebx, ecx, edx of cpuid(leaf, subleaf). */
 void trr_cpuid(uint32_t leaf, uint32_t subleaf, uint32_t *out) {
   __cpuid_count(leaf, subleaf, out[0], out[1], out[2], out[3]);
-}
-
-/* Makes this process a child subreaper, so orphaned tracees come back to us. */
-long trr_set_child_subreaper(void) {
-  return prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0 ? -errno : 0;
 }
 
 long trr_kill(long pid, long sig) {

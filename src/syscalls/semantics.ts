@@ -91,6 +91,15 @@ const msghdrInLens = (m: AddressSpace, hdr: bigint) => {
 
 const FD_SET_BYTES = (nfds: number) => Math.ceil(Math.max(0, Math.min(nfds, 65536)) / 64) * 8;
 
+/** select/pselect6: the three fd sets it rewrites and the remaining time. */
+const selectOutputs: SyscallSemantics['outputs'] = (_m, a) => {
+  const sz = FD_SET_BYTES(n(a[0]!));
+  const out: Range[] = [];
+  for (const i of [1, 2, 3]) if (a[i] && sz) out.push([a[i]!, sz]);
+  if (a[4]) out.push([a[4]!, 16]);
+  return out;
+};
+
 const emulate = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'emulate', ...s });
 const execute: SyscallSemantics = { policy: 'execute' };
 const special = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'special', ...s });
@@ -269,26 +278,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   pipe2: emulate({ outputs: fixed(0, 8) }),
   poll: blocking({ outputs: (_m, a) => [[a[0]!, n(a[1]!) * 8]] }),
   ppoll: blocking({ outputs: (_m, a) => [[a[0]!, n(a[1]!) * 8], ...(a[2] ? [[a[2], 16] as const] : [])], outputsOnError: true }),
-  select: blocking({
-    outputs: (_m, a) => {
-      const sz = FD_SET_BYTES(n(a[0]!));
-      const out: Range[] = [];
-      for (const i of [1, 2, 3]) if (a[i] && sz) out.push([a[i]!, sz]);
-      if (a[4]) out.push([a[4]!, 16]);
-      return out;
-    },
-    outputsOnError: true,
-  }),
-  pselect6: blocking({
-    outputs: (_m, a) => {
-      const sz = FD_SET_BYTES(n(a[0]!));
-      const out: Range[] = [];
-      for (const i of [1, 2, 3]) if (a[i] && sz) out.push([a[i]!, sz]);
-      if (a[4]) out.push([a[4]!, 16]);
-      return out;
-    },
-    outputsOnError: true,
-  }),
+  select: blocking({ outputs: selectOutputs, outputsOnError: true }),
+  pselect6: blocking({ outputs: selectOutputs, outputsOnError: true }),
   epoll_create: emulate(),
   epoll_create1: emulate(),
   epoll_ctl: emulate(),

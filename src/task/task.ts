@@ -4,7 +4,7 @@
 // replay and to patch the vDSO). It knows nothing of recording or replaying:
 // sessions decide what to do with a task; the task only carries it out.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { NT_X86_XSTATE, PTRACE, ptrace, ptraceBuffer, ptraceGetRegset, ptraceSetRegset } from '../native/native.js';
+import { PTRACE, ptrace, ptraceBuffer } from '../native/native.js';
 import { Registers, USER_REGS_SIZE } from '../arch/registers.js';
 import type { ResumeMode } from '../arch/types.js';
 import { TrrError } from '../util/errors.js';
@@ -157,15 +157,5 @@ export class Task {
     const b = Buffer.alloc(512);
     ptraceBuffer(PTRACE.GETFPREGS, this.tid, 0, b);
     return b;
-  }
-
-  xstate(size = 4096): Buffer {
-    const b = Buffer.alloc(size);
-    const n = ptraceGetRegset(this.tid, NT_X86_XSTATE, b);
-    return b.subarray(0, n);
-  }
-
-  setXstate(b: Buffer): void {
-    ptraceSetRegset(this.tid, NT_X86_XSTATE, b);
   }
 }

@@ -27,11 +27,6 @@ export class DivergenceError extends TrrError {
 
 export class UnsupportedError extends TrrError {}
 
-/** Internal invariant; left on in release builds. */
-export function assert(condition: unknown, message: string): asserts condition {
-  if (!condition) throw new Error(`trr internal error: ${message}`);
-}
-
 /** Formats any thrown value for the user; returns [message, exit status]. */
 export function describeError(e: unknown): { message: string; exitStatus: number } {
   if (e instanceof TrrError) return { message: `trr: ${e.message}`, exitStatus: e.exitStatus };

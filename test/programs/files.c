@@ -29,28 +29,7 @@
 #include <termios.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, what)                                                    \
-    do {                                                                     \
-        if (cond) {                                                          \
-            printf("%s: ok\n", what);                                        \
-        } else {                                                             \
-            printf("FAIL: %s (line %d, errno=%s)\n", what, __LINE__,         \
-                   strerrorname_np(errno) ? strerrorname_np(errno) : "?");   \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
-
-#define MUST(cond, what)                                                     \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            printf("FAIL: %s (line %d, errno=%s)\n", what, __LINE__,         \
-                   strerrorname_np(errno) ? strerrorname_np(errno) : "?");   \
-            fflush(stdout);                                                  \
-            exit(1);                                                         \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 static int cmpstr(const void *a, const void *b)
 {
