@@ -257,15 +257,24 @@ export class GdbServer {
     switch (words[0]) {
       case 'when':
         return hexString(`Current event: ${this.dbg.eventIndex}\n`);
+      case 'checkpoint':
+        return hexString(`Checkpoint ${this.dbg.checkpoint()} at event ${this.dbg.eventIndex}.\n`);
       case 'restart':
-      case 'run':
-        this.stop = this.dbg.restart();
-        return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}).\n`);
+      case 'run': {
+        if (words[1] === undefined) {
+          this.stop = this.dbg.restart();
+          return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, or use \`run\` instead.\n`);
+        }
+        const stop = this.dbg.gotoCheckpoint(Number(words[1]));
+        if (!stop) return hexString(`trr: there is no checkpoint ${words[1]}; \`monitor checkpoint\` makes one.\n`);
+        this.stop = stop;
+        return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
+      }
       case 'goto': {
         const n = Number(words[1]);
         if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
         this.stop = this.dbg.gotoEvent(n);
-        return hexString(`Now at event ${this.dbg.eventIndex}.\n`);
+        return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'help':
       case undefined:
@@ -275,6 +284,8 @@ export class GdbServer {
             '  monitor when          print the current event number',
             '  monitor goto EVENT    replay to event EVENT (numbers as `trr dump` prints them)',
             '  monitor restart       go back to the start of the recording',
+            '  monitor checkpoint    remember the current point and print its number',
+            '  monitor restart N     go back (or forward) to checkpoint N',
             '',
           ].join('\n'),
         );

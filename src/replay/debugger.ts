@@ -423,6 +423,28 @@ export class Debugger {
     return { kind: 'step', tid: this.currentTid };
   }
 
+  private readonly checkpoints: Position[] = [];
+
+  /** Saves the current position; returns its number (from 1). */
+  checkpoint(): number {
+    this.checkpoints.push(this.position());
+    return this.checkpoints.length;
+  }
+
+  /** Goes back (or forward) to checkpoint `n` by replaying to it. */
+  gotoCheckpoint(n: number): StopReason | undefined {
+    const target = this.checkpoints[n - 1];
+    if (!target) return undefined;
+    this.session.close();
+    this.session = this.freshSession();
+    if (target.regs) this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
+    else while (this.session.position < target.pos) this.session.step();
+    for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+    this.midRun = target.regs !== undefined;
+    this.currentTid = target.tid;
+    return { kind: 'step', tid: target.tid };
+  }
+
   /** Replays to the given event from wherever we are (backwards means from the start). */
   gotoEvent(index: number): StopReason {
     if (index < this.session.position) this.restart();

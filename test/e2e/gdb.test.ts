@@ -132,3 +132,22 @@ test('gdb: the story on a Rust program — break, backtrace through std, reverse
     assert.match(out, /Breakpoint 1, rust_threads::main \(\)[\s\S]*Breakpoint 2[\s\S]*Breakpoint 1, rust_threads::main \(\)/);
   });
 });
+
+test('gdb: monitor checkpoint, restart N, goto and when', async () => {
+  await withOutputDir('gdb-checkpoints', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(
+      dir,
+      trace,
+      ['break record_transfer if n == 3', 'continue', 'monitor checkpoint', 'print amount', 'delete', 'continue', 'monitor when', 'monitor restart 1', 'maintenance flush register-cache', 'print amount', 'print n', 'monitor restart 7', 'monitor goto 5', 'monitor when'].join('\n'),
+    );
+    assert.match(out, /Checkpoint 1 at event \d+\./);
+    assert.match(out, /^\$1 = -8$/m);
+    assert.match(out, /Back at checkpoint 1/);
+    assert.match(out, /^\$2 = -8$/m);
+    assert.match(out, /^\$3 = 3$/m);
+    assert.match(out, /there is no checkpoint 7/);
+    assert.match(out, /Now at event 5\.[\s\S]*Current event: 5/);
+  });
+});
