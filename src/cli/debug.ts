@@ -5,6 +5,7 @@ import { spawn } from 'node:child_process';
 import { Debugger } from '../replay/debugger.js';
 import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
+import type { ExecRecord, TraceRecord } from '../trace/format.js';
 import { TraceFormatError, UsageError } from '../util/errors.js';
 
 export interface DebugOptions {
@@ -13,6 +14,8 @@ export interface DebugOptions {
   readonly gotoEvent?: number;
   readonly toEnd: boolean;
   readonly gdbArgs: readonly string[];
+  /** -p PID (from its exec) or -f PID (from its fork). */
+  readonly process?: { readonly pid: number; readonly from: 'exec' | 'fork' };
 }
 
 export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: string) => void): Promise<number> {
@@ -24,9 +27,9 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
   }
-  const dbg = new Debugger(reader);
+  const dbg = new Debugger(reader, opts.process);
   try {
-    const server = new GdbServer(dbg, { exePath: reader.blobPath(first.exe), log: warn });
+    const server = new GdbServer(dbg, { exePath: reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from)), log: warn });
     if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
     if (opts.toEnd) server.startAt(dbg.continueForward());
     let finished!: () => void;
@@ -34,11 +37,12 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     const { port } = await server.listen(opts.port ?? 0, () => finished());
     const target = `target extended-remote 127.0.0.1:${port}`;
     if (opts.port !== undefined) {
-      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot /' -ex '${target}' ${reader.blobPath(first.exe)}\n`);
+      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot /' -ex '${target}' ${reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from))}\n`);
       await done;
       return 0;
     }
-    const gdb = spawn(opts.gdb, ['-q', '-ex', 'set sysroot /', '-ex', target, reader.blobPath(first.exe), ...opts.gdbArgs], { stdio: 'inherit' });
+    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
+    const gdb = spawn(opts.gdb, ['-q', '-ex', 'set sysroot /', '-ex', target, exe, ...opts.gdbArgs], { stdio: 'inherit' });
     // Ctrl-C belongs to gdb.
     const ignore = () => {};
     process.on('SIGINT', ignore);
@@ -51,4 +55,17 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   } finally {
     dbg.close();
   }
+}
+
+/** The trace blob of the program the debuggee runs: its own exec, or for a fork, the parent's last exec before it. */
+function executableOf(records: readonly TraceRecord[], pid: number, from: 'exec' | 'fork' | undefined): string {
+  if (!from) return (records[0] as ExecRecord).exe;
+  const start = Debugger.startOf(records, pid, from);
+  const fork = Debugger.forkOf(records, pid);
+  const parent = fork >= 0 ? records[fork]!.tid : pid;
+  for (let i = start; i >= 0; i--) {
+    const r = records[i]!;
+    if (r.kind === 'exec' && (r.tid === pid || r.tid === parent)) return r.exe;
+  }
+  return (records[0] as ExecRecord).exe;
 }

@@ -31,7 +31,7 @@ function parsePort(v: string): number {
 
 function parseEvent(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw new UsageError(`-g takes an event number, not ${JSON.stringify(v)}.`);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`expected a number, not ${JSON.stringify(v)}.`);
   return n;
 }
 
@@ -61,21 +61,25 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
   program
     .command('replay')
     .description('replay a trace (the latest one by default) under gdb, which can run it forwards and backwards; -a replays it to the end without a debugger')
-    .usage('[-a] [-g EVENT | -e] [-d GDB] [-s PORT] [TRACE] [-- GDB_ARGS...]')
+    .usage('[-a] [-p PID | -f PID] [-g EVENT | -e] [-d GDB] [-s PORT] [TRACE] [-- GDB_ARGS...]')
     .option('-a, --autopilot', 'replay without a debugger, reproducing the program\'s output and exit status')
     .option('-s, --port <port>', 'only serve gdb on 127.0.0.1:PORT and print the command that connects', (v: string) => parsePort(v))
     .option('-d, --debugger <gdb>', 'the gdb to run', 'gdb')
     .option('-g, --goto <event>', 'start the session at EVENT (numbers as `trr dump` prints them)', (v: string) => parseEvent(v))
     .option('-e, --end', 'start the session at the end of the recording')
+    .option('-p, --pid <pid>', 'debug the process with this recorded pid, from its exec', (v: string) => parseEvent(v))
+    .option('-f, --fork <pid>', 'debug the process with this recorded pid, from its fork', (v: string) => parseEvent(v))
     .argument('[trace]', 'trace directory, or a trace name in the trace directory')
     .exitOverride()
-    .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean }) => {
+    .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean; pid?: number; fork?: number }) => {
       const dir = resolveTrace(trace);
       if (opts.autopilot) {
         setStatus(replayAutopilot(dir, warn));
         return;
       }
-      setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs }, warn));
+      if (opts.pid !== undefined && opts.fork !== undefined) throw new UsageError('-p and -f cannot be used together.');
+      const proc = opts.pid !== undefined ? { pid: opts.pid, from: 'exec' as const } : opts.fork !== undefined ? { pid: opts.fork, from: 'fork' as const } : undefined;
+      setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs, process: proc }, warn));
     });
 
   program

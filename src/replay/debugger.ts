@@ -11,6 +11,7 @@ import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
 import type { TraceRecord } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
+import { UsageError } from '../util/errors.js';
 import { ReplaySession, type StepResult } from './replay-session.js';
 import type { Watch } from './watchpoints.js';
 
@@ -59,11 +60,39 @@ export class Debugger {
   private currentTid: number;
   private reportedSignal = false;
 
-  constructor(private readonly trace: TraceReader) {
-    const first = trace.records()[0]!.record;
-    this.pid = first.tid;
-    this.currentTid = first.tid;
+  /** Records to replay before the debuggee exists: its exec (or fork) record is the last of them. */
+  private readonly startAfter: number;
+
+  /**
+   * Debugs the initial process, or with `process`, the process with that
+   * recorded pid from its exec ('exec') or from its fork ('fork').
+   */
+  constructor(
+    private readonly trace: TraceReader,
+    process?: { readonly pid: number; readonly from: 'exec' | 'fork' },
+  ) {
+    const records = trace.records();
+    this.pid = process?.pid ?? records[0]!.record.tid;
+    this.currentTid = this.pid;
+    this.startAfter = process ? Debugger.startOf(records.map((r) => r.record), process.pid, process.from) : 0;
     this.session = this.freshSession();
+  }
+
+  /**
+   * Index of the record after which process `pid` exists as asked: its exec
+   * record, or for 'fork' the record just before the child's first one (it
+   * exists then, not having run yet). Throws when there is no such process.
+   */
+  static startOf(records: readonly TraceRecord[], pid: number, from: 'exec' | 'fork'): number {
+    const forked = Debugger.forkOf(records, pid) >= 0;
+    const i = from === 'exec' ? records.findIndex((r) => r.kind === 'exec' && r.tid === pid) : forked ? records.findIndex((r) => r.tid === pid) - 1 : -1;
+    if (i < 0) throw new UsageError(`the trace has no process ${pid} that ${from === 'exec' ? 'execs' : 'was forked'} (see \`trr ps\`).`);
+    return i;
+  }
+
+  /** Index of the clone/fork record that created process `pid`, or -1. */
+  static forkOf(records: readonly TraceRecord[], pid: number): number {
+    return records.findIndex((r) => (r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.child === pid && !r.extra.thread);
   }
 
   get eventIndex(): number {
@@ -132,7 +161,7 @@ export class Debugger {
   private freshSession(): ReplaySession {
     const s = new ReplaySession(this.trace, { echo: false });
     s.start();
-    s.step(); // the initial execve: the debuggee exists from here on
+    while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
     this.armWatches(s);
     return s;
@@ -410,7 +439,7 @@ export class Debugger {
 
   /** From an event boundary, going back lands at the previous boundary. */
   private reverseContinueToBoundary(target: Position): StopReason {
-    if (target.pos <= 1) {
+    if (target.pos <= this.startAfter + 1) {
       this.restart();
       return { kind: 'beginning', tid: this.pid };
     }

@@ -87,3 +87,22 @@ test('trr replay -g EVENT and -e start the session at an event or at the end', a
     assert.match(bad.stderr, /-g 99999: the trace has events 0 to \d+/);
   });
 });
+
+test('trr replay -p PID / -f PID debug one process of a recorded tree', async () => {
+  await withOutputDir('gdb-process-tree', (dir) => {
+    const trace = join(dir, 'tree');
+    const bank = join(repoRoot, 'build', 'examples', 'bank');
+    assert.equal(trr(['record', '-o', trace, 'sh', '-c', `echo start; ${bank}; echo end`], { cwd: dir }).status, 0);
+    const ps = trr(['ps', trace]).stdout;
+    const pid = /^(\d+)\t\d+\t-6\t.*bank$/m.exec(ps)?.[1];
+    assert.ok(pid, ps);
+    const p = trr(['replay', '-p', pid!, trace, '--', '-nx', '-batch', '-ex', 'break record_transfer', '-ex', 'continue', '-ex', 'bt 2', '-ex', 'info inferiors']);
+    assert.match(p.stdout, /Breakpoint 1, record_transfer \(a=0x[0-9a-f]+ <accounts>, n=0, amount=-5\)/);
+    assert.match(p.stdout, new RegExp(`process ${pid} .*files/\\d+-bank`));
+    const f = trr(['replay', '-f', pid!, trace, '--', '-nx', '-batch', '-ex', 'info inferiors', '-ex', 'monitor when']);
+    assert.match(f.stdout + f.stderr, new RegExp(`process ${pid} .*files/\\d+-dash`));
+    const none = trr(['replay', '-p', '1', trace]);
+    assert.equal(none.status, 2);
+    assert.match(none.stderr, /the trace has no process 1 that execs \(see `trr ps`\)/);
+  });
+});
