@@ -114,11 +114,7 @@ function describe(req: number, pid: number): string {
   return `ptrace(${REQUEST_NAMES.get(req) ?? req}, ${pid})`;
 }
 
-export function ptrace(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
-  return check(() => describe(req, pid), load().ptrace(req, pid, addr, data), PtraceError);
-}
-
-/** ptrace that may fail with ESRCH when the tracee died under us; returns the -errno instead of throwing. */
+/** ptrace for requests that may fail because the tracee died under us: returns -errno instead of throwing. */
 export function ptraceRaw(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
   return Number(load().ptrace(req, pid, addr, data));
 }

@@ -141,12 +141,12 @@ export class RecordSession {
   }
 
   /** Lets a stopped task run user code; it becomes the current task. */
-  private resumeUser(t: RecTask, sig = 0): void {
+  private resumeUser(t: RecTask): void {
     t.boundary = t.task.regs();
     t.state = 'running';
     t.runningSince = Date.now();
     this.current = t;
-    if (ptraceRaw(PTRACE.CONT, t.tid, 0, sig) < 0) this.current = undefined; // died under us; its exit status will come
+    if (ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) this.current = undefined; // died under us; its exit status will come
   }
 
   /** After a stop of the current task: keep running it, unless its slice is up and others wait. */
@@ -527,10 +527,6 @@ export class RecordSession {
     const mem = len > 0 ? [[start, t.task.mem.readPartial(start, len)] as const] : undefined;
     this.append({ ...base, after: after.raw, mem });
     t.state = 'ready';
-    this.resumeUserAfterSignal(t);
-  }
-
-  private resumeUserAfterSignal(t: RecTask): void {
     if (this.current === t || this.current === undefined) this.resumeUser(t);
   }
 

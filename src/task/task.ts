@@ -4,9 +4,8 @@
 // replay and to patch the vDSO). It knows nothing of recording or replaying:
 // sessions decide what to do with a task; the task only carries it out.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { PTRACE, ptrace, ptraceBuffer } from '../native/native.js';
+import { PTRACE, ptraceBuffer } from '../native/native.js';
 import { Registers, USER_REGS_SIZE } from '../arch/registers.js';
-import type { ResumeMode } from '../arch/types.js';
 import { TrrError } from '../util/errors.js';
 
 /** One address space (a process, or threads sharing CLONE_VM), read through /proc/PID/mem. */
@@ -128,12 +127,6 @@ export class Task {
   /** Forget cached registers (the task ran, or the kernel changed them). */
   invalidate(): void {
     this.regsCache = undefined;
-  }
-
-  resume(mode: ResumeMode, sig = 0): void {
-    this.regsCache = undefined;
-    const req = mode === 'continue' ? PTRACE.CONT : mode === 'syscall' ? PTRACE.SYSCALL : PTRACE.SINGLESTEP;
-    ptrace(req, this.tid, 0, sig);
   }
 
   eventMessage(): bigint {
