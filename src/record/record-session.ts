@@ -15,7 +15,7 @@ import { Registers } from '../arch/registers.js';
 import {
   PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -77,7 +77,7 @@ export class RecordSession {
   private current: RecTask | undefined;
   private readonly unflushed: RecTask[] = [];
   private readonly earlyStops = new Map<number, number>();
-  private readonly warned = new Set<number>();
+  private readonly warned = new Set<string>();
   private readonly sharedMaps = new SharedFileMappings();
   private rootStatus: number | undefined;
   private sliceStart = 0;
@@ -204,7 +204,10 @@ export class RecordSession {
     const args = regs.syscallArgs();
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
-    if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) return this.answerEnosys(t, regs, nrv);
+    if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
+      const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
+      return this.answerEnosys(t, regs, nrv, what);
+    }
     const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry: sem.atEntry?.(t.task.mem, args), flushed: false };
     p.strings = this.stringArgs(t, nrv, args);
     if (nrv === nr('execve') || nrv === nr('execveat')) {
@@ -240,18 +243,20 @@ export class RecordSession {
   private refuse(nrv: number, args: readonly bigint[]): boolean {
     if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
     if ((nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n)) return true;
+    // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
+    if (nrv === nr('ioctl') && ioctlOutputSize(Number(args[1]! & 0xffffffffn)) === undefined) return true;
     return false;
   }
 
-  private answerEnosys(t: RecTask, regs: Registers, nrv: number): void {
+  private answerEnosys(t: RecTask, regs: Registers, nrv: number, what = `${syscallName(nrv)} (syscall ${nrv})`): void {
     const r = regs.clone();
     r.set('orig_rax', -1n);
     r.set('rax', -38n);
     t.task.setRegs(r);
     this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result: -38n, extra: { emulated: true } });
-    if (!QUIET_ENOSYS.has(nrv) && !this.warned.has(nrv)) {
-      this.warned.add(nrv);
-      this.warn(`the program called ${syscallName(nrv)} (syscall ${nrv}), which trr does not support yet; trr answered it with ENOSYS instead of running it, and the recording shows that.`);
+    if (!QUIET_ENOSYS.has(nrv) && !this.warned.has(what)) {
+      this.warned.add(what);
+      this.warn(`the program called ${what}, which trr does not support yet; trr answered it with ENOSYS instead of running it, and the recording shows that.`);
     }
     this.continueOrYield(t);
   }

@@ -225,6 +225,7 @@ test('syscall semantics know what the kernel writes', () => {
   assert.equal(semanticsOf(nr('munmap'))!.policy, 'execute');
   assert.equal(semanticsOf(nr('io_uring_setup')), undefined);
   assert.equal(ioctlOutputSize(0x5413), 8); // TIOCGWINSZ
+  assert.equal(ioctlOutputSize(0x541e), undefined); // TIOCGSERIAL: old-style, size unknown to trr
   assert.equal(ioctlOutputSize(0x80045430), 4); // _IOR size 4
   assert.equal(ioctlOutputSize(0x40045431), 0); // _IOW: the kernel only reads
   assert.deepEqual(clipRanges([[0x1000n, 10], [0x2000n, 10]], 15), [[0x1000n, 10], [0x2000n, 5]]);

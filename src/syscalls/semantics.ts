@@ -123,7 +123,8 @@ export function ioctlOutputSize(req: number): number | undefined {
   if (IOCTL_NO_OUT.has(req)) return 0;
   const dir = req >>> 30;
   const size = (req >>> 16) & 0x3fff;
-  if (dir === 0) return 0; // _IO: no data
+  // Old-style tty ioctls ('T', 0x54xx) encode no size: only the listed ones are known.
+  if (dir === 0) return ((req >>> 8) & 0xff) === 0x54 ? undefined : 0; // _IO: no data
   if (dir & 2) return size; // _IOR/_IOWR: kernel writes `size` bytes
   if (dir === 1) return 0; // _IOW: kernel only reads
   return undefined;
