@@ -8,7 +8,11 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
 import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
-import { REGS, registerBytes, targetXml } from './target.js';
+import { REGS, registerBytes, registerSet, targetXml } from './target.js';
+import { cpuid } from '../native/native.js';
+
+/** CPUID.1:ECX bit 28 (AVX) and bit 27 (OSXSAVE): the ymm registers exist. */
+const HAS_AVX = ((cpuid(1, 0)[2] >>> 27) & 3) === 3;
 
 const FEATURES = [
   'PacketSize=20000',
@@ -198,13 +202,15 @@ export class GdbServer {
     const regs = this.dbg.registers(this.dbg.thread);
     const fx = this.dbg.fpRegisters(this.dbg.thread);
     if (!regs || !fx) return 'E01';
-    return REGS.map((_, i) => hexOf(registerBytes(i, regs, fx)!)).join('');
+    const xsave = HAS_AVX ? this.dbg.extendedState(this.dbg.thread) : undefined;
+    return registerSet(HAS_AVX).map((_, i) => hexOf(registerBytes(i, regs, fx, xsave, HAS_AVX)!)).join('');
   }
 
   private oneRegister(i: number): string {
     const regs = this.dbg.registers(this.dbg.thread);
     const fx = this.dbg.fpRegisters(this.dbg.thread);
-    const b = regs && fx ? registerBytes(i, regs, fx) : undefined;
+    const xsave = HAS_AVX ? this.dbg.extendedState(this.dbg.thread) : undefined;
+    const b = regs && fx ? registerBytes(i, regs, fx, xsave, HAS_AVX) : undefined;
     return b ? hexOf(b) : 'E01';
   }
 
@@ -240,7 +246,7 @@ export class GdbServer {
     if (!m) return '';
     const [, object, annex, offHex, lenHex] = m as unknown as [string, string, string, string, string];
     let data: Buffer;
-    if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml());
+    if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml(HAS_AVX));
     else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
     else if (object === 'exec-file') data = Buffer.from(this.options.exePath);
     else if (object === 'threads') {

@@ -3,7 +3,7 @@
 // order here is the register numbering of the `g` and `p` packets.
 import type { Registers, RegisterName } from '../arch/registers.js';
 
-type Source = { readonly gp: RegisterName } | { readonly fx: number; readonly size: number } | { readonly ftag: true };
+type Source = { readonly gp: RegisterName } | { readonly fx: number; readonly size: number } | { readonly ftag: true } | { readonly xsave: number; readonly size: number };
 interface Reg {
   readonly name: string;
   readonly bits: number;
@@ -40,25 +40,34 @@ export const REGS: readonly Reg[] = [
   { name: 'gs_base', bits: 64, type: 'int', feature: 'org.gnu.gdb.i386.segments', source: { gp: 'gs_base' } },
 ];
 
+/** The upper halves of ymm0-15, in the standard XSAVE layout (offset 576). */
+const AVX_REGS: readonly Reg[] = Array.from({ length: 16 }, (_, i): Reg => ({ name: `ymm${i}h`, bits: 128, type: 'uint128', feature: 'org.gnu.gdb.i386.avx', source: { xsave: 576 + i * 16, size: 16 } }));
+
+/** The registers shown to gdb, in `g`/`p` order: with the AVX halves when the CPU has AVX. */
+export function registerSet(avx: boolean): readonly Reg[] {
+  return avx ? [...REGS, ...AVX_REGS] : REGS;
+}
+
 const SSE_TYPES = `<vector id="v8bf16" type="bfloat16" count="8"/><vector id="v4f" type="ieee_single" count="4"/><vector id="v2d" type="ieee_double" count="2"/><vector id="v16i8" type="int8" count="16"/><vector id="v8i16" type="int16" count="8"/><vector id="v4i32" type="int32" count="4"/><vector id="v2i64" type="int64" count="2"/><union id="vec128"><field name="v8_bfloat16" type="v8bf16"/><field name="v4_float" type="v4f"/><field name="v2_double" type="v2d"/><field name="v16_int8" type="v16i8"/><field name="v8_int16" type="v8i16"/><field name="v4_int32" type="v4i32"/><field name="v2_int64" type="v2i64"/><field name="uint128" type="uint128"/></union><flags id="i386_mxcsr" size="4"><field name="IE" start="0" end="0"/><field name="DE" start="1" end="1"/><field name="ZE" start="2" end="2"/><field name="OE" start="3" end="3"/><field name="UE" start="4" end="4"/><field name="PE" start="5" end="5"/><field name="DAZ" start="6" end="6"/><field name="IM" start="7" end="7"/><field name="DM" start="8" end="8"/><field name="ZM" start="9" end="9"/><field name="OM" start="10" end="10"/><field name="UM" start="11" end="11"/><field name="PM" start="12" end="12"/><field name="FZ" start="15" end="15"/></flags>`;
 const CORE_TYPES = `<flags id="i386_eflags" size="4"><field name="CF" start="0" end="0"/><field name="" start="1" end="1"/><field name="PF" start="2" end="2"/><field name="AF" start="4" end="4"/><field name="ZF" start="6" end="6"/><field name="SF" start="7" end="7"/><field name="TF" start="8" end="8"/><field name="IF" start="9" end="9"/><field name="DF" start="10" end="10"/><field name="OF" start="11" end="11"/><field name="NT" start="14" end="14"/><field name="RF" start="16" end="16"/><field name="VM" start="17" end="17"/><field name="AC" start="18" end="18"/><field name="VIF" start="19" end="19"/><field name="VIP" start="20" end="20"/><field name="ID" start="21" end="21"/></flags>`;
 
 /** The whole target description as one document (no xi:include). */
-export function targetXml(): string {
-  const features = [...new Set(REGS.map((r) => r.feature))];
+export function targetXml(avx: boolean): string {
+  const regsAll = registerSet(avx);
+  const features = [...new Set(regsAll.map((r) => r.feature))];
   const body = features
     .map((f) => {
       const types = f === core ? CORE_TYPES : f === 'org.gnu.gdb.i386.sse' ? SSE_TYPES : '';
-      const regs = REGS.map((r, i) => (r.feature === f ? `<reg name="${r.name}" bitsize="${r.bits}" type="${r.type ?? 'int'}" regnum="${i}"${f === core && i >= 24 ? ' group="float"' : ''}/>` : '')).join('');
+      const regs = regsAll.map((r, i) => (r.feature === f ? `<reg name="${r.name}" bitsize="${r.bits}" type="${r.type ?? 'int'}" regnum="${i}"${f === core && i >= 24 ? ' group="float"' : ''}/>` : '')).join('');
       return `<feature name="${f}">${types}${regs}</feature>`;
     })
     .join('');
   return `<?xml version="1.0"?><!DOCTYPE target SYSTEM "gdb-target.dtd"><target><architecture>i386:x86-64</architecture><osabi>GNU/Linux</osabi>${body}</target>`;
 }
 
-/** Register `i`'s bytes (little-endian), from the general registers and the FXSAVE area. */
-export function registerBytes(i: number, gpRegs: Registers, fx: Buffer): Buffer | undefined {
-  const r = REGS[i];
+/** Register `i`'s bytes (little-endian), from the general registers, the FXSAVE area or the XSAVE area. */
+export function registerBytes(i: number, gpRegs: Registers, fx: Buffer, xsave?: Buffer, avx = false): Buffer | undefined {
+  const r = registerSet(avx)[i];
   if (!r) return undefined;
   const out = Buffer.alloc(r.bits / 8);
   const s = r.source;
@@ -68,6 +77,8 @@ export function registerBytes(i: number, gpRegs: Registers, fx: Buffer): Buffer 
     else out.writeUInt32LE(Number(v & 0xffffffffn));
   } else if ('fx' in s) {
     fx.copy(out, 0, s.fx, s.fx + s.size);
+  } else if ('xsave' in s) {
+    xsave?.copy(out, 0, s.xsave, s.xsave + s.size);
   } else {
     // FXSAVE keeps an abridged tag byte (1 = valid); gdb wants the full tag word (11 = empty).
     const abridged = fx[4]!;

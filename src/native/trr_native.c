@@ -58,6 +58,16 @@ long trr_ptrace_buf(long request, long pid, uintptr_t addr, void *buf) {
   return trr_ptrace(request, pid, addr, (uintptr_t)buf);
 }
 
+/* PTRACE_GETREGSET with an iovec built here; returns the bytes filled. */
+long trr_ptrace_getregset(long pid, long nt_type, void *buf, long len) {
+  struct iovec {
+    void *base;
+    size_t len;
+  } iov = {buf, (size_t)len};
+  long r = trr_ptrace(PTRACE_GETREGSET, pid, (uintptr_t)nt_type, (uintptr_t)&iov);
+  return r < 0 ? r : (long)iov.len;
+}
+
 static void on_wait_timer(int sig) { (void)sig; }
 static int timer_ready;
 static timer_t wait_timer;

@@ -123,6 +123,10 @@ export class Debugger {
     return this.session.liveTask(tid)?.fpRegs();
   }
 
+  extendedState(tid: number): Buffer | undefined {
+    return this.session.liveTask(tid)?.xstate();
+  }
+
   readMemory(address: bigint, length: number): Buffer {
     return this.session.readMemory(this.threads()[0] ?? this.pid, address, length);
   }

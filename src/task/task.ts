@@ -4,7 +4,7 @@
 // replay and to patch the vDSO). It knows nothing of recording or replaying:
 // sessions decide what to do with a task; the task only carries it out.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { PTRACE, ptraceBuffer } from '../native/native.js';
+import { NT_X86_XSTATE, PTRACE, ptraceBuffer, ptraceGetRegset } from '../native/native.js';
 import { Registers, USER_REGS_SIZE } from '../arch/registers.js';
 import { TrrError } from '../util/errors.js';
 
@@ -143,6 +143,12 @@ export class Task {
 
   setSigInfo(info: Buffer): void {
     ptraceBuffer(PTRACE.SETSIGINFO, this.tid, 0, Buffer.from(info));
+  }
+
+  /** XSAVE area (x87, SSE, AVX and later state), as the kernel lays it out. */
+  xstate(): Buffer {
+    const b = Buffer.alloc(4096);
+    return b.subarray(0, ptraceGetRegset(this.tid, NT_X86_XSTATE, b));
   }
 
   /** FXSAVE area (512 bytes): x87 and SSE state. */

@@ -3,7 +3,7 @@
 // fatal signal, reverse-continue, and the monitor commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, manifest, repoRoot, trr, withOutputDir } from '../support/harness.js';
 
@@ -23,7 +23,9 @@ test('gdb: breakpoints, backtrace, print, continue to the recorded crash', async
   await withOutputDir('gdb-forward', (dir) => {
     const trace = join(dir, 'bank');
     assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
-    const out = gdbSession(dir, trace, ['break record_transfer', 'continue', 'bt', 'print amount', 'monitor when', 'delete', 'continue', 'bt'].join('\n'));
+    const out = gdbSession(dir, trace, ['break record_transfer', 'continue', 'bt', 'print amount', 'monitor when', 'print sizeof($xmm15)', 'print sizeof($ymm15)', 'delete', 'continue', 'bt'].join('\n'));
+    assert.match(out, /^\$2 = 16$/m);
+    if (/\bavx\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) assert.match(out, /^\$3 = 32$/m);
     assert.match(out, /Breakpoint 1, record_transfer \(a=0x[0-9a-f]+ <accounts>, n=0, amount=-5\) at .*bank\.c:29/);
     assert.match(out, /#1 .* in transfer \(from=0, to=1, amount=5, n=0\) at .*bank\.c:35/);
     assert.match(out, /#2 .* in main \(\) at .*bank\.c:44/);
