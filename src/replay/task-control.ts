@@ -1,0 +1,439 @@
+// TaskControl: how replay drives the live tasks of a replayed program tree,
+// beneath the application of trace records (ReplaySession). It runs a task to
+// its next stop that matters (swallowing real asynchronous signals, which
+// replay never delivers), single-steps it, makes it run syscalls of trr's
+// choosing, and implements debugger breakpoints (int3) and watchpoints (page
+// protection) in its memory. It knows nothing of the trace.
+import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
+import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, waitpid, waitStatus } from '../native/native.js';
+import { nr, signalName, syscallName } from '../syscalls/names.js';
+import type { AddressSpace, Task } from '../task/task.js';
+import { parseMaps, readMapsText } from '../task/procfs.js';
+import { SIG, SI_KERNEL, isSyncSignal } from '../task/kernel-abi.js';
+import { DivergenceError, TrrError } from '../util/errors.js';
+import { Breakpoints } from './breakpoints.js';
+import { PAGE, WatchSet, type Watch } from './watchpoints.js';
+
+export const TRACE_LOG = (process.env.TRR_LOG ?? '').includes('replay');
+
+export type ReplayState =
+  | 'running' // resumed; its next stop is awaited
+  | 'ready' // stopped where it may simply be continued
+  | 'at-entry' // stopped at the entry of a syscall whose exit comes later
+  | 'in-kernel' // running a syscall for real (vfork); its exit stop comes later
+  | 'exiting'
+  | 'at-breakpoint' // stopped at a debugger breakpoint (its int3 already undone)
+  | 'at-watch' // stopped at an instruction that faulted on a watched page (not yet executed)
+  | 'gone';
+
+export interface SplitSyscall {
+  readonly nr: number;
+  readonly args: bigint[];
+  readonly regs: Registers;
+  /** Result of a syscall replay already ran for real at its entry. */
+  executedResult?: bigint;
+}
+
+export class ReplayTask {
+  state: ReplayState = 'ready';
+  split: SplitSyscall | undefined;
+  /** A wait status already collected (by a debugger single-step) that runToStop must use next. */
+  pendingStatus: number | undefined;
+  /** Stopped at a syscall entry or exit (rather than in user code). */
+  atSyscall = false;
+  constructor(
+    readonly recTid: number,
+    readonly task: Task,
+  ) {}
+  get tid(): number {
+    return this.task.tid;
+  }
+  invalidateRegs(): void {
+    this.task.invalidate();
+  }
+}
+
+export type StopKind =
+  | { kind: 'seccomp' }
+  | { kind: 'syscall-exit' }
+  | { kind: 'signal'; sig: number; info: Buffer }
+  | { kind: 'event'; event: number }
+  | { kind: 'gone'; status: number };
+
+export type StepResult =
+  | { readonly kind: 'event' } // a record was replayed
+  | { readonly kind: 'stepped' } // one instruction executed (stepInstruction)
+  | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint }
+  /** An instruction of `tid` is about to access a watched page at `address` (not executed yet). */
+  | { readonly kind: 'watch-fault'; readonly tid: number; readonly address: bigint };
+
+/** Thrown inside a record's application when an instruction faults on a watched page. */
+export class WatchFault extends Error {
+  constructor(
+    readonly tid: number,
+    readonly address: bigint,
+  ) {
+    super('watch fault');
+  }
+}
+
+/** Thrown inside a record's application when a thread hits a debugger breakpoint. */
+export class BreakpointStop extends Error {
+  constructor(
+    readonly tid: number,
+    readonly address: bigint,
+  ) {
+    super('breakpoint');
+  }
+}
+
+export class TaskControl {
+  protected readonly tasks = new Map<number, ReplayTask>();
+
+  /** The live task for a recorded tid, if it is still alive. */
+  liveTask(recTid: number): Task | undefined {
+    const t = this.tasks.get(recTid);
+    return t && t.state !== 'gone' ? t.task : undefined;
+  }
+
+  /** Recorded tids of the live threads of the process `recPid`. */
+  liveThreads(recPid: number): number[] {
+    const leader = this.tasks.get(recPid);
+    if (!leader) return [];
+    return [...this.tasks.values()].filter((t) => t.state !== 'gone' && t.task.tgid === leader.task.tgid).map((t) => t.recTid);
+  }
+
+  /** Whether thread recTid stands in user code (so it can be single-stepped). */
+  canSingleStep(recTid: number): boolean {
+    const t = this.tasks.get(recTid);
+    return t !== undefined && (t.state === 'ready' || t.state === 'at-breakpoint');
+  }
+
+  setBreakpoint(recPid: number, address: bigint): void {
+    this.breakpoints.add(this.tasks.get(recPid)!.task.mem, address);
+  }
+
+  removeBreakpoint(recPid: number, address: bigint): void {
+    this.breakpoints.remove(this.tasks.get(recPid)!.task.mem, address);
+  }
+
+  /**
+   * Watches a range of the process `recPid`'s memory by protecting its pages.
+   * Returns false (and does nothing) while the memory is not mapped yet.
+   */
+  setWatchpoint(recPid: number, w: Watch): boolean {
+    const t = this.tasks.get(recPid)!;
+    const set = this.watchSet(t.task.mem);
+    const maps = parseMaps(readMapsText(t.task.tgid));
+    const prots = new Map<bigint, number>();
+    for (const page of set.pagesOf(w)) {
+      const m = maps.find((x) => x.start <= page && page < x.end);
+      if (!m) return false;
+      prots.set(page, (m.perms[0] === 'r' ? 1 : 0) | (m.perms[1] === 'w' ? 2 : 0) | (m.perms[2] === 'x' ? 4 : 0));
+    }
+    for (const [page, prot] of prots) if (!set.programProt.has(page)) set.programProt.set(page, prot);
+    set.watches.push(w);
+    for (const page of set.pagesOf(w)) this.protect(t, page, set.protectionFor(page));
+    return true;
+  }
+
+  /**
+   * After a watch fault: runs the faulting instruction. Returns true when it
+   * executed (the thread stands after it), false when it reached the
+   * thread's next event instead (replayed by the next step()).
+   */
+  completeWatchFault(recTid: number): boolean {
+    const t = this.tasks.get(recTid)!;
+    const r = this.stepOverWatchFault(t);
+    if (r.trapped) return true;
+    t.pendingStatus = r.status;
+    t.state = 'running';
+    return false;
+  }
+
+  removeWatchpoint(recPid: number, w: Watch): void {
+    const t = this.tasks.get(recPid)!;
+    const set = this.watchSet(t.task.mem);
+    const i = set.watches.findIndex((x) => x.address === w.address && x.length === w.length && x.kind === w.kind);
+    if (i < 0) return;
+    set.watches.splice(i, 1);
+    for (const page of set.pagesOf(w)) {
+      this.protect(t, page, set.protectionFor(page));
+      if (!set.isWatchedPage(page)) set.programProt.delete(page);
+    }
+  }
+
+  private readonly watches = new Map<AddressSpace, WatchSet>();
+
+  private watchSet(mem: AddressSpace): WatchSet {
+    let s = this.watches.get(mem);
+    if (!s) this.watches.set(mem, (s = new WatchSet()));
+    return s;
+  }
+
+  private protect(t: ReplayTask, page: bigint, prot: number): void {
+    const r = this.injectSyscall(t, nr('mprotect'), [page, PAGE, BigInt(prot)]);
+    if (r < 0n) throw new TrrError(`mprotect of a watched page at 0x${page.toString(16)} failed in the replayed process (errno ${-r})`);
+  }
+
+  /** Runs the faulting instruction with its page(s) unprotected, then protects them again. */
+  private stepOverWatchFault(t: ReplayTask): { trapped: boolean; status: number } {
+    const set = this.watchSet(t.task.mem);
+    const info = t.task.sigInfo();
+    const address = info.readBigUInt64LE(16);
+    const pages = [address & ~(PAGE - 1n), (address & ~(PAGE - 1n)) + PAGE].filter((p) => set.isWatchedPage(p));
+    for (const p of pages) this.protect(t, p, set.programProt.get(p) ?? 3);
+    const r = this.singleStep(t);
+    for (const p of pages) this.protect(t, p, set.protectionFor(p));
+    return r;
+  }
+
+  /** After the program changed its memory map itself, keep watched pages protected. */
+  protected afterMemorySyscall(t: ReplayTask, nrv: number, args: readonly bigint[], result: bigint): void {
+    const set = this.watches.get(t.task.mem);
+    if (!set || set.watches.length === 0 || result < 0n) return;
+    const unmap = nrv === nr('munmap');
+    if (!unmap && nrv !== nr('mprotect') && nrv !== nr('mmap')) return;
+    const start = nrv === nr('mmap') ? result : args[0]!;
+    for (const page of set.watchedPages()) {
+      if (page < start || page >= start + args[1]!) continue;
+      if (unmap) set.programProt.delete(page);
+      else {
+        set.programProt.set(page, Number(args[2]));
+        this.protect(t, page, set.protectionFor(page));
+      }
+    }
+  }
+
+  /**
+   * Makes a stopped task run a syscall of trr's choosing and restores it.
+   * At a syscall stop the task's own syscall instruction is used; in user
+   * code, the `syscall` instruction trr put in the patched vDSO.
+   */
+  private injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    if (t.atSyscall) return this.remoteSyscall(t, nrv, args);
+    const gadget = t.task.mem.syscallInstruction;
+    if (gadget === undefined) throw new TrrError(`the replayed process has no vDSO to run syscalls from`);
+    const state = t.state;
+    const saved = t.task.regs().clone();
+    const r = saved.clone();
+    r.set('rip', gadget);
+    r.set('rax', BigInt(nrv));
+    SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
+    t.task.setRegs(r);
+    this.resume(t, 'continue');
+    const s1 = this.runToStop(t);
+    if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
+    this.resume(t, 'syscall');
+    const s2 = this.runToStop(t);
+    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
+    const result = t.task.regs().result;
+    t.task.setRegs(saved);
+    t.state = state;
+    t.atSyscall = false;
+    return result;
+  }
+
+  /** Reads memory as the program sees it (breakpoint int3 bytes hidden). */
+  readMemory(recTid: number, address: bigint, length: number): Buffer {
+    const t = this.tasks.get(recTid)!;
+    return this.breakpoints.hide(t.task.mem, address, t.task.mem.readPartial(address, length));
+  }
+
+  readonly breakpoints = new Breakpoints();
+
+  /**
+   * When set, decides for each breakpoint hit whether replay stops there
+   * (true) or steps over it and goes on (false), without leaving the record
+   * being replayed. Debuggers use it to count hits cheaply.
+   */
+  breakpointFilter: ((tid: number, address: bigint, regs: Registers) => boolean) | undefined;
+
+  /** Kills whatever is left of the replayed processes and reaps them. */
+  close(): void {
+    const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
+    for (const t of live) kill(t.tid, SIG.KILL);
+    // Threads first: a killed thread stopped in ptrace reports PTRACE_EVENT_EXIT
+    // and must be let go; a leader is reaped only after all its threads.
+    // (Only our own tids are waited for: trr may have other children, like gdb.)
+    const order = [...live.filter((t) => t.tid !== t.task.tgid), ...live.filter((t) => t.tid === t.task.tgid)];
+    for (const t of order) {
+      for (;;) {
+        let w;
+        try {
+          w = waitpid(t.tid, WAIT.__WALL);
+        } catch {
+          break; // ECHILD: already reaped
+        }
+        if (!w || !waitStatus.stopped(w.status)) break;
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      }
+      t.task.mem.close();
+      t.state = 'gone';
+    }
+  }
+
+  /** Resumes t if needed and returns its next stop that matters (real async signals are swallowed). */
+  protected runToStop(t: ReplayTask, expectSignal = 0): StopKind {
+    for (;;) {
+      let s: number;
+      if (t.pendingStatus !== undefined) {
+        s = t.pendingStatus;
+        t.pendingStatus = undefined;
+      } else {
+        if (t.state === 'at-breakpoint' || t.state === 'at-watch') {
+          const st = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
+          if (st.trapped) {
+            this.resume(t, 'continue');
+            continue;
+          }
+          s = st.status;
+        } else {
+          if (t.state === 'ready') this.resume(t, 'continue');
+          else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
+            throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
+          }
+          const w = waitpid(t.tid, WAIT.__WALL);
+          if (!w) continue;
+          s = w.status;
+        }
+      }
+      t.task.invalidate();
+      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
+      if (!waitStatus.stopped(s)) {
+        t.state = 'gone';
+        return { kind: 'gone', status: s };
+      }
+      t.state = 'ready'; // stopped; callers refine this
+      const ev = waitStatus.event(s);
+      const sig = waitStatus.stopSig(s);
+      t.atSyscall = ev === PTRACE_EVENT.SECCOMP || sig === (SIG.TRAP | 0x80);
+      if (ev === PTRACE_EVENT.SECCOMP) return { kind: 'seccomp' };
+      if (sig === (SIG.TRAP | 0x80)) return { kind: 'syscall-exit' };
+      if (ev !== 0) return { kind: 'event', event: ev };
+      const info = t.task.sigInfo();
+      const code = info.readInt32LE(8);
+      if (sig === SIG.TRAP && code === SI_KERNEL && this.breakpoints.has(t.task.mem, t.task.regs().ip - 1n)) {
+        // A debugger breakpoint: back up over the int3 and stop replay here; the record is applied again on resume.
+        const regs = t.task.regs().clone();
+        regs.set('rip', regs.ip - 1n);
+        t.task.setRegs(regs);
+        t.state = 'at-breakpoint';
+        if (this.breakpointFilter && !this.breakpointFilter(t.recTid, regs.ip, regs)) continue; // not wanted: step over it and go on
+        throw new BreakpointStop(t.recTid, regs.ip);
+      }
+      if (sig === SIG.SEGV && code === 2 /* SEGV_ACCERR */) {
+        const address = info.readBigUInt64LE(16);
+        const watches = this.watches.get(t.task.mem);
+        if (watches?.isWatchedPage(address & ~(PAGE - 1n))) {
+          t.state = 'at-watch';
+          throw new WatchFault(t.recTid, address);
+        }
+      }
+      const isFault = isSyncSignal(sig, code) || (sig === SIG.SEGV && code === SI_KERNEL);
+      if (isFault || (expectSignal && sig === expectSignal && code > 0)) return { kind: 'signal', sig, info };
+      // A real asynchronous signal (SIGCHLD from a replayed child, ...): replay delivers only recorded ones.
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.state = 'running';
+    }
+  }
+
+  /**
+   * Executes one instruction of a stopped task with any breakpoint at its ip
+   * lifted. `trapped` is true when it ended in the single-step trap; otherwise
+   * `status` is the stop it reached instead (a syscall entry, a fault, ...).
+   */
+  protected singleStep(t: ReplayTask): { trapped: boolean; status: number } {
+    const ip = t.task.regs().ip;
+    const lifted = this.breakpoints.lift(t.task.mem, ip);
+    if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    t.task.invalidate();
+    t.state = 'running';
+    const w = waitpid(t.tid, WAIT.__WALL)!;
+    if (lifted) this.breakpoints.restore(t.task.mem, ip);
+    t.task.invalidate();
+    const trapped = waitStatus.stopped(w.status) && waitStatus.stopSig(w.status) === SIG.TRAP && waitStatus.event(w.status) === 0 && t.task.sigInfo().readInt32LE(8) !== SI_KERNEL;
+    if (trapped) {
+      t.state = 'ready';
+      t.atSyscall = false;
+    }
+    return { trapped, status: w.status };
+  }
+
+  /** Resumes a stopped task; its next stop is then awaited with runToStop. */
+  protected resume(t: ReplayTask, mode: 'continue' | 'syscall'): void {
+    if (ptraceRaw(mode === 'continue' ? PTRACE.CONT : PTRACE.SYSCALL, t.tid, 0, 0) < 0) {
+      throw new DivergenceError(`thread ${t.recTid} vanished (live tid ${t.tid})`);
+    }
+    t.invalidateRegs();
+    t.state = 'running';
+  }
+
+  protected unexpected(t: ReplayTask, stop: StopKind, wanted: string): DivergenceError {
+    const found =
+      stop.kind === 'signal' ? `signal ${signalName(stop.sig)} at ip 0x${t.task.regs().ip.toString(16)}`
+      : stop.kind === 'gone' ? `the thread ended (status 0x${stop.status.toString(16)})`
+      : stop.kind === 'seccomp' ? `a ${syscallName(t.task.regs().syscallNo)} syscall at ip 0x${t.task.regs().ip.toString(16)}`
+      : stop.kind === 'event' ? `ptrace event ${stop.event}`
+      : 'a syscall exit';
+    return new DivergenceError(`thread ${t.recTid} was expected to reach ${wanted}, but reached ${found} instead`);
+  }
+
+  /**
+   * Makes t, stopped at a syscall entry, run another syscall first; t is left
+   * at the entry of its original syscall again, registers unchanged.
+   */
+  protected remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    const saved = t.task.regs().clone();
+    const atExit = saved.getSigned('orig_rax') >= 0n && saved.getSigned('rax') !== -38n;
+    const r = saved.clone();
+    const argRegs = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
+    if (atExit) {
+      // At a syscall exit: re-run the syscall instruction with our call.
+      r.set('rip', saved.ip - 2n);
+      r.set('rax', BigInt(nrv));
+      args.forEach((a, i) => r.set(argRegs[i]!, a));
+      t.task.setRegs(r);
+      // CONT, not SYSCALL: the next stop must be the seccomp stop, not a syscall-entry stop.
+      this.resume(t, 'continue');
+      const s1 = this.runToStop(t);
+      if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
+    } else {
+      r.set('orig_rax', BigInt(nrv));
+      args.forEach((a, i) => r.set(argRegs[i]!, a));
+      t.task.setRegs(r);
+    }
+    this.resume(t, 'syscall');
+    const s2 = this.runToStop(t);
+    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
+    const result = t.task.regs().result;
+    if (atExit) {
+      t.task.setRegs(saved);
+    } else {
+      // Back to the original syscall's entry: execute its syscall instruction again.
+      const back = saved.clone();
+      back.set('rip', saved.ip - 2n);
+      back.set('rax', saved.get('orig_rax'));
+      t.task.setRegs(back);
+      this.resume(t, 'continue');
+      const s3 = this.runToStop(t);
+      if (s3.kind !== 'seccomp') throw this.unexpected(t, s3, 'the re-entry of the original syscall');
+      t.task.setRegs(saved);
+    }
+    t.state = 'ready';
+    return result;
+  }
+
+  /** Opens a trace file inside the tracee (read-only) and returns the fd. */
+  protected openInTracee(t: ReplayTask, path: string): bigint {
+    const regs = t.task.regs();
+    const scratch = ((regs.sp - 256n - 4096n) & ~15n);
+    const bytes = Buffer.from(path + '\0');
+    const saved = t.task.mem.readPartial(scratch, bytes.length);
+    t.task.mem.write(scratch, bytes);
+    const fd = this.remoteSyscall(t, nr('openat'), [-100n, scratch, 0x80000n /* O_CLOEXEC */, 0n]);
+    t.task.mem.write(scratch, saved);
+    if (fd < 0n) throw new TrrError(`cannot open ${path} inside the replayed process (errno ${-fd})`);
+    return fd;
+  }
+}
