@@ -31,6 +31,31 @@ const FEATURES = [
 const PACKET_LOG = (process.env.TRR_LOG ?? '').includes('gdb');
 const REFUSE_WRITE = 'E.trr cannot change the replay: writes to memory and registers are refused';
 
+/**
+ * gdb numbers signals its own way (enum gdb_signal); most match Linux on
+ * x86-64, these do not.
+ */
+const GDB_SIGNAL_FROM_LINUX: ReadonlyMap<number, number> = new Map([
+  [7, 10], // SIGBUS
+  [10, 30], // SIGUSR1
+  [12, 31], // SIGUSR2
+  [17, 20], // SIGCHLD
+  [18, 19], // SIGCONT
+  [19, 17], // SIGSTOP
+  [20, 18], // SIGTSTP
+  [23, 16], // SIGURG
+  [29, 23], // SIGIO
+  [30, 32], // SIGPWR
+  [31, 12], // SIGSYS
+]);
+
+export function gdbSignal(linux: number): number {
+  if (GDB_SIGNAL_FROM_LINUX.has(linux)) return GDB_SIGNAL_FROM_LINUX.get(linux)!;
+  if (linux === 32) return 77; // GDB_SIGNAL_REALTIME_32
+  if (linux >= 33 && linux <= 63) return 45 + (linux - 33); // GDB_SIGNAL_REALTIME_33..
+  return linux;
+}
+
 export interface ServerOptions {
   /** Path of the debuggee's executable (the trace's copy), for qXfer:exec-file. */
   readonly exePath: string;
@@ -126,7 +151,7 @@ export class GdbServer {
         return `T05${key}:${s.watch.address.toString(16)};${thread}`;
       }
       case 'signal':
-        return `T${s.signo.toString(16).padStart(2, '0')}${thread}`;
+        return `T${gdbSignal(s.signo).toString(16).padStart(2, '0')}${thread}`;
       case 'end':
         return `T05replaylog:end;${thread}`;
       case 'beginning':
