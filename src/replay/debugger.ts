@@ -202,7 +202,7 @@ export class Debugger {
   private examine(s: ReplaySession, r: StepResult): StopReason | undefined {
     switch (r.kind) {
       case 'breakpoint':
-        return this.breakpoints.has(r.address) || !this.watches.length ? { kind: 'breakpoint', tid: r.tid, address: r.address } : undefined;
+        return this.breakpoints.has(r.address) ? { kind: 'breakpoint', tid: r.tid, address: r.address } : undefined;
       case 'watch-fault': {
         const touched = this.watches.filter((w) => this.armed(s).has(w) && r.address < w.address + BigInt(w.length) && r.address + 16n > w.address);
         if (!s.completeWatchFault(r.tid)) return undefined;
@@ -237,8 +237,7 @@ export class Debugger {
 
   private stopFor(r: StepResult): StopReason | undefined {
     const stop = this.examine(this.session, r);
-    this.midRun = r.kind !== 'event' || (stop !== undefined && this.midRun);
-    if (r.kind === 'event') this.midRun = false;
+    this.midRun = r.kind !== 'event'; // stopped inside a thread's run, not at an event boundary
     if (stop) this.currentTid = stop.tid;
     return stop;
   }
