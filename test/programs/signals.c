@@ -31,18 +31,7 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, what)                                                    \
-    do {                                                                     \
-        if (cond) {                                                          \
-            printf("%s: ok\n", what);                                        \
-        } else {                                                             \
-            printf("FAIL: %s (line %d, errno=%s)\n", what, __LINE__,         \
-                   strerrorname_np(errno) ? strerrorname_np(errno) : "?");   \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 /* ---- generic recording handler ---- */
 static volatile sig_atomic_t hits;
