@@ -25,6 +25,7 @@ import type { MemoryWrite, SignalAction, SyscallExtra, TraceRecord } from '../tr
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { SharedFileMappings } from './shared-mappings.js';
+import { sampleSpinning } from './spin.js';
 import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
@@ -563,44 +564,14 @@ export class RecordSession {
       );
     }
     const waiting = [...this.tasks.values()].filter((t) => t !== cur && t.state === 'ready').map((t) => t.tid);
-    if (this.isSpinning(cur)) {
+    const verdict = sampleSpinning(cur.task);
+    if (verdict.kind === 'stopped') return this.onStop(cur.tid, verdict.status);
+    if (verdict.kind === 'spinning') {
       throw new UnsupportedError(
         `thread ${cur.tid} is spinning in user code without system calls while thread(s) ${waiting.join(', ')} wait to run (for ${(ranFor / 1000).toFixed(1)} s). trr runs one thread at a time and switches threads at system calls; preempting a spinning thread is not supported yet, so this program cannot be recorded.`,
       );
     }
     cur.runningSince = Date.now();
-  }
-
-  /**
-   * Samples the running thread a few times. A thread waiting in a loop for
-   * memory that only another thread (or a signal) will change keeps every
-   * register but rip and eflags unchanged; a thread that computes does not.
-   */
-  private isSpinning(t: RecTask): boolean {
-    const samples: Registers[] = [];
-    for (let i = 0; i < 4; i++) {
-      if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0) return false;
-      const w = waitpid(t.tid, WAIT.__WALL);
-      if (!w) return false;
-      if (!waitStatus.stopped(w.status) || waitStatus.event(w.status) !== PTRACE_EVENT.STOP) {
-        this.onStop(w.tid, w.status);
-        return false;
-      }
-      t.task.invalidate();
-      const r = t.task.regs().clone();
-      r.set('eflags', 0n);
-      samples.push(r);
-      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 20);
-    }
-    const ips = samples.map((r) => r.ip);
-    const withoutIp = samples.map((r) => {
-      const c = r.clone();
-      c.set('rip', 0n);
-      return c;
-    });
-    const near = ips.every((ip) => ip - ips[0]! < 256n && ips[0]! - ip < 256n);
-    return near && withoutIp.every((r) => r.equals(withoutIp[0]!));
   }
 
   // ---- writing ----------------------------------------------------------
