@@ -448,11 +448,20 @@ export class Debugger {
     }
     this.session.close();
     this.session = this.freshSession();
+    this.walkTo(target.pos - 1);
+    return { kind: 'step', tid: this.currentTid };
+  }
+
+  /**
+   * Replays the current session forwards to event `index` (or to the end of
+   * the debuggee) with the breakpoints lifted, since they would stop it on
+   * the way, and arms them again there.
+   */
+  private walkTo(index: number): void {
     for (const b of this.breakpoints) this.session.removeBreakpoint(this.pid, b);
-    while (this.session.position < target.pos - 1) this.session.step();
+    while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.session.step();
     for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
     this.midRun = false;
-    return { kind: 'step', tid: this.currentTid };
   }
 
   private readonly checkpoints: Position[] = [];
@@ -469,10 +478,11 @@ export class Debugger {
     if (!target) return undefined;
     this.session.close();
     this.session = this.freshSession();
-    if (target.regs) this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
-    else while (this.session.position < target.pos) this.session.step();
-    for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
-    this.midRun = target.regs !== undefined;
+    if (target.regs) {
+      this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
+      for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+      this.midRun = true;
+    } else this.walkTo(target.pos);
     this.currentTid = target.tid;
     return { kind: 'step', tid: target.tid };
   }
@@ -480,10 +490,7 @@ export class Debugger {
   /** Replays to the given event from wherever we are (backwards means from the start). */
   gotoEvent(index: number): StopReason {
     if (index < this.session.position) this.restart();
-    for (const b of this.breakpoints) this.session.removeBreakpoint(this.pid, b);
-    while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.session.step();
-    for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
-    this.midRun = false;
+    this.walkTo(index);
     return { kind: 'step', tid: this.currentTid };
   }
 }
