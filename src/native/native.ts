@@ -71,7 +71,7 @@ const REQUEST_NAMES = new Map<number, string>(Object.entries(PTRACE).map(([k, v]
 interface Bindings {
   ptrace(req: number, pid: number, addr: bigint | number, data: bigint | number): bigint | number;
   ptraceBuf(req: number, pid: number, addr: bigint | number, buf: Buffer): bigint | number;
-  getRegset(pid: number, nt: number, buf: Buffer, len: number): bigint | number;
+  regset(req: number, pid: number, nt: number, buf: Buffer, len: number): bigint | number;
   wait(pid: number, status: Int32Array, options: number, timeoutMs: number): bigint | number;
   spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
   rdtsc(): bigint | number;
@@ -93,7 +93,7 @@ function load(): Bindings {
   bindings = {
     ptrace: lib.func('long trr_ptrace(long, long, uintptr_t, uintptr_t)'),
     ptraceBuf: lib.func('long trr_ptrace_buf(long, long, uintptr_t, _Inout_ uint8_t *buf)'),
-    getRegset: lib.func('long trr_ptrace_getregset(long, long, _Inout_ uint8_t *buf, long)'),
+    regset: lib.func('long trr_ptrace_regset(long, long, long, _Inout_ uint8_t *buf, long)'),
     wait: lib.func('long trr_wait(long, _Out_ int *status, long, long)'),
     spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, _Out_ int *, _Out_ int *)'),
     rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
@@ -129,7 +129,12 @@ export const NT_X86_XSTATE = 0x202;
 
 /** PTRACE_GETREGSET into buf; returns the number of bytes the kernel filled. */
 export function ptraceGetRegset(pid: number, ntType: number, buf: Buffer): number {
-  return check(() => describe(PTRACE.GETREGSET, pid), load().getRegset(pid, ntType, buf, buf.length), PtraceError);
+  return check(() => describe(PTRACE.GETREGSET, pid), load().regset(PTRACE.GETREGSET, pid, ntType, buf, buf.length), PtraceError);
+}
+
+/** PTRACE_SETREGSET from buf (all of it). */
+export function ptraceSetRegset(pid: number, ntType: number, buf: Buffer): void {
+  check(() => describe(PTRACE.SETREGSET, pid), load().regset(PTRACE.SETREGSET, pid, ntType, buf, buf.length), PtraceError);
 }
 
 export interface WaitResult {

@@ -58,13 +58,15 @@ long trr_ptrace_buf(long request, long pid, uintptr_t addr, void *buf) {
   return trr_ptrace(request, pid, addr, (uintptr_t)buf);
 }
 
-/* PTRACE_GETREGSET with an iovec built here; returns the bytes filled. */
-long trr_ptrace_getregset(long pid, long nt_type, void *buf, long len) {
+/* PTRACE_GETREGSET or PTRACE_SETREGSET with an iovec built here; returns the
+ * bytes the kernel read or filled. */
+long trr_ptrace_regset(long request, long pid, long nt_type, void *buf,
+                       long len) {
   struct iovec {
     void *base;
     size_t len;
   } iov = {buf, (size_t)len};
-  long r = trr_ptrace(PTRACE_GETREGSET, pid, (uintptr_t)nt_type, (uintptr_t)&iov);
+  long r = trr_ptrace(request, pid, (uintptr_t)nt_type, (uintptr_t)&iov);
   return r < 0 ? r : (long)iov.len;
 }
 

@@ -15,6 +15,11 @@ export class Breakpoints {
     return m;
   }
 
+  /** Addresses where an int3 is in `mem` now. */
+  inserted(mem: AddressSpace): bigint[] {
+    return [...(this.spaces.get(mem)?.keys() ?? [])];
+  }
+
   has(mem: AddressSpace, address: bigint): boolean {
     return this.spaces.get(mem)?.has(address) ?? false;
   }

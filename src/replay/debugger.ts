@@ -1,6 +1,7 @@
 // Debugger: the replay as a debugger sees it, protocol-agnostic. It owns the
 // breakpoints (so they survive going back in time), moves forwards through a
-// ReplaySession, and goes backwards by replaying again from the start:
+// ReplaySession, and goes backwards by replaying again from the latest
+// automatic checkpoint before the point to go back from (checkpoints.ts):
 // replay is deterministic, so a position can be found again. A position is
 // (next record, thread, registers) when stopped in the middle of a thread's
 // run between two events, or (next record) at an event boundary.
@@ -12,7 +13,8 @@ import { nr } from '../syscalls/names.js';
 import type { TraceRecord } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { UsageError } from '../util/errors.js';
-import { ReplaySession, type StepResult } from './replay-session.js';
+import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
+import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -34,6 +36,9 @@ function samePlace(a: Buffer, b: Buffer): boolean {
   for (const r of [x, y]) r.set('eflags', r.get('eflags') & ~0x10100n);
   return x.equals(y);
 }
+
+/** A stop found while replaying forwards from a checkpoint: the n-th breakpoint hit or watch fault, or a value a syscall changed. */
+type Hit = { readonly ordinal: number } | { readonly beforeEvent: number };
 
 interface Position {
   readonly pos: number;
@@ -75,8 +80,11 @@ export class Debugger {
     this.pid = process?.pid ?? records[0]!.record.tid;
     this.currentTid = this.pid;
     this.startAfter = process ? Debugger.startOf(records.map((r) => r.record), process.pid, process.from) : 0;
-    this.session = this.freshSession();
+    this.session = this.sessionFrom(undefined);
   }
+
+  /** Automatic checkpoints, taken by every session the debugger runs forwards. */
+  private readonly images = new AutoCheckpoints();
 
   /**
    * Index of the record after which process `pid` exists as asked: its exec
@@ -160,15 +168,49 @@ export class Debugger {
 
   close(): void {
     this.session.close();
+    this.images.dispose();
   }
 
-  private freshSession(): ReplaySession {
-    const s = new ReplaySession(this.trace, { echo: false });
-    s.start();
-    while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
+  /**
+   * A new session standing where `image` was taken, or without one, at the
+   * debuggee's start (which is then imaged), with the breakpoints and
+   * watches armed.
+   */
+  private sessionFrom(image: SessionImage | undefined): ReplaySession {
+    let s: ReplaySession;
+    if (image) {
+      if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] replaying from event ${image.pos}\n`);
+      s = ReplaySession.restore(this.trace, { echo: false }, image);
+      this.images.atImage(s);
+    } else {
+      s = new ReplaySession(this.trace, { echo: false });
+      s.start();
+      while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
+      this.images.take(s);
+    }
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
     this.armWatches(s);
     return s;
+  }
+
+  /** A session at the latest checkpoint before event boundary `pos` (or at it, when `inclusive`). */
+  private sessionBefore(pos: number, inclusive: boolean): ReplaySession {
+    return this.sessionFrom(this.images.latest(pos, inclusive));
+  }
+
+  /** Makes the debugger's session `s` (closing the one it had). */
+  private replaceSession(s: ReplaySession): ReplaySession {
+    this.session.close();
+    this.session = s;
+    return s;
+  }
+
+  /** Replays one record of `s` (or up to a stop inside it), taking automatic checkpoints on the way. */
+  private advance(s: ReplaySession): StepResult {
+    const t0 = performance.now();
+    const r = s.step();
+    this.images.advanced(s, performance.now() - t0, r.kind === 'event');
+    return r;
   }
 
   /** Arms the watches whose memory is mapped (heap and stack come later). */
@@ -261,7 +303,7 @@ export class Debugger {
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.session.step());
+      const stop = this.stopFor(this.advance(this.session));
       if (stop) return stop;
     }
   }
@@ -279,15 +321,14 @@ export class Debugger {
         this.midRun = r.kind === 'stepped';
         return stop ?? { kind: 'step', tid: next.tid };
       }
-      const stop = this.stopFor(this.session.step());
+      const stop = this.stopFor(this.advance(this.session));
       if (stop) return stop;
     }
   }
 
   /** Goes back to the start of the recording (just after the initial execve). */
   restart(): StopReason {
-    this.session.close();
-    this.session = this.freshSession();
+    this.replaceSession(this.sessionBefore(this.startAfter + 1, true));
     this.midRun = false;
     this.currentTid = this.pid;
     this.reportedSignal = false;
@@ -295,19 +336,19 @@ export class Debugger {
   }
 
   /**
-   * Replays session `s` from its start towards `target`, numbering every stop
-   * the debugger cares about (breakpoint hits and watch faults, in order).
-   * Returns the last one before `target` that was a real hit: by number, or,
-   * for a value changed by a syscall, as "just before event N".
+   * Replays session `s` from where it stands towards `target`, numbering
+   * every stop the debugger cares about (breakpoint hits and watch faults, in
+   * order). Returns the last one before `target` that was a real hit: by
+   * number, or, for a value changed by a syscall, as "just before event N".
    */
-  private lastHitBefore(s: ReplaySession, target: Position): { ordinal: number } | { beforeEvent: number } | undefined {
+  private lastHitBefore(s: ReplaySession, target: Position): Hit | undefined {
     const extra = target.regs ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
     let ordinal = 0;
-    let last: { ordinal: number } | { beforeEvent: number } | undefined;
+    let last: Hit | undefined;
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
-      const r = s.step();
+      const r = this.advance(s);
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
         if (this.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
@@ -319,11 +360,9 @@ export class Debugger {
     return last;
   }
 
-  /** Replays a fresh session to the stop `hit` names and stands there. */
-  private replayToHit(hit: { ordinal: number } | { beforeEvent: number }): StopReason {
-    this.session.close();
-    this.session = this.freshSession();
-    const s = this.session;
+  /** Makes a session from `image` (see sessionFrom) the debugger's, and replays it to the stop `hit` names. */
+  private replayToHit(image: SessionImage | undefined, hit: Hit): StopReason {
+    const s = this.replaceSession(this.sessionFrom(image));
     let ordinal = 0;
     for (;;) {
       if ('beforeEvent' in hit && s.position === hit.beforeEvent) {
@@ -332,7 +371,7 @@ export class Debugger {
         if (s.liveTask(tid)) this.currentTid = tid;
         return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches[0]! };
       }
-      const r = s.step();
+      const r = this.advance(s);
       if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
         if ('ordinal' in hit && ++ordinal === hit.ordinal) {
           this.midRun = true;
@@ -347,21 +386,29 @@ export class Debugger {
     }
   }
 
-  /** Runs backwards to the previous breakpoint or watchpoint hit, or to the start of the recording. */
+  /**
+   * Runs backwards to the previous breakpoint or watchpoint hit, or to the
+   * start of the recording. The stretch from the latest checkpoint to here
+   * is searched first, then the one before it, and so on.
+   */
   reverseContinue(): StopReason {
-    const target = this.position();
-    const probe = this.freshSession();
-    let hit: ReturnType<Debugger['lastHitBefore']>;
-    try {
-      hit = this.lastHitBefore(probe, target);
-    } finally {
-      probe.close();
+    let end = this.position();
+    for (;;) {
+      const image = this.images.latest(end.pos, end.regs !== undefined);
+      const probe = this.sessionFrom(image);
+      let hit: Hit | undefined;
+      try {
+        hit = this.lastHitBefore(probe, end);
+      } finally {
+        probe.close();
+      }
+      if (hit) return this.replayToHit(image, hit);
+      if (!image || image.pos <= this.startAfter + 1) {
+        this.restart();
+        return { kind: 'beginning', tid: this.pid };
+      }
+      end = { pos: image.pos, tid: end.tid, regs: undefined };
     }
-    if (!hit) {
-      this.restart();
-      return { kind: 'beginning', tid: this.pid };
-    }
-    return this.replayToHit(hit);
   }
 
   /**
@@ -377,12 +424,12 @@ export class Debugger {
     const ip = new Registers(target.regs).ip;
     // Pass 1: visits of `ip` by the thread before the target.
     let visits = 0;
-    this.withFreshSession((s) => {
+    this.withSessionBefore(target, (s) => {
       this.toVisit(s, target, ip, Infinity, () => visits++);
     });
     // Pass 2: instructions from the last visit (or the run's start) to the target.
     let steps = -1;
-    this.withFreshSession((s) => {
+    this.withSessionBefore(target, (s) => {
       this.toVisit(s, target, ip, visits);
       const task = s.liveTask(target.tid)!;
       for (let n = 0; ; n++) {
@@ -396,17 +443,16 @@ export class Debugger {
     });
     if (steps <= 0) return this.reverseContinueToBoundary(target);
     // Pass 3: stop one instruction short, in the session we keep.
-    this.session.close();
-    this.session = this.freshSession();
-    this.toVisit(this.session, target, ip, visits);
+    this.toVisit(this.replaceSession(this.sessionBefore(target.pos, true)), target, ip, visits);
     for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
     this.midRun = true;
     this.currentTid = target.tid;
     return { kind: 'step', tid: target.tid };
   }
 
-  private withFreshSession(body: (s: ReplaySession) => void): void {
-    const s = this.freshSession();
+  /** Runs `body` on a throw-away session at the latest checkpoint before `target`. */
+  private withSessionBefore(target: Position, body: (s: ReplaySession) => void): void {
+    const s = this.sessionBefore(target.pos, true);
     try {
       body(s);
     } finally {
@@ -415,13 +461,13 @@ export class Debugger {
   }
 
   /**
-   * Replays session `s` (fresh) into the target's run and stops at the
+   * Replays session `s` (before the target) into the target's run and stops at the
    * thread's `count`-th visit of `ip` (0: at the run's start), or before the
    * target itself; `onVisit` sees every visit before the target.
    */
   private toVisit(s: ReplaySession, target: Position, ip: bigint, count: number, onVisit?: () => void): void {
     for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
-    while (s.position < target.pos) s.step();
+    while (s.position < target.pos) this.advance(s);
     if (count === 0) return;
     s.setBreakpoint(this.pid, ip);
     let seen = 0;
@@ -433,7 +479,7 @@ export class Debugger {
       return ++seen === count;
     };
     try {
-      s.step();
+      this.advance(s);
     } finally {
       s.breakpointFilter = undefined;
       s.removeBreakpoint(this.pid, ip);
@@ -446,8 +492,7 @@ export class Debugger {
       this.restart();
       return { kind: 'beginning', tid: this.pid };
     }
-    this.session.close();
-    this.session = this.freshSession();
+    this.replaceSession(this.sessionBefore(target.pos - 1, true));
     this.walkTo(target.pos - 1);
     return { kind: 'step', tid: this.currentTid };
   }
@@ -459,7 +504,7 @@ export class Debugger {
    */
   private walkTo(index: number): void {
     for (const b of this.breakpoints) this.session.removeBreakpoint(this.pid, b);
-    while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.session.step();
+    while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.advance(this.session);
     for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
     this.midRun = false;
   }
@@ -476,8 +521,7 @@ export class Debugger {
   gotoCheckpoint(n: number): StopReason | undefined {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
-    this.session.close();
-    this.session = this.freshSession();
+    this.replaceSession(this.sessionBefore(target.pos, true));
     if (target.regs) {
       this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
       for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
@@ -487,9 +531,9 @@ export class Debugger {
     return { kind: 'step', tid: target.tid };
   }
 
-  /** Replays to the given event from wherever we are (backwards means from the start). */
+  /** Replays to the given event from wherever we are (backwards means from a checkpoint before it). */
   gotoEvent(index: number): StopReason {
-    if (index < this.session.position) this.restart();
+    if (index < this.session.position) this.replaceSession(this.sessionBefore(Math.max(index, this.startAfter + 1), true));
     this.walkTo(index);
     return { kind: 'step', tid: this.currentTid };
   }

@@ -26,7 +26,8 @@ import type {
 } from '../trace/format.js';
 import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
-import { BreakpointStop, ReplayTask, TRACE_LOG, TaskControl, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
+import { ProcessImaging, type TasksImage } from './process-images.js';
+import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 
 export type { StepResult } from './task-control.js';
 
@@ -42,7 +43,15 @@ const MAP_SHARED = 0x1n;
 const MAP_PRIVATE = 0x2n;
 const MAP_ANONYMOUS = 0x20n;
 
-export class ReplaySession extends TaskControl {
+/** A replay frozen at an event boundary (or a stop between two), to go back to. Holds live processes: dispose() it. */
+export interface SessionImage {
+  readonly pos: number;
+  readonly tasks: TasksImage;
+  readonly exitStatus: number | undefined;
+  readonly checkedFiles: readonly string[];
+}
+
+export class ReplaySession extends ProcessImaging {
   private readonly records: readonly IndexedRecord[];
 
   private pos = 0;
@@ -87,6 +96,26 @@ export class ReplaySession extends TaskControl {
     const root = new ReplayTask(first.tid, new Task(pid, pid, new AddressSpace(pid)));
     root.state = 'running';
     this.tasks.set(first.tid, root);
+  }
+
+  /** Freezes a copy of the replay as it stands (see imageBlocker() for when it cannot). */
+  image(): SessionImage {
+    return { pos: this.pos, tasks: this.captureTasks(), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles] };
+  }
+
+  /** A new session that goes on from a copy of `image` (which stays as it is). */
+  static restore(trace: TraceReader, options: ReplayOptions, image: SessionImage): ReplaySession {
+    const s = new ReplaySession(trace, options);
+    s.pos = image.pos;
+    s.exitStatus = image.exitStatus;
+    for (const f of image.checkedFiles) s.checkedFiles.add(f);
+    try {
+      s.rebuildTasks(image.tasks);
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
   }
 
   /** Replays up to the end of the trace; returns the recorded exit status. */
@@ -355,7 +384,7 @@ export class ReplaySession extends TaskControl {
     t.state = 'ready';
     let result = t.task.regs().result;
     if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child);
-    if (closeFd !== undefined) this.remoteSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
+    if (closeFd !== undefined) this.injectSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
     if (substituted) {
       // The program must see its own arguments in the registers, not the ones replay substituted.
       const after = t.task.regs().clone();
@@ -377,6 +406,8 @@ export class ReplaySession extends TaskControl {
   /** Checks or overrides the result of a syscall replay ran for real. */
   private finishExecuted(t: ReplayTask, nrv: number, args: readonly bigint[], sem: SyscallSemantics, result: bigint, recorded: bigint, mem: readonly MemoryWrite[] | undefined): void {
     this.afterMemorySyscall(t, nrv, args, result);
+    if (nrv === nr('set_tid_address')) t.clearChildTid = args[0]!;
+    if (nrv === nr('set_robust_list') && result === 0n) t.robustList = [args[0]!, args[1]!];
     if (sem.policy === 'override' || nrv === nr('rt_sigreturn')) {
       if (sem.policy === 'override') {
         const regs = t.task.regs().clone();
@@ -395,7 +426,9 @@ export class ReplaySession extends TaskControl {
     const { flags } = cloneTidPointers(nrv, args, parent.task.mem);
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : liveChild;
-    const task = new Task(liveChild, tgid, shareVm ? parent.task.mem : new AddressSpace(liveChild));
+    const mem = shareVm ? parent.task.mem : new AddressSpace(liveChild);
+    mem.syscallInstruction = parent.task.mem.syscallInstruction; // a copy of the parent's memory, vDSO and all
+    const task = new Task(liveChild, tgid, mem);
     const child = new ReplayTask(recChild, task);
     child.state = 'running';
     this.tasks.set(recChild, child);
@@ -404,6 +437,7 @@ export class ReplaySession extends TaskControl {
     child.state = 'ready';
     const { childTid } = cloneTidPointers(nrv, args, parent.task.mem);
     if (flags & CLONE.CHILD_SETTID && childTid) task.mem.write(childTid, u32(recChild));
+    if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = childTid;
   }
 
   /** After clone returned in the parent: the program sees the recorded child tid, not the live one. */
@@ -432,6 +466,8 @@ export class ReplaySession extends TaskControl {
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
+    t.clearChildTid = undefined; // exec drops both
+    t.robustList = undefined;
     this.resume(t, 'syscall');
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);
@@ -449,7 +485,7 @@ export class ReplaySession extends TaskControl {
     t.task.mem.write(r.stack[0], r.stack[1]);
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
-    t.atSyscall = false; // it stands at the new program's first instruction
+    t.atSyscallEntry = false; // it stands at the new program's first instruction
   }
 
   /**
@@ -502,7 +538,7 @@ export class ReplaySession extends TaskControl {
     after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
     t.task.setRegs(after);
     t.state = 'ready';
-    t.atSyscall = false; // it stands at the handler (or restarts its syscall)
+    t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
   }
 
   private applyExitRecord(t: ReplayTask): void {

@@ -14,6 +14,8 @@ import { DivergenceError, TrrError } from '../util/errors.js';
 import { Breakpoints } from './breakpoints.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 
+const ERESTARTNOINTR = -513n;
+
 export const TRACE_LOG = (process.env.TRR_LOG ?? '').includes('replay');
 
 export type ReplayState =
@@ -39,8 +41,11 @@ export class ReplayTask {
   split: SplitSyscall | undefined;
   /** A wait status already collected (by a debugger single-step) that runToStop must use next. */
   pendingStatus: number | undefined;
-  /** Stopped at a syscall entry or exit (rather than in user code). */
-  atSyscall = false;
+  /** Stopped at a syscall's entry (seccomp) stop, where the kernel reads the syscall number again on resume. */
+  atSyscallEntry = false;
+  /** The kernel's per-thread pointers, set by set_tid_address/CLONE_CHILD_CLEARTID and set_robust_list: a copy of the thread needs them. */
+  clearChildTid: bigint | undefined;
+  robustList: readonly [bigint, bigint] | undefined;
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -84,6 +89,27 @@ export class BreakpointStop extends Error {
     readonly address: bigint,
   ) {
     super('breakpoint');
+  }
+}
+
+/**
+ * SIGKILLs traced tasks and waits until each is gone. A killed task stopped
+ * in ptrace may still report PTRACE_EVENT_EXIT and must be let go. Only
+ * these tids are waited for: trr may have other children, like gdb.
+ */
+export function killAndReap(tids: readonly number[]): void {
+  for (const tid of tids) kill(tid, SIG.KILL);
+  for (const tid of tids) {
+    for (;;) {
+      let w;
+      try {
+        w = waitpid(tid, WAIT.__WALL);
+      } catch {
+        break; // ECHILD: already reaped
+      }
+      if (!w || !waitStatus.stopped(w.status)) break;
+      ptraceRaw(PTRACE.CONT, tid, 0, 0);
+    }
   }
 }
 
@@ -163,15 +189,15 @@ export class TaskControl {
     }
   }
 
-  private readonly watches = new Map<AddressSpace, WatchSet>();
+  protected readonly watches = new Map<AddressSpace, WatchSet>();
 
-  private watchSet(mem: AddressSpace): WatchSet {
+  protected watchSet(mem: AddressSpace): WatchSet {
     let s = this.watches.get(mem);
     if (!s) this.watches.set(mem, (s = new WatchSet()));
     return s;
   }
 
-  private protect(t: ReplayTask, page: bigint, prot: number): void {
+  protected protect(t: ReplayTask, page: bigint, prot: number): void {
     const r = this.injectSyscall(t, nr('mprotect'), [page, PAGE, BigInt(prot)]);
     if (r < 0n) throw new TrrError(`mprotect of a watched page at 0x${page.toString(16)} failed in the replayed process (errno ${-r})`);
   }
@@ -207,11 +233,12 @@ export class TaskControl {
 
   /**
    * Makes a stopped task run a syscall of trr's choosing and restores it.
-   * At a syscall stop the task's own syscall instruction is used; in user
-   * code, the `syscall` instruction trr put in the patched vDSO.
+   * At a syscall entry the task's own syscall instruction is used; elsewhere
+   * (user code, a syscall exit), the `syscall` instruction trr put in the
+   * patched vDSO.
    */
-  private injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
-    if (t.atSyscall) return this.remoteSyscall(t, nrv, args);
+  protected injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    if (t.atSyscallEntry) return this.remoteSyscall(t, nrv, args);
     const gadget = t.task.mem.syscallInstruction;
     if (gadget === undefined) throw new TrrError(`the replayed process has no vDSO to run syscalls from`);
     const state = t.state;
@@ -224,14 +251,47 @@ export class TaskControl {
     this.resume(t, 'continue');
     const s1 = this.runToStop(t);
     if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
-    this.resume(t, 'syscall');
-    const s2 = this.runToStop(t);
-    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
-    const result = t.task.regs().result;
+    const result = this.runInjected(t);
     t.task.setRegs(saved);
     t.state = state;
-    t.atSyscall = false;
+    t.atSyscallEntry = false;
     return result;
+  }
+
+  /** Live tid of the task created by the last injected clone (at its first stop). */
+  private injectedChild: number | undefined;
+
+  /** Runs an injected syscall from its entry stop to its exit stop; returns its result. */
+  private runInjected(t: ReplayTask): bigint {
+    this.resume(t, 'syscall');
+    for (;;) {
+      const s = this.runToStop(t);
+      if (s.kind === 'event' && (s.event === PTRACE_EVENT.CLONE || s.event === PTRACE_EVENT.FORK)) {
+        const child = Number(t.task.eventMessage());
+        const w = waitpid(child, WAIT.__WALL);
+        if (!w || waitStatus.event(w.status) !== PTRACE_EVENT.STOP) throw new TrrError(`a task trr created in the replayed process did not stop as expected`);
+        this.injectedChild = child;
+        this.resume(t, 'syscall');
+        continue;
+      }
+      if (s.kind !== 'syscall-exit') throw this.unexpected(t, s, 'the exit of an injected syscall');
+      return t.task.regs().result;
+    }
+  }
+
+  /**
+   * Makes t's process create a task with clone(flags) and returns the new
+   * task's live tid, stopped before it ran anything (its registers are t's,
+   * to be replaced).
+   */
+  protected injectClone(t: ReplayTask, flags: bigint): number {
+    this.injectedChild = undefined;
+    let r = ERESTARTNOINTR;
+    // A pending signal (SIGCHLD of a replayed child, which replay swallows) makes clone restart; the retry runs once it is gone.
+    for (let tries = 0; r === ERESTARTNOINTR && tries < 5; tries++) r = this.injectSyscall(t, nr('clone'), [flags, 0n, 0n, 0n, 0n]);
+    const child = this.injectedChild;
+    if (r < 0n || child === undefined) throw new TrrError(`clone in the replayed process failed (errno ${-r})`);
+    return child;
   }
 
   /** Reads memory as the program sees it (breakpoint int3 bytes hidden). */
@@ -252,22 +312,9 @@ export class TaskControl {
   /** Kills whatever is left of the replayed processes and reaps them. */
   close(): void {
     const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
-    for (const t of live) kill(t.tid, SIG.KILL);
-    // Threads first: a killed thread stopped in ptrace reports PTRACE_EVENT_EXIT
-    // and must be let go; a leader is reaped only after all its threads.
-    // (Only our own tids are waited for: trr may have other children, like gdb.)
-    const order = [...live.filter((t) => t.tid !== t.task.tgid), ...live.filter((t) => t.tid === t.task.tgid)];
-    for (const t of order) {
-      for (;;) {
-        let w;
-        try {
-          w = waitpid(t.tid, WAIT.__WALL);
-        } catch {
-          break; // ECHILD: already reaped
-        }
-        if (!w || !waitStatus.stopped(w.status)) break;
-        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
-      }
+    // Threads first: a leader is reaped only after all its threads.
+    killAndReap([...live.filter((t) => t.tid !== t.task.tgid), ...live.filter((t) => t.tid === t.task.tgid)].map((t) => t.tid));
+    for (const t of live) {
       t.task.mem.close();
       t.state = 'gone';
     }
@@ -307,7 +354,7 @@ export class TaskControl {
       t.state = 'ready'; // stopped; callers refine this
       const ev = waitStatus.event(s);
       const sig = waitStatus.stopSig(s);
-      t.atSyscall = ev === PTRACE_EVENT.SECCOMP || sig === (SIG.TRAP | 0x80);
+      t.atSyscallEntry = ev === PTRACE_EVENT.SECCOMP;
       if (ev === PTRACE_EVENT.SECCOMP) return { kind: 'seccomp' };
       if (sig === (SIG.TRAP | 0x80)) return { kind: 'syscall-exit' };
       if (ev !== 0) return { kind: 'event', event: ev };
@@ -355,7 +402,7 @@ export class TaskControl {
     const trapped = waitStatus.stopped(w.status) && waitStatus.stopSig(w.status) === SIG.TRAP && waitStatus.event(w.status) === 0 && t.task.sigInfo().readInt32LE(8) !== SI_KERNEL;
     if (trapped) {
       t.state = 'ready';
-      t.atSyscall = false;
+      t.atSyscallEntry = false;
     }
     return { trapped, status: w.status };
   }
@@ -384,44 +431,31 @@ export class TaskControl {
    * at the entry of its original syscall again, registers unchanged.
    */
   protected remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
+    if (!t.atSyscallEntry) throw new TrrError(`internal error: thread ${t.recTid} is not at a syscall entry`);
     const saved = t.task.regs().clone();
-    const atExit = saved.getSigned('orig_rax') >= 0n && saved.getSigned('rax') !== -38n;
     const r = saved.clone();
-    const argRegs = ['rdi', 'rsi', 'rdx', 'r10', 'r8', 'r9'] as const;
-    if (atExit) {
-      // At a syscall exit: re-run the syscall instruction with our call.
-      r.set('rip', saved.ip - 2n);
-      r.set('rax', BigInt(nrv));
-      args.forEach((a, i) => r.set(argRegs[i]!, a));
-      t.task.setRegs(r);
-      // CONT, not SYSCALL: the next stop must be the seccomp stop, not a syscall-entry stop.
-      this.resume(t, 'continue');
-      const s1 = this.runToStop(t);
-      if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
-    } else {
-      r.set('orig_rax', BigInt(nrv));
-      args.forEach((a, i) => r.set(argRegs[i]!, a));
-      t.task.setRegs(r);
-    }
-    this.resume(t, 'syscall');
-    const s2 = this.runToStop(t);
-    if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, 'the exit of an injected syscall');
-    const result = t.task.regs().result;
-    if (atExit) {
-      t.task.setRegs(saved);
-    } else {
-      // Back to the original syscall's entry: execute its syscall instruction again.
-      const back = saved.clone();
-      back.set('rip', saved.ip - 2n);
-      back.set('rax', saved.get('orig_rax'));
-      t.task.setRegs(back);
-      this.resume(t, 'continue');
-      const s3 = this.runToStop(t);
-      if (s3.kind !== 'seccomp') throw this.unexpected(t, s3, 'the re-entry of the original syscall');
-      t.task.setRegs(saved);
-    }
+    r.set('orig_rax', BigInt(nrv));
+    SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
+    t.task.setRegs(r);
+    const result = this.runInjected(t);
+    this.reenterSyscall(t, saved);
     t.state = 'ready';
     return result;
+  }
+
+  /**
+   * Puts t at the entry stop of the syscall `regs` stand at the entry of, by
+   * executing its syscall instruction again (t may stand anywhere).
+   */
+  protected reenterSyscall(t: ReplayTask, regs: Registers): void {
+    const back = regs.clone();
+    back.set('rip', regs.ip - 2n);
+    back.set('rax', regs.get('orig_rax'));
+    t.task.setRegs(back);
+    this.resume(t, 'continue');
+    const stop = this.runToStop(t);
+    if (stop.kind !== 'seccomp') throw this.unexpected(t, stop, 'the entry of its syscall again');
+    t.task.setRegs(regs);
   }
 
   /** Opens a trace file inside the tracee (read-only) and returns the fd. */

@@ -4,7 +4,7 @@
 // replay and to patch the vDSO). It knows nothing of recording or replaying:
 // sessions decide what to do with a task; the task only carries it out.
 import { closeSync, openSync, readSync, writeSync } from 'node:fs';
-import { NT_X86_XSTATE, PTRACE, ptraceBuffer, ptraceGetRegset } from '../native/native.js';
+import { NT_X86_XSTATE, PTRACE, ptraceBuffer, ptraceGetRegset, ptraceSetRegset } from '../native/native.js';
 import { Registers, USER_REGS_SIZE } from '../arch/registers.js';
 import { TrrError } from '../util/errors.js';
 
@@ -147,8 +147,12 @@ export class Task {
 
   /** XSAVE area (x87, SSE, AVX and later state), as the kernel lays it out. */
   xstate(): Buffer {
-    const b = Buffer.alloc(4096);
-    return b.subarray(0, ptraceGetRegset(this.tid, NT_X86_XSTATE, b));
+    const b = Buffer.alloc(16384); // room for AMX tile data too
+    return Buffer.from(b.subarray(0, ptraceGetRegset(this.tid, NT_X86_XSTATE, b)));
+  }
+
+  setXstate(area: Buffer): void {
+    ptraceSetRegset(this.tid, NT_X86_XSTATE, area);
   }
 
   /** FXSAVE area (512 bytes): x87 and SSE state. */

@@ -9,11 +9,16 @@ import { buildProgram, manifest, repoRoot, trr, withOutputDir } from '../support
 
 const bank = join(repoRoot, 'build', 'examples', 'bank');
 
-/** Runs gdb on the replay with a script; returns what it printed (stdout and stderr). */
+/**
+ * Runs gdb on the replay with a script; returns what it printed (stdout and
+ * stderr). Checkpoints are taken at every event, so that going backwards
+ * always starts from one, and logged.
+ */
 function gdbSession(dir: string, trace: string, script: string, expectStatus = 0): string {
   const file = join(dir, 'script.gdb');
   writeFileSync(file, script);
-  const r = trr(['replay', trace, '--', '-nx', '-batch', '-x', file], { timeoutMs: 120_000 });
+  const env = { ...process.env, TRR_CHECKPOINT_INTERVAL_MS: '0', TRR_LOG: 'checkpoint' };
+  const r = trr(['replay', trace, '--', '-nx', '-batch', '-x', file], { timeoutMs: 120_000, env });
   writeFileSync(join(dir, 'gdb.log'), `${r.stdout}\n--- stderr\n${r.stderr}`);
   assert.equal(r.status, expectStatus, r.stderr);
   return `${r.stdout}\n${r.stderr}`;
@@ -48,6 +53,8 @@ test('gdb: reverse-continue goes back to the previous breakpoint hit, then to th
     );
     const hits = [...out.matchAll(/Breakpoint 1, record_transfer \(a=[^,]+, n=(\d+), amount=(-?\d+)\)/g)].map((m) => [m[1], m[2]]);
     assert.deepEqual(hits, [['8', '-13'], ['8', '13'], ['8', '-13']]);
+    // Going back started from a checkpoint taken on the way, not from the start of the recording.
+    assert.ok(Math.max(...[...out.matchAll(/\[checkpoint\] replaying from event (\d+)/g)].map((m) => Number(m[1]))) > 10, 'no reverse-continue replayed from a later checkpoint');
     assert.match(out, /^\$1 = 13$/m);
     assert.match(out, /^\$2 = -13$/m);
     assert.match(out, /No more reverse-execution history\./);

@@ -1,0 +1,84 @@
+// Automatic checkpoints: images of the replay (process-images.ts) taken as
+// the debugger's replays advance, so that going backwards replays from the
+// nearest earlier image instead of from the start of the recording.
+//
+// An image is taken at an event boundary once about `intervalMs` of replay
+// time has passed since the session's last image, so re-running from one
+// costs at most about that much. Their number is bounded: past `max`, the
+// image whose neighbours are closest together is dropped (the first one,
+// where the debuggee starts, always stays).
+import type { ReplaySession, SessionImage } from './replay-session.js';
+
+/** TRR_LOG=checkpoint logs checkpoints taken and used (tests read it). */
+export const CHECKPOINT_LOG = (process.env.TRR_LOG ?? '').includes('checkpoint');
+
+/** Replay time between automatic checkpoints; TRR_CHECKPOINT_INTERVAL_MS overrides it (0: at every event). */
+export const DEFAULT_CHECKPOINT_INTERVAL_MS = Number(process.env.TRR_CHECKPOINT_INTERVAL_MS || 250);
+export const DEFAULT_MAX_CHECKPOINTS = 64;
+
+export class AutoCheckpoints {
+  /** Sorted by position, at most one per position. */
+  private readonly images: SessionImage[] = [];
+  /** Replay time (ms) each session spent since it was at an image. */
+  private readonly cost = new WeakMap<ReplaySession, number>();
+
+  constructor(
+    readonly intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
+    readonly max = DEFAULT_MAX_CHECKPOINTS,
+  ) {}
+
+  get count(): number {
+    return this.images.length;
+  }
+
+  /** The latest image at a position before `pos` (or at it, when `inclusive`). */
+  latest(pos: number, inclusive: boolean): SessionImage | undefined {
+    for (let i = this.images.length - 1; i >= 0; i--) {
+      const im = this.images[i]!;
+      if (im.pos < pos || (inclusive && im.pos === pos)) return im;
+    }
+    return undefined;
+  }
+
+  /** Session `s` stands at an image now (it was just restored from one, or created). */
+  atImage(s: ReplaySession): void {
+    this.cost.set(s, 0);
+  }
+
+  /** Images `s` where it stands if it can be imaged and no image is there yet. */
+  take(s: ReplaySession): void {
+    if (!this.images.some((im) => im.pos === s.position) && !s.imageBlocker()) this.add(s.image());
+    this.atImage(s);
+  }
+
+  /** Session `s` replayed for `ms`; at an event boundary, it is imaged when an image is due. */
+  advanced(s: ReplaySession, ms: number, atBoundary: boolean): void {
+    const cost = (this.cost.get(s) ?? 0) + ms;
+    this.cost.set(s, cost);
+    if (cost < this.intervalMs || !atBoundary) return;
+    if (this.images.some((im) => im.pos === s.position)) return this.atImage(s);
+    if (s.imageBlocker()) {
+      this.cost.set(s, this.intervalMs * 0.9); // try again a little later
+      return;
+    }
+    this.add(s.image());
+    this.atImage(s);
+  }
+
+  private add(image: SessionImage): void {
+    if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] taken at event ${image.pos}\n`);
+    const i = this.images.findIndex((im) => im.pos > image.pos);
+    this.images.splice(i < 0 ? this.images.length : i, 0, image);
+    if (this.images.length <= this.max) return;
+    let drop = 1;
+    for (let j = 2; j < this.images.length - 1; j++) {
+      const gap = (k: number) => this.images[k + 1]!.pos - this.images[k - 1]!.pos;
+      if (gap(j) < gap(drop)) drop = j;
+    }
+    this.images.splice(drop, 1)[0]!.tasks.dispose();
+  }
+
+  dispose(): void {
+    for (const im of this.images.splice(0)) im.tasks.dispose();
+  }
+}
