@@ -74,7 +74,7 @@ for (const r of rows) {
 }
 // Reverse execution: latency of reverse-continue and reverse-stepi on a
 // recording of a long-running loop, through the same Debugger the gdb
-// server uses.
+// server uses (with its automatic checkpoints).
 {
   const { writeFileSync } = await import('node:fs');
   const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
@@ -85,9 +85,9 @@ for (const r of rows) {
     'volatile unsigned long acc;',
     '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
     'int main(void) {',
-    '  for (unsigned long i = 0; i < 40000000UL; i++) {',
+    '  for (unsigned long i = 0; i < 600000000UL; i++) {',
     '    acc += i * 2654435761UL;',
-    '    if (i % 4000000 == 0) marker(i);',
+    '    if (i % 40000000 == 0) marker(i);',
     '    if (i % 20000 == 0) getppid();',
     '  }',
     '  printf("%lu\\n", acc);',
@@ -110,20 +110,24 @@ for (const r of rows) {
   };
   const dbg = new Debugger(TraceReader.open(trace));
   const toEnd = clock(() => dbg.continueForward());
+  const images = dbg.automaticCheckpoints;
   dbg.addBreakpoint(marker);
   const rc = clock(() => dbg.reverseContinue());
   const rsFirst = clock(() => dbg.reverseStep());
   const rc2 = clock(() => dbg.reverseContinue());
   for (let i = 0; i < 12; i++) dbg.stepForward(); // out of marker(), into the loop body
   const rsLoop = clock(() => dbg.reverseStep());
+  dbg.removeBreakpoint(marker);
+  const rcStart = clock(() => dbg.reverseContinue());
   dbg.close();
   console.log('');
-  console.log(`reverse execution on a ${native.toFixed(2)} s loop (${TraceReader.open(trace).records().length} events):`);
-  console.log(`  replay to the end            ${toEnd.toFixed(2)} s`);
+  console.log(`reverse execution on a ${native.toFixed(2)} s loop (${TraceReader.open(trace).records().length} events), ${images} automatic checkpoints:`);
+  console.log(`  replay to the end (taking the checkpoints)                 ${toEnd.toFixed(2)} s`);
   console.log(`  reverse-continue from the end to the last breakpoint hit   ${rc.toFixed(2)} s`);
   console.log(`  reverse-continue to the hit before                         ${rc2.toFixed(2)} s`);
+  console.log(`  reverse-continue with nothing to hit, back to the start    ${rcStart.toFixed(2)} s`);
   console.log(`  reverse-stepi inside the loop body                         ${rsLoop.toFixed(2)} s`);
-  console.log(`  reverse-stepi at an instruction first reached in its run   ${rsFirst.toFixed(2)} s  (single-steps ~100k instructions)`);
+  console.log(`  reverse-stepi at an instruction first reached in its run   ${rsFirst.toFixed(2)} s  (single-steps ~380k instructions)`);
 }
 
 rmSync(work, { recursive: true, force: true });

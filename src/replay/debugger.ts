@@ -37,6 +37,9 @@ function samePlace(a: Buffer, b: Buffer): boolean {
   return x.equals(y);
 }
 
+/** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
+const SAMPLE_STEPS = 2000;
+
 /** A stop found while replaying forwards from a checkpoint: the n-th breakpoint hit or watch fault, or a value a syscall changed. */
 type Hit = { readonly ordinal: number } | { readonly beforeEvent: number };
 
@@ -109,6 +112,11 @@ export class Debugger {
 
   get eventCount(): number {
     return this.session.eventCount;
+  }
+
+  /** How many automatic checkpoints are kept now. */
+  get automaticCheckpoints(): number {
+    return this.images.count;
   }
 
   get thread(): number {
@@ -413,68 +421,104 @@ export class Debugger {
 
   /**
    * Runs backwards by one instruction of the current thread. Replay is
-   * deterministic, so the thread's run can be repeated: find how often its
-   * current instruction was reached earlier in this run (a temporary
-   * breakpoint), single-step from the last such visit to count the
-   * instructions up to here, and replay once more to stop one short.
+   * deterministic, so the thread's run up to here can be repeated and the
+   * instruction before this one found by single-stepping. Single steps are
+   * slow (tens of µs each), so they start from an anchor close to the
+   * target: the last earlier visit of some instruction, counted with a
+   * temporary breakpoint (visits are cheaper than steps). The first anchor
+   * is the current instruction's own last visit; when the target is more
+   * than SAMPLE_STEPS beyond it, the instruction most often seen in those
+   * steps (a loop's) becomes the next anchor.
    */
   reverseStep(): StopReason {
     const target = this.position();
     if (!target.regs) return this.reverseContinueToBoundary(target);
-    const ip = new Registers(target.regs).ip;
-    // Pass 1: visits of `ip` by the thread before the target.
-    let visits = 0;
-    this.withSessionBefore(target, (s) => {
-      this.toVisit(s, target, ip, Infinity, () => visits++);
-    });
-    // Pass 2: instructions from the last visit (or the run's start) to the target.
-    let steps = -1;
-    this.withSessionBefore(target, (s) => {
-      this.toVisit(s, target, ip, visits);
-      const task = s.liveTask(target.tid)!;
-      for (let n = 0; ; n++) {
-        const here = task.regs();
-        if (here.ip === ip && samePlace(here.raw, target.regs!)) {
-          steps = n;
-          break;
-        }
-        if (s.stepInstruction(target.tid).kind !== 'stepped') break;
+    let anchor = { address: new Registers(target.regs).ip, count: 0 };
+    anchor.count = this.countVisits(target, anchor.address);
+    for (let round = 0; ; round++) {
+      const s = this.sessionBefore(target.pos, true);
+      let image: SessionImage | undefined;
+      let steps: number | 'event' | Map<bigint, number>;
+      try {
+        this.toVisit(s, target, anchor.address, anchor.count);
+        image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
+        steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
+      } finally {
+        s.close();
       }
-    });
-    if (steps <= 0) return this.reverseContinueToBoundary(target);
-    // Pass 3: stop one instruction short, in the session we keep.
-    this.toVisit(this.replaceSession(this.sessionBefore(target.pos, true)), target, ip, visits);
-    for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
-    this.midRun = true;
-    this.currentTid = target.tid;
-    return { kind: 'step', tid: target.tid };
-  }
-
-  /** Runs `body` on a throw-away session at the latest checkpoint before `target`. */
-  private withSessionBefore(target: Position, body: (s: ReplaySession) => void): void {
-    const s = this.sessionBefore(target.pos, true);
-    try {
-      body(s);
-    } finally {
-      s.close();
+      if (steps instanceof Map) {
+        image?.tasks.dispose();
+        const address = [...steps].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+        anchor = { address, count: this.countVisits(target, address) };
+        continue;
+      }
+      if (steps === 'event' || steps === 0) {
+        image?.tasks.dispose();
+        return this.reverseContinueToBoundary(target); // the instruction before is the syscall that ended the previous event
+      }
+      // Stop one instruction short, in the session we keep.
+      try {
+        if (image) this.replaceSession(this.sessionFrom(image));
+        else this.toVisit(this.replaceSession(this.sessionBefore(target.pos, true)), target, anchor.address, anchor.count);
+      } finally {
+        image?.tasks.dispose();
+      }
+      for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
+      for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+      this.midRun = true;
+      this.currentTid = target.tid;
+      return { kind: 'step', tid: target.tid };
     }
   }
 
+  /** How often the target's thread reaches `address` in its run before the target. */
+  private countVisits(target: Position, address: bigint): number {
+    let visits = 0;
+    const s = this.sessionBefore(target.pos, true);
+    try {
+      this.toVisit(s, target, address, Infinity, () => visits++);
+    } finally {
+      s.close();
+    }
+    return visits;
+  }
+
   /**
-   * Replays session `s` (before the target) into the target's run and stops at the
-   * thread's `count`-th visit of `ip` (0: at the run's start), or before the
-   * target itself; `onVisit` sees every visit before the target.
+   * Single-steps the target's thread in `s` until it stands at the target.
+   * Returns the number of steps; 'event' if it reached its next event
+   * instead; or after `limit` steps, how often it was at each address.
    */
-  private toVisit(s: ReplaySession, target: Position, ip: bigint, count: number, onVisit?: () => void): void {
+  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | Map<bigint, number> {
+    const task = s.liveTask(target.tid)!;
+    const seen = new Map<bigint, number>();
+    for (let n = 0; n < limit; n++) {
+      const here = task.regs();
+      if (samePlace(here.raw, target.regs!)) return n;
+      seen.set(here.ip, (seen.get(here.ip) ?? 0) + 1);
+      if (s.stepInstruction(target.tid).kind !== 'stepped') return 'event';
+    }
+    return seen;
+  }
+
+  /**
+   * Replays session `s` (before the target) into the target's run and stops
+   * at the thread's `count`-th visit of `address` (0: at the run's start),
+   * or before the target itself; `onVisit` sees every visit before the
+   * target. The debugger's breakpoints are lifted.
+   */
+  private toVisit(s: ReplaySession, target: Position, address: bigint, count: number, onVisit?: () => void): void {
     for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
     while (s.position < target.pos) this.advance(s);
     if (count === 0) return;
+    const ip = new Registers(target.regs!).ip;
+    s.setBreakpoint(this.pid, address);
     s.setBreakpoint(this.pid, ip);
     let seen = 0;
     // Visits before the target are counted inside the replay session, which stops only at the one we want.
-    s.breakpointFilter = (tid, address, regs) => {
-      if (tid !== target.tid || address !== ip) return false;
-      if (samePlace(regs.raw, target.regs!)) return true;
+    s.breakpointFilter = (tid, at, regs) => {
+      if (tid !== target.tid) return false;
+      if (at === ip && samePlace(regs.raw, target.regs!)) return true;
+      if (at !== address) return false;
       onVisit?.();
       return ++seen === count;
     };
@@ -482,6 +526,7 @@ export class Debugger {
       this.advance(s);
     } finally {
       s.breakpointFilter = undefined;
+      s.removeBreakpoint(this.pid, address);
       s.removeBreakpoint(this.pid, ip);
     }
   }
