@@ -9,7 +9,7 @@ import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
 import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
 import { REGS, registerBytes, registerSet, targetXml } from './target.js';
-import { cpuid } from '../native/native.js';
+import { cpuid, takeInterrupt } from '../native/native.js';
 
 /** CPUID.1:ECX bit 28 (AVX) and bit 27 (OSXSAVE): the ymm registers exist. */
 const HAS_AVX = ((cpuid(1, 0)[2] >>> 27) & 3) === 3;
@@ -102,6 +102,9 @@ export class GdbServer {
 
   private attach(sock: Socket, done: () => void): void {
     const reader = new PacketReader((s) => sock.write(s));
+    // Replay runs synchronously, so gdb's Ctrl-C byte is taken from the socket directly while it does.
+    const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+    if (typeof fd === 'number' && fd >= 0) this.dbg.interruptRequested = () => takeInterrupt(fd);
     const finish = () => {
       if (this.closed) return;
       this.closed = true;
@@ -109,7 +112,7 @@ export class GdbServer {
     };
     sock.on('data', (chunk) => {
       for (const msg of reader.feed(chunk)) {
-        if (msg.kind === 'interrupt') continue; // replay requests run to completion; nothing to interrupt between them
+        if (msg.kind === 'interrupt') continue; // nothing runs between requests (a Ctrl-C during one is taken by the Debugger)
         let reply: string | undefined;
         try {
           reply = this.handle(msg.payload);
@@ -156,6 +159,8 @@ export class GdbServer {
         return `T05replaylog:end;${thread}`;
       case 'beginning':
         return `T05replaylog:begin;${thread}`;
+      case 'interrupted':
+        return `T02${thread}`;
       default:
         return `T05${thread}`;
     }

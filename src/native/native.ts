@@ -80,6 +80,7 @@ interface Bindings {
   cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
   kill(pid: number, sig: number): bigint | number;
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
+  takeInterrupt(fd: number): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -102,6 +103,7 @@ function load(): Bindings {
     cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
     kill: lib.func('long trr_kill(long, long)'),
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
+    takeInterrupt: lib.func('long trr_take_interrupt(long)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -203,6 +205,11 @@ export function cpuid(leaf: number, subleaf: number): [number, number, number, n
 
 export function kill(pid: number, sig: number): number {
   return Number(load().kill(pid, sig));
+}
+
+/** Takes a pending 0x03 (gdb's Ctrl-C) from socket `fd` without blocking; true if there was one. */
+export function takeInterrupt(fd: number): boolean {
+  return Number(load().takeInterrupt(fd)) === 1;
 }
 
 export function tgkill(tgid: number, tid: number, sig: number): number {

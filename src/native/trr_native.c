@@ -22,6 +22,7 @@
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -301,4 +302,16 @@ long trr_kill(long pid, long sig) {
 
 long trr_tgkill(long tgid, long tid, long sig) {
   return syscall(SYS_tgkill, (pid_t)tgid, (pid_t)tid, (int)sig) < 0 ? -errno : 0;
+}
+
+/*
+ * Consumes a pending gdb interrupt byte (0x03) from a socket without
+ * blocking, while the event loop that owns the socket is busy replaying.
+ * Other pending data is left alone. Returns 1 if there was one, else 0.
+ */
+long trr_take_interrupt(long fd) {
+  unsigned char c;
+  if (recv((int)fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1 || c != 0x03)
+    return 0;
+  return recv((int)fd, &c, 1, MSG_DONTWAIT) == 1 ? 1 : 0;
 }

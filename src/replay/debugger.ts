@@ -27,7 +27,9 @@ export type StopReason =
   /** The end of the recording for the debuggee: it is about to exit. */
   | { readonly kind: 'end'; readonly tid: number }
   /** Reverse execution reached the start of the recording. */
-  | { readonly kind: 'beginning'; readonly tid: number };
+  | { readonly kind: 'beginning'; readonly tid: number }
+  /** The front end asked to stop (gdb's Ctrl-C). */
+  | { readonly kind: 'interrupted'; readonly tid: number };
 
 /** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
 function samePlace(a: Buffer, b: Buffer): boolean {
@@ -36,6 +38,8 @@ function samePlace(a: Buffer, b: Buffer): boolean {
   for (const r of [x, y]) r.set('eflags', r.get('eflags') & ~0x10100n);
   return x.equals(y);
 }
+
+const INTERRUPT_POLL_MS = 20;
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
@@ -112,6 +116,21 @@ export class Debugger {
 
   get eventCount(): number {
     return this.session.eventCount;
+  }
+
+  /**
+   * Set by a front end: whether the user asked to interrupt (Ctrl-C).
+   * Long runs poll it between events, at most every INTERRUPT_POLL_MS.
+   */
+  interruptRequested: (() => boolean) | undefined;
+  private lastPoll = 0;
+
+  private interrupted(): boolean {
+    if (!this.interruptRequested) return false;
+    const now = performance.now();
+    if (now - this.lastPoll < INTERRUPT_POLL_MS) return false;
+    this.lastPoll = now;
+    return this.interruptRequested();
   }
 
   /** How many automatic checkpoints are kept now. */
@@ -313,6 +332,7 @@ export class Debugger {
       this.reportedSignal = false;
       const stop = this.stopFor(this.advance(this.session));
       if (stop) return stop;
+      if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
   }
 
@@ -331,6 +351,7 @@ export class Debugger {
       }
       const stop = this.stopFor(this.advance(this.session));
       if (stop) return stop;
+      if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
   }
 
@@ -349,13 +370,14 @@ export class Debugger {
    * order). Returns the last one before `target` that was a real hit: by
    * number, or, for a value changed by a syscall, as "just before event N".
    */
-  private lastHitBefore(s: ReplaySession, target: Position): Hit | undefined {
+  private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
     const extra = target.regs ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
     let ordinal = 0;
     let last: Hit | undefined;
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
+      if (this.interrupted()) return 'interrupted';
       const r = this.advance(s);
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
@@ -397,19 +419,21 @@ export class Debugger {
   /**
    * Runs backwards to the previous breakpoint or watchpoint hit, or to the
    * start of the recording. The stretch from the latest checkpoint to here
-   * is searched first, then the one before it, and so on.
+   * is searched first, then the one before it, and so on. An interrupt
+   * during the search leaves the debugger where it was.
    */
   reverseContinue(): StopReason {
     let end = this.position();
     for (;;) {
       const image = this.images.latest(end.pos, end.regs !== undefined);
       const probe = this.sessionFrom(image);
-      let hit: Hit | undefined;
+      let hit: ReturnType<Debugger['lastHitBefore']>;
       try {
         hit = this.lastHitBefore(probe, end);
       } finally {
         probe.close();
       }
+      if (hit === 'interrupted') return { kind: 'interrupted', tid: this.currentTid }; // still where it was
       if (hit) return this.replayToHit(image, hit);
       if (!image || image.pos <= this.startAfter + 1) {
         this.restart();

@@ -1,10 +1,11 @@
 // trr's gdbserver spoken to directly over a socket: `trr replay -s PORT`
 // serves on 127.0.0.1, prints the command that connects, answers malformed
-// and unknown packets without dying, refuses a second connection, and ends
-// when the debugger detaches.
+// and unknown packets without dying, refuses a second connection, stops a
+// long continue on gdb's Ctrl-C, and ends when the debugger detaches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { repoRoot, trr, trrBin, withOutputDir } from '../support/harness.js';
@@ -39,19 +40,25 @@ class Client {
   }
 }
 
+/** Starts `trr replay -s PORT TRACE` and connects to it. */
+async function serve(trace: string): Promise<{ c: Client; exited: Promise<number | null>; stderr: () => string; port: number }> {
+  const port = 20000 + Math.floor(Math.random() * 20000);
+  const server = spawn(process.execPath, [trrBin, 'replay', '-s', String(port), trace], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  server.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+  for (let i = 0; i < 100 && !stderr.includes('target extended-remote'); i++) await new Promise((r) => setTimeout(r, 100));
+  assert.match(stderr, new RegExp(`target extended-remote 127\\.0\\.0\\.1:${port}`));
+  const sock = connect(port, '127.0.0.1');
+  await new Promise((r) => sock.once('connect', r));
+  return { c: new Client(sock), exited, stderr: () => stderr, port };
+}
+
 test('gdbserver over a raw socket: -s, bad packets, one connection only, detach', async () => {
   await withOutputDir('gdbserver-raw', async (dir) => {
     const trace = join(dir, 'bank');
     assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const server = spawn(process.execPath, [trrBin, 'replay', '-s', String(port), trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    server.stderr.on('data', (d) => (stderr += d));
-    for (let i = 0; i < 100 && !stderr.includes('target extended-remote'); i++) await new Promise((r) => setTimeout(r, 100));
-    assert.match(stderr, new RegExp(`target extended-remote 127\\.0\\.0\\.1:${port}`));
-    const sock = connect(port, '127.0.0.1');
-    await new Promise((r) => sock.once('connect', r));
-    const c = new Client(sock);
+    const { c, exited, stderr, port } = await serve(trace);
     assert.match(await c.request('qSupported:multiprocess+'), /ReverseContinue\+/);
     assert.match(await c.request('?'), /^T05thread:p[0-9a-f]+\.[0-9a-f]+;$/);
     assert.equal(await c.request('vMustReplyEmpty'), '');
@@ -69,8 +76,30 @@ test('gdbserver over a raw socket: -s, bad packets, one connection only, detach'
     assert.ok(closed, 'the second connection was not closed');
     assert.match(await c.request('qRcmd,' + Buffer.from('when').toString('hex')), /^[0-9a-f]+$/);
     assert.equal(await c.request('D;1'), 'OK');
-    const status = await new Promise<number | null>((resolve) => server.on('exit', resolve));
-    assert.equal(status, 0, stderr);
+    assert.equal(await exited, 0, stderr());
+  });
+});
+
+test('gdbserver: Ctrl-C (0x03) stops a long continue where the replay is', async () => {
+  await withOutputDir('gdbserver-interrupt', async (dir) => {
+    const src = join(dir, 'loop.c');
+    writeFileSync(src, '#include <unistd.h>\nint main(void) { for (unsigned long i = 0; i < 600000000UL; i++) if (i % 20000 == 0) getppid(); return 0; }\n');
+    const bin = join(dir, 'loop');
+    assert.equal(spawnSync('cc', ['-O1', '-o', bin, src]).status, 0);
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+    const { c, exited, stderr } = await serve(trace);
+    await c.request('qSupported:multiprocess+');
+    const reply = c.request('vCont;c');
+    await new Promise((r) => setTimeout(r, 500));
+    c.sock.write('\x03');
+    assert.match(await reply, /^T02thread:/);
+    const when = Buffer.from(await c.request('qRcmd,' + Buffer.from('when').toString('hex')), 'hex').toString();
+    const at = Number(/Current event: (\d+)/.exec(when)?.[1]);
+    assert.ok(at > 1 && at < 29000, `stopped at event ${at}`);
+    assert.match(await c.request('vCont;c'), /^T05replaylog:end;/); // and it goes on from there
+    assert.equal(await c.request('D;1'), 'OK');
+    assert.equal(await exited, 0, stderr());
   });
 });
 
