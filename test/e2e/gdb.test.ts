@@ -99,6 +99,26 @@ test('gdb: the debugging story — watch -l the corrupted field, reverse-continu
   });
 });
 
+test('gdb: until and advance, and set exec-direction reverse for next, step and continue', async () => {
+  await withOutputDir('gdb-exec-direction', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const script = ['break transfer if n == 4', 'continue', 'next', 'until', 'advance 37', 'print n', 'set exec-direction reverse', 'next', 'step', 'print amount', 'continue', 'set exec-direction forward', 'next', 'advance record_transfer', 'print amount', 'until 44', 'print n'];
+    const out = gdbSession(dir, trace, script.join('\n'));
+    const lines = [...out.matchAll(/^(\d+)\t/gm)].map((m) => Number(m[1]));
+    // Forwards: 33 (breakpoint), next 34, until 35, advance 37. Backwards: next 36; step into the
+    // previous call's record_transfer at its last line, 30; continue back to the breakpoint, 33.
+    // Forwards again: next 34, advance into record_transfer 29, until returns to transfer at 36.
+    assert.deepEqual(lines, [33, 34, 35, 37, 36, 30, 33, 34, 29, 36], out);
+    assert.match(out, /^\$1 = 4$/m);
+    assert.match(out, /^record_transfer \(a=0x[0-9a-f]+ <accounts\+88>, n=4, amount=-9\) at .*bank\.c:30$/m);
+    assert.match(out, /^\$2 = -9$/m);
+    assert.equal([...out.matchAll(/Breakpoint 1, transfer \(from=1, to=2, amount=9, n=4\)/g)].length, 2);
+    assert.match(out, /^\$3 = -9$/m);
+    assert.match(out, /^\$4 = 4$/m);
+  });
+});
+
 const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
 test('gdb: finish and reverse-finish out of a recursive function', async () => {
@@ -132,7 +152,7 @@ test('gdb: a multi-threaded program inspected thread by thread', async () => {
   });
 });
 
-test('gdb: the story on a Rust program — break, backtrace through std, reverse-continue', async () => {
+test('gdb: a Rust program — break, backtrace through std, reverse-continue', async () => {
   await withOutputDir('gdb-rust', (dir) => {
     const trace = join(dir, 'rust');
     assert.equal(trr(['record', '-o', trace, program('rust_threads')], { cwd: dir }).status, 0);
@@ -142,6 +162,20 @@ test('gdb: the story on a Rust program — break, backtrace through std, reverse
     assert.match(out, /#1 +(0x[0-9a-f]+ in )?rust_threads::main \(\)/);
     // Back from std::fs::write to the first stop in main.
     assert.match(out, /Breakpoint 1, rust_threads::main \(\)[\s\S]*Breakpoint 2[\s\S]*Breakpoint 1, rust_threads::main \(\)/);
+  });
+});
+
+test('gdb: the debugging story on a Rust program — watch -l the corrupted balance, reverse-continue to the unchecked write', async () => {
+  await withOutputDir('gdb-rust-story', (dir) => {
+    const trace = join(dir, 'ledger');
+    assert.equal(trr(['record', '-o', trace, program('rust_ledger')], { cwd: dir }).status, 134);
+    const out = gdbSession(dir, trace, ['continue', 'frame function rust_ledger::main', 'print accounts[0].balance', 'watch -l accounts[0].balance', 'reverse-continue', 'bt 3', 'print n'].join('\n'));
+    assert.match(out, /Program received signal SIGABRT/);
+    assert.match(out, /^\$1 = -9$/m);
+    assert.match(out, /Old value = -9\s+New value = 93\s+0x[0-9a-f]+ in rust_ledger::record_transfer \(a=0x[0-9a-f]+, n=4, amount=-9\) at .*rust_ledger\.rs:18/);
+    assert.match(out, /#1 .* in rust_ledger::transfer \(accounts=0x[0-9a-f]+, from=0, to=1, amount=9, n=4\) at .*rust_ledger\.rs:25/);
+    assert.match(out, /#2 .* in rust_ledger::main \(\) at .*rust_ledger\.rs:35/);
+    assert.match(out, /^\$2 = 4$/m);
   });
 });
 

@@ -17,6 +17,8 @@ export interface ProgramSpec {
   readonly source: string;
   readonly lang: 'c' | 'rust';
   readonly static?: boolean;
+  /** false: build without optimization, so that gdb sees every variable. */
+  readonly optimize?: boolean;
   readonly threads?: boolean;
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
@@ -40,8 +42,8 @@ export function buildProgram(spec: ProgramSpec, variant: 'dynamic' | 'static' = 
   if (!newer(out, src)) return out;
   const args =
     spec.lang === 'rust'
-      ? ['-O', '-g', '-o', out, src]
-      : ['-O1', '-g', '-Wall', '-pthread', ...(variant === 'static' ? ['-static'] : []), '-o', out, src];
+      ? [...(spec.optimize === false ? [] : ['-O']), '-g', '-o', out, src]
+      : [spec.optimize === false ? '-O0' : '-O1', '-g', '-Wall', '-pthread', ...(variant === 'static' ? ['-static'] : []), '-o', out, src];
   const r = spawnSync(spec.lang === 'rust' ? 'rustc' : 'cc', args, { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`building ${spec.source} failed:\n${r.stderr}`);
   return out;
