@@ -8,11 +8,8 @@ import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
 import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
-import { REGS, registerBytes, registerSet, targetXml } from './target.js';
-import { cpuid, takeInterrupt } from '../native/native.js';
-
-/** CPUID.1:ECX bit 28 (AVX) and bit 27 (OSXSAVE): the ymm registers exist. */
-const HAS_AVX = ((cpuid(1, 0)[2] >>> 27) & 3) === 3;
+import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
+import { takeInterrupt } from '../native/native.js';
 
 const FEATURES = [
   'PacketSize=20000',
@@ -228,19 +225,31 @@ export class GdbServer {
     return true;
   }
 
+  private level: VectorLevel | undefined;
+
+  /** The vector registers the debuggee's machine has (XCR0, from its XSAVE area), once known. */
+  private vectors(): VectorLevel {
+    if (this.level) return this.level;
+    const xsave = this.dbg.extendedState(this.dbg.thread);
+    if (xsave) this.level = vectorLevel(xsave);
+    return vectorLevel(xsave);
+  }
+
   private allRegisters(): string {
+    const level = this.vectors();
     const regs = this.dbg.registers(this.dbg.thread);
     const fx = this.dbg.fpRegisters(this.dbg.thread);
     if (!regs || !fx) return 'E01';
-    const xsave = HAS_AVX ? this.dbg.extendedState(this.dbg.thread) : undefined;
-    return registerSet(HAS_AVX).map((_, i) => hexOf(registerBytes(i, regs, fx, xsave, HAS_AVX)!)).join('');
+    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
+    return registerSet(level).map((_, i) => hexOf(registerBytes(i, regs, fx, xsave, level)!)).join('');
   }
 
   private oneRegister(i: number): string {
+    const level = this.vectors();
     const regs = this.dbg.registers(this.dbg.thread);
     const fx = this.dbg.fpRegisters(this.dbg.thread);
-    const xsave = HAS_AVX ? this.dbg.extendedState(this.dbg.thread) : undefined;
-    const b = regs && fx ? registerBytes(i, regs, fx, xsave, HAS_AVX) : undefined;
+    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
+    const b = regs && fx ? registerBytes(i, regs, fx, xsave, level) : undefined;
     return b ? hexOf(b) : 'E01';
   }
 
@@ -276,7 +285,7 @@ export class GdbServer {
     if (!m) return '';
     const [, object, annex, offHex, lenHex] = m as unknown as [string, string, string, string, string];
     let data: Buffer;
-    if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml(HAS_AVX));
+    if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml(this.vectors()));
     else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
     else if (object === 'exec-file') data = Buffer.from(this.options.exePath);
     else if (object === 'threads') {

@@ -3,6 +3,7 @@
 // fatal signal, reverse-continue, and the monitor commands.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, manifest, repoRoot, trr, withOutputDir } from '../support/harness.js';
@@ -116,6 +117,37 @@ test('gdb: until and advance, and set exec-direction reverse for next, step and 
     assert.equal([...out.matchAll(/Breakpoint 1, transfer \(from=1, to=2, amount=9, n=4\)/g)].length, 2);
     assert.match(out, /^\$3 = -9$/m);
     assert.match(out, /^\$4 = 4$/m);
+  });
+});
+
+test('gdb: AVX-512 registers (zmm0-31, k0-7) from the XSAVE area, where the CPU has them', async (t) => {
+  if (!/\bavx512f\b/.test(readFileSync('/proc/cpuinfo', 'utf8'))) return t.skip('this CPU has no AVX-512');
+  await withOutputDir('gdb-avx512', (dir) => {
+    const src = join(dir, 'zmm.c');
+    writeFileSync(
+      src,
+      [
+        '#include <stdio.h>',
+        '__attribute__((noinline)) void probe(void) { __asm__ volatile("" ::: "memory"); }',
+        'int main(void) {',
+        '  static const unsigned int v[16] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};',
+        '  __asm__ volatile("vmovdqu32 %0, %%zmm31\\n\\tvmovdqu32 %0, %%zmm7\\n\\tmovl $0x5a5a, %%eax\\n\\tkmovw %%eax, %%k3" : : "m"(v) : "xmm31", "xmm7", "eax", "k3");',
+        '  probe();',
+        '  puts("done");',
+        '  return 0;',
+        '}',
+      ].join('\n'),
+    );
+    const bin = join(dir, 'zmm');
+    assert.equal(spawnSync('cc', ['-O0', '-g', '-mavx512f', '-o', bin, src]).status, 0);
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+    const out = gdbSession(dir, trace, ['break probe', 'continue', 'print $zmm31.v16_int32', 'print $zmm7.v16_int32', 'print $k3', 'print $ymm31.v8_int32', 'print sizeof($zmm0)'].join('\n'));
+    const all = '{1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16}';
+    assert.ok(out.includes(`$1 = ${all}`) && out.includes(`$2 = ${all}`), out);
+    assert.match(out, /^\$3 = 23130$/m);
+    assert.match(out, /^\$4 = \{1, 2, 3, 4, 5, 6, 7, 8\}$/m);
+    assert.match(out, /^\$5 = 64$/m);
   });
 });
 
