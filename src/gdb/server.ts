@@ -54,7 +54,7 @@ export function gdbSignal(linux: number): number {
 }
 
 export interface ServerOptions {
-  /** Path of the debuggee's executable (the trace's copy), for qXfer:exec-file. */
+  /** Path of the debuggee's executable when the session starts (the trace's copy), for qXfer:exec-file. */
   readonly exePath: string;
   readonly log?: (msg: string) => void;
 }
@@ -65,11 +65,17 @@ export class GdbServer {
   private closed = false;
   private endAfterReply = false;
 
+  /** gdb asked to be told of execs (qSupported exec-events+). */
+  private execEvents = false;
+  /** The debuggee's executable now (it changes with exec). */
+  private exePath: string;
+
   constructor(
     private readonly dbg: Debugger,
     private readonly options: ServerOptions,
   ) {
     this.stop = { kind: 'start', tid: dbg.pid };
+    this.exePath = options.exePath;
   }
 
   /** Where the session stands when gdb connects (after -g / -e). */
@@ -142,6 +148,7 @@ export class GdbServer {
 
   private stopReply(s: StopReason): string {
     this.stop = s;
+    if (s.kind === 'start') this.exePath = this.options.exePath; // back before any exec
     const thread = `thread:${this.threadId(s.tid)};`;
     switch (s.kind) {
       case 'breakpoint':
@@ -158,6 +165,9 @@ export class GdbServer {
         return `T05replaylog:begin;${thread}`;
       case 'interrupted':
         return `T02${thread}`;
+      case 'exec':
+        this.exePath = s.exe;
+        return this.execEvents ? `T05exec:${hexString(s.exe)};${thread}` : `T05${thread}`;
       default:
         return `T05${thread}`;
     }
@@ -167,7 +177,10 @@ export class GdbServer {
   handle(p: string): string | undefined {
     const [head] = p.split(/[:;,]/, 1) as [string];
     if (p === '?') return this.stopReply(this.stop);
-    if (p.startsWith('qSupported')) return FEATURES.join(';');
+    if (p.startsWith('qSupported')) {
+      this.execEvents = /[:;]exec-events\+/.test(p);
+      return [...FEATURES, ...(this.execEvents ? ['exec-events+'] : [])].join(';');
+    }
     if (p === 'QStartNoAckMode') {
       this.noAck = true;
       return 'OK';
@@ -287,7 +300,7 @@ export class GdbServer {
     let data: Buffer;
     if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml(this.vectors()));
     else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
-    else if (object === 'exec-file') data = Buffer.from(this.options.exePath);
+    else if (object === 'exec-file') data = Buffer.from(this.exePath);
     else if (object === 'threads') {
       data = Buffer.from(`<?xml version="1.0"?><threads>${this.dbg.threads().map((t) => `<thread id="${this.threadId(t)}"/>`).join('')}</threads>`);
     } else return '';

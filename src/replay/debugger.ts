@@ -29,7 +29,9 @@ export type StopReason =
   /** Reverse execution reached the start of the recording. */
   | { readonly kind: 'beginning'; readonly tid: number }
   /** The front end asked to stop (gdb's Ctrl-C). */
-  | { readonly kind: 'interrupted'; readonly tid: number };
+  | { readonly kind: 'interrupted'; readonly tid: number }
+  /** The debuggee executed a new program (`exe`: the trace's copy of it); breakpoints and watches are gone with the old one. */
+  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string };
 
 /** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
 function samePlace(a: Buffer, b: Buffer): boolean {
@@ -305,10 +307,19 @@ export class Debugger {
   }
 
   private stopFor(r: StepResult): StopReason | undefined {
-    const stop = this.examine(this.session, r);
+    const stop = this.examine(this.session, r) ?? this.execOfDebuggee(r);
     this.midRun = r.kind !== 'event'; // stopped inside a thread's run, not at an event boundary
     if (stop) this.currentTid = stop.tid;
     return stop;
+  }
+
+  /** After the debuggee's exec record: the new program, with the old one's breakpoints and watches dropped. */
+  private execOfDebuggee(r: StepResult): StopReason | undefined {
+    const applied = this.trace.records()[this.session.position - 1]?.record;
+    if (r.kind !== 'event' || applied?.kind !== 'exec' || this.session.liveTask(applied.tid)?.tgid !== this.session.liveTask(this.pid)?.tgid) return undefined;
+    for (const b of [...this.breakpoints]) this.removeBreakpoint(b);
+    for (const w of [...this.watches]) this.removeWatchpoint(w);
+    return { kind: 'exec', tid: applied.tid, exe: this.trace.blobPath(applied.exe) };
   }
 
   private atEnd(): StopReason | undefined {

@@ -117,7 +117,7 @@ test('trr replay -g EVENT and -e start the session at an event or at the end', a
   });
 });
 
-test('trr replay -p PID / -f PID debug one process of a recorded tree', async () => {
+test('trr replay -p PID / -f PID debug one process of a recorded tree, and gdb follows its exec', async () => {
   await withOutputDir('gdb-process-tree', (dir) => {
     const trace = join(dir, 'tree');
     const bank = join(repoRoot, 'build', 'examples', 'bank');
@@ -130,6 +130,11 @@ test('trr replay -p PID / -f PID debug one process of a recorded tree', async ()
     assert.match(p.stdout, new RegExp(`process ${pid} .*files/\\d+-bank`));
     const f = trr(['replay', '-f', pid!, trace, '--', '-nx', '-batch', '-ex', 'info inferiors', '-ex', 'monitor when']);
     assert.match(f.stdout + f.stderr, new RegExp(`process ${pid} .*files/\\d+-dash`));
+    // From the fork, gdb is told of the exec: it loads the new program and its pending breakpoint resolves.
+    const x = trr(['replay', '-f', pid!, trace, '--', '-nx', '-batch', '-ex', 'set breakpoint pending on', '-ex', 'break record_transfer', '-ex', 'continue', '-ex', 'info inferiors']);
+    assert.match(x.stdout + x.stderr, new RegExp(`process ${pid} is executing new program: .*files/\\d+-bank`));
+    assert.match(x.stdout, /Breakpoint 1, record_transfer \(a=0x[0-9a-f]+ <accounts>, n=0, amount=-5\)/);
+    assert.match(x.stdout, new RegExp(`process ${pid} .*files/\\d+-bank`));
     const none = trr(['replay', '-p', '1', trace]);
     assert.equal(none.status, 2);
     assert.match(none.stderr, /the trace has no process 1 that execs \(see `trr ps`\)/);
