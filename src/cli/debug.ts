@@ -2,6 +2,7 @@
 // gdbserver on a loopback port and runs gdb connected to it (or, with -s,
 // only serves and prints the command that connects).
 import { spawn } from 'node:child_process';
+import { readFileSync, statSync } from 'node:fs';
 import { Debugger } from '../replay/debugger.js';
 import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
@@ -36,13 +37,14 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     const done = new Promise<void>((resolve) => (finished = resolve));
     const { port } = await server.listen(opts.port ?? 0, () => finished());
     const target = `target extended-remote 127.0.0.1:${port}`;
+    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
+    const sysroot = localSysroot(reader, warn);
     if (opts.port !== undefined) {
-      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot /' -ex '${target}' ${reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from))}\n`);
+      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot ${sysroot}' -ex '${target}' ${exe}\n`);
       await done;
       return 0;
     }
-    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
-    const gdb = spawn(opts.gdb, ['-q', '-ex', 'set sysroot /', '-ex', target, exe, ...opts.gdbArgs], { stdio: 'inherit' });
+    const gdb = spawn(opts.gdb, ['-q', '-ex', `set sysroot ${sysroot}`, '-ex', target, exe, ...opts.gdbArgs], { stdio: 'inherit' });
     // Ctrl-C belongs to gdb.
     const ignore = () => {};
     process.on('SIGINT', ignore);
@@ -55,6 +57,29 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   } finally {
     dbg.close();
   }
+}
+
+/**
+ * Where gdb should read libraries from: the local system ("/", fast and
+ * quiet) when every file the recorded programs mapped is still there
+ * unchanged; otherwise through trr ("target:"), which answers with the
+ * trace's copies.
+ */
+function localSysroot(reader: TraceReader, warn: (m: string) => void): string {
+  // The programs themselves are loaded from the trace anyway (gdb gets their copies' paths).
+  const programs = new Set(reader.records().flatMap(({ record: r }) => (r.kind === 'exec' ? [r.exe] : [])));
+  const changed = reader.mappedFiles().filter(([path, blob]) => {
+    if (programs.has(blob)) return false;
+    try {
+      const copy = reader.blobPath(blob);
+      return statSync(path).size !== statSync(copy).size || !readFileSync(path).equals(readFileSync(copy));
+    } catch {
+      return true;
+    }
+  });
+  if (changed.length === 0) return '/';
+  warn(`${changed.map(([p]) => p).slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''} changed since the recording: gdb reads the trace's copies through trr (it will say that file transfers are slow).`);
+  return 'target:';
 }
 
 /** The trace blob of the program the debuggee runs: its own exec, or for a fork, the parent's last exec before it. */

@@ -10,6 +10,7 @@ import { describeError } from '../util/errors.js';
 import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
 import { takeInterrupt } from '../native/native.js';
+import { HostIo } from './host-io.js';
 
 const FEATURES = [
   'PacketSize=20000',
@@ -69,6 +70,8 @@ export class GdbServer {
   private execEvents = false;
   /** The debuggee's executable now (it changes with exec). */
   private exePath: string;
+  /** gdb reads the debuggee's files (programs, libraries, /proc) through vFile packets. */
+  private readonly hostIo = new HostIo((path) => this.dbg.hostPath(path));
 
   constructor(
     private readonly dbg: Debugger,
@@ -111,6 +114,7 @@ export class GdbServer {
     const finish = () => {
       if (this.closed) return;
       this.closed = true;
+      this.hostIo.close();
       done();
     };
     sock.on('data', (chunk) => {
@@ -209,6 +213,7 @@ export class GdbServer {
     if (p === 'bs') return this.stopReply(this.dbg.reverseStep());
     if (p.startsWith('vRun')) return this.stopReply(this.dbg.restart());
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
+    if (p.startsWith('vFile:')) return this.hostIo.handle(p);
     if (p === 'k') return undefined;
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.

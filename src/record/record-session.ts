@@ -329,7 +329,10 @@ export class RecordSession {
     }
     if (p.nr === nr('mmap') && result >= 0n) {
       const file = this.mappedFile(t, p.args);
-      if (file) extra.file = file;
+      if (file) {
+        extra.file = file.blob;
+        extra.path = file.path;
+      }
       if (file && (p.args[3]! & 0x3n) === 0x1n /* MAP_SHARED */) this.sharedMaps.add(t.task, result, p.args);
     } else if (p.nr === nr('munmap') && result === 0n) {
       this.sharedMaps.remove(t.task.mem, p.args[0]!, p.args[1]!);
@@ -350,7 +353,7 @@ export class RecordSession {
     else this.append({ kind: 'syscall', tid: t.tid, nr: p.nr, regs: p.regs.raw, result, mem: m, extra });
   }
 
-  private mappedFile(t: RecTask, args: readonly bigint[]): string | undefined {
+  private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string } | undefined {
     const flags = Number(args[3]!);
     const fd = Number(BigInt.asIntN(32, args[4]!));
     if (flags & 0x20 /* MAP_ANONYMOUS */ || fd < 0) return undefined;
@@ -363,7 +366,7 @@ export class RecordSession {
     }
     if (target === '/dev/zero') return undefined;
     try {
-      return this.writer.storeFile(link, target);
+      return { blob: this.writer.storeFile(link, target), path: target };
     } catch (e) {
       throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);
     }

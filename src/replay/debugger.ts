@@ -11,7 +11,9 @@
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
 import type { TraceRecord } from '../trace/format.js';
-import type { TraceReader } from '../trace/trace-stream.js';
+import { dirname } from 'node:path';
+import { parseMaps, readMapsText } from '../task/procfs.js';
+import { blobLabel, type TraceReader } from '../trace/trace-stream.js';
 import { UsageError } from '../util/errors.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
@@ -171,6 +173,34 @@ export class Debugger {
   /** /proc/PID/auxv of the live debuggee. */
   liveProcessId(): number | undefined {
     return this.session.liveTask(this.pid)?.tgid;
+  }
+
+  /** Path -> blob of the files the recorded programs mapped (read once). */
+  private mapped: Map<string, string> | undefined;
+
+  /**
+   * The file a debugger means by `path`, as the debuggee sees it: /proc under
+   * the recorded pid (and tids) is the live replay's; a file the recorded
+   * programs mapped is the trace's copy of it (by its path, or for traces
+   * that did not record paths, by name among the copies the debuggee maps);
+   * anything else is the path itself.
+   */
+  hostPath(path: string): string {
+    const live = this.liveProcessId();
+    const proc = /^\/proc\/(\d+)(?:\/task\/(\d+))?(\/.*)?$/.exec(path);
+    if (proc) {
+      if (Number(proc[1]) !== this.pid || live === undefined) return path;
+      const task = proc[2] === undefined ? '' : `/task/${this.session.liveTask(Number(proc[2]))?.tid ?? proc[2]}`;
+      return `/proc/${live}${task}${proc[3] ?? ''}`;
+    }
+    this.mapped ??= new Map(this.trace.mappedFiles());
+    const blob = this.mapped.get(path);
+    if (blob) return this.trace.blobPath(blob);
+    if (live === undefined) return path;
+    const files = this.trace.filesDir;
+    const label = blobLabel(path);
+    const copy = parseMaps(readMapsText(live)).find((m) => dirname(m.path) === files && m.path.slice(files.length + 1).replace(/^\d+-/, '') === label);
+    return copy?.path ?? path;
   }
 
   addBreakpoint(address: bigint): void {

@@ -69,6 +69,8 @@ export interface SyscallExtra {
   readonly thread?: boolean;
   /** mmap of a file: blob name under files/ holding its contents. */
   readonly file?: string;
+  /** mmap of a file: the file's path then (what gdb asks for). Absent in traces from before 2026-11-25. */
+  readonly path?: string;
   /** write-family syscall on trr's own stdout (1) or stderr (2). */
   readonly stdio?: number;
   /** SHA-1 of the bytes a write-family syscall wrote. */
@@ -222,6 +224,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.child !== undefined) out.child = c.int(o, 'child');
   if (o.thread !== undefined) out.thread = o.thread === true;
   if (o.file !== undefined) out.file = c.str(o, 'file');
+  if (o.path !== undefined) out.path = c.str(o, 'path');
   if (o.stdio !== undefined) out.stdio = c.int(o, 'stdio');
   if (o.hash !== undefined) out.hash = c.buf(o, 'hash', 20);
   if (o.emulated !== undefined) out.emulated = o.emulated === true;

@@ -117,8 +117,7 @@ export class TraceWriter {
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const known = this.blobs.get(key);
     if (known) return known;
-    const safe = basename(displayName).replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 60) || 'file';
-    const name = `${this.blobs.size}-${safe}`;
+    const name = `${this.blobs.size}-${blobLabel(displayName)}`;
     copyFileSync(source, join(this.dir, 'files', name), fsConstants.COPYFILE_FICLONE);
     this.blobs.set(key, name);
     return name;
@@ -131,6 +130,11 @@ export class TraceWriter {
     closeSync(this.eventsFd);
     closeSync(this.journalFd);
   }
+}
+
+/** The name part of the blob that holds a copy of `path` (blobs are named `N-label`). */
+export function blobLabel(path: string): string {
+  return basename(path).replace(/[^A-Za-z0-9._+-]/g, '_').slice(0, 60) || 'file';
 }
 
 export interface IndexedRecord {
@@ -162,6 +166,21 @@ export class TraceReader {
       throw new TraceFormatError(`${headerPath}: the trace header is not valid JSON (${(e as Error).message}).`);
     }
     return new TraceReader(dir, validateHeader(parsed, headerPath));
+  }
+
+  /** Every file the recorded programs mapped, as [path then, blob], once each. */
+  mappedFiles(): [string, string][] {
+    const out = new Map<string, string>();
+    for (const { record: r } of this.records()) {
+      if (r.kind === 'exec') for (const [path, blob] of r.files) out.set(path, blob);
+      else if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.file && r.extra.path) out.set(r.extra.path, r.extra.file);
+    }
+    return [...out];
+  }
+
+  /** The directory of the blobs (copies of the programs' files). */
+  get filesDir(): string {
+    return join(this.dir, 'files');
   }
 
   blobPath(name: string): string {

@@ -151,6 +151,29 @@ test('gdb: AVX-512 registers (zmm0-31, k0-7) from the XSAVE area, where the CPU 
   });
 });
 
+test('gdb: symbols of a shared library come from the trace when the library changed after recording', async () => {
+  await withOutputDir('gdb-changed-library', (dir) => {
+    const cc = (...args: string[]) => assert.equal(spawnSync('cc', args, { cwd: dir, encoding: 'utf8' }).status, 0);
+    writeFileSync(join(dir, 'foo.c'), 'int foo_value(int x) { return x * 3 + 1; }\n');
+    writeFileSync(join(dir, 'main.c'), '#include <stdio.h>\nint foo_value(int);\nint main(void) { printf("%d\\n", foo_value(4)); return 0; }\n');
+    cc('-g', '-shared', '-fPIC', '-o', 'libfoo.so', 'foo.c');
+    cc('-g', '-o', 'main', 'main.c', '-L.', '-lfoo', `-Wl,-rpath,${dir}`);
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-o', trace, join(dir, 'main')], { cwd: dir }).stdout, '13\n');
+    const script = ['break foo_value', 'continue', 'bt 2'].join('\n');
+    const before = gdbSession(dir, trace, script);
+    assert.doesNotMatch(before, /changed since the recording/);
+    assert.match(before, /Breakpoint 1, foo_value \(x=4\) at foo\.c:1/);
+    // Rebuilt with different code: gdb must still see the library that ran.
+    writeFileSync(join(dir, 'foo.c'), 'static int pad(int x) { return x + 7; }\nint other(int x) { return pad(x) * 11; }\nint foo_value(int x) { return other(x) * 5; }\n');
+    cc('-g', '-shared', '-fPIC', '-o', 'libfoo.so', 'foo.c');
+    const after = gdbSession(dir, trace, script);
+    assert.match(after, /libfoo\.so changed since the recording: gdb reads the trace's copies/);
+    assert.match(after, /Breakpoint 1, foo_value \(x=4\) at foo\.c:1/);
+    assert.match(after, /#1 +0x[0-9a-f]+ in main \(\) at main\.c:3/);
+  });
+});
+
 const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
 test('gdb: finish and reverse-finish out of a recursive function', async () => {
