@@ -129,6 +129,11 @@ export class TaskControl {
     return [...this.tasks.values()].filter((t) => t.state !== 'gone' && t.task.tgid === leader.task.tgid).map((t) => t.recTid);
   }
 
+  /** Where thread recTid stands, as replay sees it (undefined: not created yet). */
+  threadState(recTid: number): ReplayState | undefined {
+    return this.tasks.get(recTid)?.state;
+  }
+
   /** Whether thread recTid stands in user code (so it can be single-stepped). */
   canSingleStep(recTid: number): boolean {
     const t = this.tasks.get(recTid);

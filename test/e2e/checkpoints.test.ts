@@ -12,12 +12,9 @@ import { buildProgram, manifest, trr, withOutputDir } from '../support/harness.j
 /** Where each live thread stands: the registers that place it, and its syscall state. */
 function whereThreadsAre(s: ReplaySession, pid: number): string[] {
   return s.liveThreads(pid).map((tid) => {
-    let r;
-    try {
-      r = s.liveTask(tid)!.regs();
-    } catch {
-      return `${tid} exiting`;
-    }
+    const state = s.threadState(tid)!;
+    if (!['ready', 'at-entry'].includes(state)) return `${tid} ${state}`; // not stopped where its registers can be read (exiting, in the kernel)
+    const r = s.liveTask(tid)!.regs();
     return `${tid} rip=${r.ip.toString(16)} rsp=${r.sp.toString(16)} rbp=${r.get('rbp').toString(16)} fs=${r.get('fs_base').toString(16)} orig_rax=${r.get('orig_rax').toString(16)}`;
   });
 }
