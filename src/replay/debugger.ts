@@ -8,11 +8,11 @@
 //
 // Front ends (the gdb server) translate its typed stop reasons; nothing here
 // knows about gdb.
+import { dirname } from 'node:path';
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
-import type { TraceRecord } from '../trace/format.js';
-import { dirname } from 'node:path';
 import { parseMaps, readMapsText } from '../task/procfs.js';
+import type { TraceRecord } from '../trace/format.js';
 import { blobLabel, type TraceReader } from '../trace/trace-stream.js';
 import { UsageError } from '../util/errors.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
@@ -387,7 +387,7 @@ export class Debugger {
         this.currentTid = next.tid;
         const r = this.session.stepInstruction(next.tid);
         const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
-        this.midRun = r.kind === 'stepped';
+        this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: next.tid };
       }
       const stop = this.stopFor(this.advance(this.session));
@@ -508,6 +508,9 @@ export class Debugger {
         this.toVisit(s, target, anchor.address, anchor.count);
         image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
         steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
+      } catch (e) {
+        image?.tasks.dispose();
+        throw e;
       } finally {
         s.close();
       }
@@ -523,13 +526,13 @@ export class Debugger {
       }
       // Stop one instruction short, in the session we keep.
       try {
-        if (image) this.replaceSession(this.sessionFrom(image));
+        if (image) this.disarm(this.replaceSession(this.sessionFrom(image)));
         else this.toVisit(this.replaceSession(this.sessionBefore(target.pos, true)), target, anchor.address, anchor.count);
       } finally {
         image?.tasks.dispose();
       }
       for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
-      for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+      this.rearm(this.session);
       this.midRun = true;
       this.currentTid = target.tid;
       return { kind: 'step', tid: target.tid };
@@ -565,14 +568,16 @@ export class Debugger {
     return seen;
   }
 
+
   /**
    * Replays session `s` (before the target) into the target's run and stops
    * at the thread's `count`-th visit of `address` (0: at the run's start),
    * or before the target itself; `onVisit` sees every visit before the
-   * target. The debugger's breakpoints are lifted.
+   * target. The debugger's breakpoints and watches are lifted (rearm()
+   * puts them back).
    */
   private toVisit(s: ReplaySession, target: Position, address: bigint, count: number, onVisit?: () => void): void {
-    for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
+    this.disarm(s);
     while (s.position < target.pos) this.advance(s);
     if (count === 0) return;
     const ip = new Registers(target.regs!).ip;
@@ -596,6 +601,19 @@ export class Debugger {
     }
   }
 
+  /** Lifts the debugger's breakpoints and watches from session `s`. */
+  private disarm(s: ReplaySession): void {
+    for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
+    for (const w of this.armed(s).keys()) s.removeWatchpoint(this.pid, w);
+    this.armed(s).clear();
+  }
+
+  /** Puts the debugger's breakpoints and watches in session `s` (watched values as they are now). */
+  private rearm(s: ReplaySession): void {
+    for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
+    this.armWatches(s);
+  }
+
   /** From an event boundary, going back lands at the previous boundary. */
   private reverseContinueToBoundary(target: Position): StopReason {
     if (target.pos <= this.startAfter + 1) {
@@ -609,13 +627,13 @@ export class Debugger {
 
   /**
    * Replays the current session forwards to event `index` (or to the end of
-   * the debuggee) with the breakpoints lifted, since they would stop it on
-   * the way, and arms them again there.
+   * the debuggee) with the breakpoints and watches lifted, since they would
+   * stop it on the way, and arms them again there.
    */
   private walkTo(index: number): void {
-    for (const b of this.breakpoints) this.session.removeBreakpoint(this.pid, b);
+    this.disarm(this.session);
     while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.advance(this.session);
-    for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+    this.rearm(this.session);
     this.midRun = false;
   }
 
@@ -634,7 +652,7 @@ export class Debugger {
     this.replaceSession(this.sessionBefore(target.pos, true));
     if (target.regs) {
       this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
-      for (const b of this.breakpoints) this.session.setBreakpoint(this.pid, b);
+      this.rearm(this.session);
       this.midRun = true;
     } else this.walkTo(target.pos);
     this.currentTid = target.tid;

@@ -157,7 +157,8 @@ export class ReplaySession extends ProcessImaging {
    */
   stepInstruction(recTid: number): StepResult {
     const t = this.tasks.get(recTid)!;
-    const r = this.singleStep(t);
+    // At a watch fault the instruction runs with its page unprotected.
+    const r = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
     if (r.trapped) return { kind: 'stepped' };
     t.pendingStatus = r.status;
     t.state = 'running';

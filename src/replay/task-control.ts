@@ -137,7 +137,7 @@ export class TaskControl {
   /** Whether thread recTid stands in user code (so it can be single-stepped). */
   canSingleStep(recTid: number): boolean {
     const t = this.tasks.get(recTid);
-    return t !== undefined && (t.state === 'ready' || t.state === 'at-breakpoint');
+    return t !== undefined && (t.state === 'ready' || t.state === 'at-breakpoint' || t.state === 'at-watch');
   }
 
   setBreakpoint(recPid: number, address: bigint): void {
@@ -208,7 +208,7 @@ export class TaskControl {
   }
 
   /** Runs the faulting instruction with its page(s) unprotected, then protects them again. */
-  private stepOverWatchFault(t: ReplayTask): { trapped: boolean; status: number } {
+  protected stepOverWatchFault(t: ReplayTask): { trapped: boolean; status: number } {
     const set = this.watchSet(t.task.mem);
     const info = t.task.sigInfo();
     const address = info.readBigUInt64LE(16);

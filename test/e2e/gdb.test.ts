@@ -174,6 +174,21 @@ test('gdb: symbols of a shared library come from the trace when the library chan
   });
 });
 
+test('gdb: stepi and reverse-stepi across the watched write stand before and after it', async () => {
+  await withOutputDir('gdb-watch-stepi', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const script = ['continue', 'frame 4', 'watch -l accounts[0].balance', 'reverse-continue', 'print/x $pc', 'stepi', 'print accounts[0].balance', 'reverse-stepi', 'print/x $pc', 'print accounts[0].balance', 'reverse-stepi', 'stepi', 'print/x $pc'];
+    const out = gdbSession(dir, trace, script.join('\n'));
+    const pc = /^\$1 = (0x[0-9a-f]+)$/m.exec(out)?.[1];
+    assert.ok(pc, out);
+    assert.match(out, /^\$2 = 13$/m); // after the write
+    assert.match(out, new RegExp(`^\\$3 = ${pc}$`, 'm')); // back before it
+    assert.match(out, /^\$4 = 106$/m);
+    assert.match(out, new RegExp(`^\\$5 = ${pc}$`, 'm')); // one back and one forward again
+  });
+});
+
 const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
 test('gdb: finish and reverse-finish out of a recursive function', async () => {
