@@ -253,21 +253,23 @@ export class GdbServer {
     return vectorLevel(xsave);
   }
 
-  private allRegisters(): string {
+  /** The current thread's registers in `g`/`p` numbering: their count and a reader, or undefined when it cannot be read. */
+  private registerReader(): { count: number; bytes: (i: number) => Buffer | undefined } | undefined {
     const level = this.vectors();
     const regs = this.dbg.registers(this.dbg.thread);
     const fx = this.dbg.fpRegisters(this.dbg.thread);
-    if (!regs || !fx) return 'E01';
+    if (!regs || !fx) return undefined;
     const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
-    return registerSet(level).map((_, i) => hexOf(registerBytes(i, regs, fx, xsave, level)!)).join('');
+    return { count: registerSet(level).length, bytes: (i) => registerBytes(i, regs, fx, xsave, level) };
+  }
+
+  private allRegisters(): string {
+    const r = this.registerReader();
+    return r ? Array.from({ length: r.count }, (_, i) => hexOf(r.bytes(i)!)).join('') : 'E01';
   }
 
   private oneRegister(i: number): string {
-    const level = this.vectors();
-    const regs = this.dbg.registers(this.dbg.thread);
-    const fx = this.dbg.fpRegisters(this.dbg.thread);
-    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
-    const b = regs && fx ? registerBytes(i, regs, fx, xsave, level) : undefined;
+    const b = this.registerReader()?.bytes(i);
     return b ? hexOf(b) : 'E01';
   }
 
