@@ -24,18 +24,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
-static int failures;
-
-#define FACT(cond, what)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            printf("%s: yes\n", what);                                       \
-        } else {                                                             \
-            printf("FAIL: %s (line %d, errno=%s)\n", what, __LINE__,         \
-                   strerrorname_np(errno) ? strerrorname_np(errno) : "?");   \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 /* Read "Key:\tv1\tv2..." from /proc/self/status; returns number of values. */
 static int status_field(const char *key, long *vals, int max)

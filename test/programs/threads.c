@@ -19,17 +19,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-static int failures;
-
-#define CHECK(cond, what)                                                    \
-    do {                                                                     \
-        if (cond) {                                                          \
-            printf("%s: ok\n", what);                                        \
-        } else {                                                             \
-            printf("FAIL: %s (line %d)\n", what, __LINE__);                  \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 #define NTHREADS 4
 #define INCREMENTS 10000

@@ -26,17 +26,7 @@
 #include <unistd.h>
 #include <x86intrin.h>
 
-static int failures;
-
-#define FACT(cond, what)                                                     \
-    do {                                                                     \
-        if (cond) {                                                          \
-            printf("%s: yes\n", what);                                       \
-        } else {                                                             \
-            printf("FAIL: %s (line %d)\n", what, __LINE__);                  \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 static int64_t ns(const struct timespec *t)
 {
