@@ -8,15 +8,15 @@
 //
 // Front ends (the gdb server) translate its typed stop reasons; nothing here
 // knows about gdb.
-import { dirname } from 'node:path';
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
-import { parseMaps, readMapsText } from '../task/procfs.js';
 import type { TraceRecord } from '../trace/format.js';
-import { blobLabel, type TraceReader } from '../trace/trace-stream.js';
-import { UsageError } from '../util/errors.js';
+import { processStart } from '../trace/processes.js';
+import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
+import { debuggeeFile } from './debuggee-files.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
+import { WatchBook } from './watch-book.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -63,15 +63,7 @@ export class Debugger {
   /** Recorded pid of the process being debugged (the initial one). */
   readonly pid: number;
   private readonly breakpoints = new Set<bigint>();
-  private readonly watches: Watch[] = [];
-  /** Per session: the watches armed in it, and the values they last had. */
-  private readonly armedIn = new WeakMap<ReplaySession, Map<Watch, Buffer>>();
-
-  private armed(s: ReplaySession): Map<Watch, Buffer> {
-    let m = this.armedIn.get(s);
-    if (!m) this.armedIn.set(s, (m = new Map()));
-    return m;
-  }
+  private readonly watches: WatchBook;
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
@@ -90,29 +82,13 @@ export class Debugger {
     const records = trace.records();
     this.pid = process?.pid ?? records[0]!.record.tid;
     this.currentTid = this.pid;
-    this.startAfter = process ? Debugger.startOf(records.map((r) => r.record), process.pid, process.from) : 0;
+    this.watches = new WatchBook(this.pid);
+    this.startAfter = process ? processStart(records.map((r) => r.record), process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
   }
 
   /** Automatic checkpoints, taken by every session the debugger runs forwards. */
   private readonly images = new AutoCheckpoints();
-
-  /**
-   * Index of the record after which process `pid` exists as asked: its exec
-   * record, or for 'fork' the record just before the child's first one (it
-   * exists then, not having run yet). Throws when there is no such process.
-   */
-  static startOf(records: readonly TraceRecord[], pid: number, from: 'exec' | 'fork'): number {
-    const forked = Debugger.forkOf(records, pid) >= 0;
-    const i = from === 'exec' ? records.findIndex((r) => r.kind === 'exec' && r.tid === pid) : forked ? records.findIndex((r) => r.tid === pid) - 1 : -1;
-    if (i < 0) throw new UsageError(`the trace has no process ${pid} that ${from === 'exec' ? 'execs' : 'was forked'} (see \`trr ps\`).`);
-    return i;
-  }
-
-  /** Index of the clone/fork record that created process `pid`, or -1. */
-  static forkOf(records: readonly TraceRecord[], pid: number): number {
-    return records.findIndex((r) => (r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.child === pid && !r.extra.thread);
-  }
 
   get eventIndex(): number {
     return this.session.position;
@@ -175,32 +151,9 @@ export class Debugger {
     return this.session.liveTask(this.pid)?.tgid;
   }
 
-  /** Path -> blob of the files the recorded programs mapped (read once). */
-  private mapped: Map<string, string> | undefined;
-
-  /**
-   * The file a debugger means by `path`, as the debuggee sees it: /proc under
-   * the recorded pid (and tids) is the live replay's; a file the recorded
-   * programs mapped is the trace's copy of it (by its path, or for traces
-   * that did not record paths, by name among the copies the debuggee maps);
-   * anything else is the path itself.
-   */
+  /** The file a debugger means by `path`, as the debuggee sees it (see debuggeeFile). */
   hostPath(path: string): string {
-    const live = this.liveProcessId();
-    const proc = /^\/proc\/(\d+)(?:\/task\/(\d+))?(\/.*)?$/.exec(path);
-    if (proc) {
-      if (Number(proc[1]) !== this.pid || live === undefined) return path;
-      const task = proc[2] === undefined ? '' : `/task/${this.session.liveTask(Number(proc[2]))?.tid ?? proc[2]}`;
-      return `/proc/${live}${task}${proc[3] ?? ''}`;
-    }
-    this.mapped ??= new Map(this.trace.mappedFiles());
-    const blob = this.mapped.get(path);
-    if (blob) return this.trace.blobPath(blob);
-    if (live === undefined) return path;
-    const files = this.trace.filesDir;
-    const label = blobLabel(path);
-    const copy = parseMaps(readMapsText(live)).find((m) => dirname(m.path) === files && m.path.slice(files.length + 1).replace(/^\d+-/, '') === label);
-    return copy?.path ?? path;
+    return debuggeeFile(path, this.trace, { pid: this.pid, livePid: this.liveProcessId(), liveTid: (tid) => this.session.liveTask(tid)?.tid });
   }
 
   addBreakpoint(address: bigint): void {
@@ -214,15 +167,11 @@ export class Debugger {
   }
 
   addWatchpoint(w: Watch): void {
-    this.watches.push(w);
-    this.armWatches(this.session);
+    this.watches.add(w, this.session);
   }
 
   removeWatchpoint(w: Watch): void {
-    const i = this.watches.findIndex((x) => x.address === w.address && x.length === w.length && x.kind === w.kind);
-    if (i < 0) return;
-    const [gone] = this.watches.splice(i, 1);
-    if (this.armed(this.session).delete(gone!)) this.session.removeWatchpoint(this.pid, gone!);
+    this.watches.remove(w, this.session);
   }
 
   close(): void {
@@ -247,8 +196,7 @@ export class Debugger {
       while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
       this.images.take(s);
     }
-    for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
-    this.armWatches(s);
+    this.rearm(s);
     return s;
   }
 
@@ -272,29 +220,6 @@ export class Debugger {
     return r;
   }
 
-  /** Arms the watches whose memory is mapped (heap and stack come later). */
-  private armWatches(s: ReplaySession): void {
-    const armed = this.armed(s);
-    for (const w of this.watches) {
-      if (armed.has(w) || !s.liveTask(this.pid)) continue;
-      if (s.setWatchpoint(this.pid, w)) armed.set(w, s.readMemory(this.pid, w.address, w.length));
-    }
-  }
-
-  /** Armed write/access watches whose value changed since last seen (and remembers the new values). */
-  private changedWatches(s: ReplaySession): Watch[] {
-    const out: Watch[] = [];
-    const armed = this.armed(s);
-    for (const [w, old] of armed) {
-      const now = s.readMemory(this.pid, w.address, w.length);
-      if (!now.equals(old)) {
-        armed.set(w, now);
-        if (w.kind !== 'read') out.push(w);
-      }
-    }
-    return out;
-  }
-
   /**
    * What a step of session `s` means to the debugger. Watch faults are
    * resolved here: the instruction runs, and it is a hit when a watched value
@@ -305,15 +230,15 @@ export class Debugger {
       case 'breakpoint':
         return this.breakpoints.has(r.address) ? { kind: 'breakpoint', tid: r.tid, address: r.address } : undefined;
       case 'watch-fault': {
-        const touched = this.watches.filter((w) => this.armed(s).has(w) && r.address < w.address + BigInt(w.length) && r.address + 16n > w.address);
+        const touched = this.watches.touchedIn(s, r.address);
         if (!s.completeWatchFault(r.tid)) return undefined;
-        const changed = this.changedWatches(s);
+        const changed = this.watches.changed(s);
         const hit = changed[0] ?? touched.find((w) => w.kind !== 'write');
         return hit ? { kind: 'watchpoint', tid: r.tid, watch: hit } : undefined;
       }
       case 'event': {
-        this.armWatches(s);
-        const changed = this.changedWatches(s);
+        this.watches.arm(s);
+        const changed = this.watches.changed(s);
         const tid = s.liveTask(this.currentTid) ? this.currentTid : this.pid;
         return changed.length ? { kind: 'watchpoint', tid, watch: changed[0]! } : undefined;
       }
@@ -348,7 +273,7 @@ export class Debugger {
     const applied = this.trace.records()[this.session.position - 1]?.record;
     if (r.kind !== 'event' || applied?.kind !== 'exec' || this.session.liveTask(applied.tid)?.tgid !== this.session.liveTask(this.pid)?.tgid) return undefined;
     for (const b of [...this.breakpoints]) this.removeBreakpoint(b);
-    for (const w of [...this.watches]) this.removeWatchpoint(w);
+    for (const w of [...this.watches.watches]) this.removeWatchpoint(w);
     return { kind: 'exec', tid: applied.tid, exe: this.trace.blobPath(applied.exe) };
   }
 
@@ -440,7 +365,7 @@ export class Debugger {
         this.midRun = false;
         const tid = s.nextRecord()!.tid;
         if (s.liveTask(tid)) this.currentTid = tid;
-        return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches[0]! };
+        return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches.watches[0]! };
       }
       const r = this.advance(s);
       if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
@@ -449,8 +374,7 @@ export class Debugger {
           this.currentTid = r.tid;
           if (r.kind === 'breakpoint') return { kind: 'breakpoint', tid: r.tid, address: r.address };
           // Stand before the instruction that changed the value, as going backwards demands.
-          const w = this.watches.find((x) => r.address < x.address + BigInt(x.length) && r.address + 16n > x.address) ?? this.watches[0]!;
-          return { kind: 'watchpoint', tid: r.tid, watch: w };
+          return { kind: 'watchpoint', tid: r.tid, watch: this.watches.at(r.address) };
         }
         if (r.kind === 'watch-fault') this.examine(s, r);
       } else if (r.kind === 'event') this.examine(s, r);
@@ -604,14 +528,13 @@ export class Debugger {
   /** Lifts the debugger's breakpoints and watches from session `s`. */
   private disarm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
-    for (const w of this.armed(s).keys()) s.removeWatchpoint(this.pid, w);
-    this.armed(s).clear();
+    this.watches.disarm(s);
   }
 
   /** Puts the debugger's breakpoints and watches in session `s` (watched values as they are now). */
   private rearm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
-    this.armWatches(s);
+    this.watches.arm(s);
   }
 
   /** From an event boundary, going back lands at the previous boundary. */

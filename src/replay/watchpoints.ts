@@ -45,9 +45,9 @@ export class WatchSet {
   isWatchedPage(page: bigint): boolean {
     return this.watches.some((w) => this.pagesOf(w).includes(page));
   }
+}
 
-  /** Watches an access at `address` (of unknown width, up to 16 bytes) may touch. */
-  touched(address: bigint): Watch[] {
-    return this.watches.filter((w) => address < w.address + BigInt(w.length) && address + 16n > w.address);
-  }
+/** Whether an access at `address` (of unknown width, up to 16 bytes) may touch watch `w`'s range. */
+export function touches(w: Watch, address: bigint): boolean {
+  return address < w.address + BigInt(w.length) && address + 16n > w.address;
 }
