@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { Debugger } from '../replay/debugger.js';
 import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
-import type { ExecRecord, TraceRecord } from '../trace/format.js';
+import { executableOf } from '../trace/processes.js';
 import { TraceFormatError, UsageError } from '../util/errors.js';
 
 export interface DebugOptions {
@@ -30,14 +30,14 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   }
   const dbg = new Debugger(reader, opts.process);
   try {
-    const server = new GdbServer(dbg, { exePath: reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from)), log: warn });
+    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
+    const server = new GdbServer(dbg, { exePath: exe, log: warn });
     if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
     if (opts.toEnd) server.startAt(dbg.continueForward());
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     const { port } = await server.listen(opts.port ?? 0, () => finished());
     const target = `target extended-remote 127.0.0.1:${port}`;
-    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
     const sysroot = localSysroot(reader, warn);
     if (opts.port !== undefined) {
       process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot ${sysroot}' -ex '${target}' ${exe}\n`);
@@ -68,7 +68,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
 function localSysroot(reader: TraceReader, warn: (m: string) => void): string {
   // The programs themselves are loaded from the trace anyway (gdb gets their copies' paths).
   const programs = new Set(reader.records().flatMap(({ record: r }) => (r.kind === 'exec' ? [r.exe] : [])));
-  const changed = reader.mappedFiles().filter(([path, blob]) => {
+  const changed = [...reader.mappedFiles()].filter(([path, blob]) => {
     if (programs.has(blob)) return false;
     try {
       const copy = reader.blobPath(blob);
@@ -80,17 +80,4 @@ function localSysroot(reader: TraceReader, warn: (m: string) => void): string {
   if (changed.length === 0) return '/';
   warn(`${changed.map(([p]) => p).slice(0, 3).join(', ')}${changed.length > 3 ? ` and ${changed.length - 3} more` : ''} changed since the recording: gdb reads the trace's copies through trr (it will say that file transfers are slow).`);
   return 'target:';
-}
-
-/** The trace blob of the program the debuggee runs: its own exec, or for a fork, the parent's last exec before it. */
-function executableOf(records: readonly TraceRecord[], pid: number, from: 'exec' | 'fork' | undefined): string {
-  if (!from) return (records[0] as ExecRecord).exe;
-  const start = Debugger.startOf(records, pid, from);
-  const fork = Debugger.forkOf(records, pid);
-  const parent = fork >= 0 ? records[fork]!.tid : pid;
-  for (let i = start; i >= 0; i--) {
-    const r = records[i]!;
-    if (r.kind === 'exec' && (r.tid === pid || r.tid === parent)) return r.exe;
-  }
-  return (records[0] as ExecRecord).exe;
 }

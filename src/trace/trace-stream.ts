@@ -168,14 +168,17 @@ export class TraceReader {
     return new TraceReader(dir, validateHeader(parsed, headerPath));
   }
 
-  /** Every file the recorded programs mapped, as [path then, blob], once each. */
-  mappedFiles(): [string, string][] {
+  private mapped: ReadonlyMap<string, string> | undefined;
+
+  /** Every file the recorded programs mapped: path then -> blob. */
+  mappedFiles(): ReadonlyMap<string, string> {
+    if (this.mapped) return this.mapped;
     const out = new Map<string, string>();
     for (const { record: r } of this.records()) {
       if (r.kind === 'exec') for (const [path, blob] of r.files) out.set(path, blob);
       else if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.file && r.extra.path) out.set(r.extra.path, r.extra.file);
     }
-    return [...out];
+    return (this.mapped = out);
   }
 
   /** The directory of the blobs (copies of the programs' files). */
