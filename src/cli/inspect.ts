@@ -3,7 +3,7 @@ import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { Registers } from '../arch/registers.js';
 import { formatSyscallArgs, formatSyscallResult } from '../syscalls/format.js';
-import { signalName, syscallName } from '../syscalls/names.js';
+import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import type { TraceRecord } from '../trace/format.js';
 import { TraceReader, isTraceDir } from '../trace/trace-stream.js';
@@ -91,10 +91,19 @@ interface ProcessRow {
   cmd: string;
 }
 
+const EXIT_GROUP = nr('exit_group');
+
+/** rr's EXIT column: the exit code, or minus the signal that killed the process. */
+function exitColumn(status: number): string {
+  return waitStatus.exited(status) ? String(waitStatus.exitCode(status)) : String(-waitStatus.termSig(status));
+}
+
 /** The processes of a trace, as rr's `ps` shows them. */
 export function processes(reader: TraceReader): ProcessRow[] {
   const rows = new Map<number, ProcessRow>();
   const tgidOf = new Map<number, number>();
+  const groupExit = new Set<number>();
+  const decided = new Set<number>();
   const row = (pid: number) => {
     let r = rows.get(pid);
     if (!r) rows.set(pid, (r = { pid, ppid: undefined, exit: 'none', cmd: '(forked without exec)' }));
@@ -112,9 +121,15 @@ export function processes(reader: TraceReader): ProcessRow[] {
     }
     // A vfork child's execve is recorded before its parent's vfork returns: the row may come first.
     if (r.kind === 'exec') row(tgidOf.get(r.tid) ?? r.tid).cmd = r.argv.join(' ');
-    if (r.kind === 'exit' && rows.has(r.tid)) {
-      rows.get(r.tid)!.exit = waitStatus.exited(r.status) ? String(waitStatus.exitCode(r.status)) : String(-waitStatus.termSig(r.status));
+    // A process's status is its group exit's (exit_group, or a fatal signal to any
+    // thread), else its leader's own exit, even when other threads outlived it.
+    const pid = tgidOf.get(r.tid) ?? r.tid;
+    if (('nr' in r && r.nr === EXIT_GROUP) || (r.kind === 'signal' && r.action === 'terminate')) groupExit.add(pid);
+    if (r.kind === 'exit' && rows.has(pid) && !decided.has(pid) && (r.tid === pid || groupExit.has(pid))) {
+      rows.get(pid)!.exit = exitColumn(r.status);
+      if (groupExit.has(pid)) decided.add(pid);
     }
+    if (r.kind === 'end' && rows.has(r.tid)) rows.get(r.tid)!.exit = exitColumn(r.status);
   }
   return [...rows.values()];
 }

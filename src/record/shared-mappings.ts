@@ -24,7 +24,7 @@ export class SharedFileMappings {
     const fd = Number(BigInt.asIntN(32, mmapArgs[4]!));
     let st;
     try {
-      st = statSync(`/proc/${task.tgid}/fd/${fd}`);
+      st = statSync(`/proc/${task.tid}/fd/${fd}`);
     } catch {
       return;
     }
@@ -50,7 +50,7 @@ export class SharedFileMappings {
     const fd = Number(BigInt.asIntN(32, args[0]!));
     let st;
     try {
-      st = statSync(`/proc/${task.tgid}/fd/${fd}`);
+      st = statSync(`/proc/${task.tid}/fd/${fd}`);
     } catch {
       return [];
     }
@@ -59,7 +59,7 @@ export class SharedFileMappings {
     let fileStart: bigint;
     if (POSITIONED.has(nr)) fileStart = args[3]!; // pwrite64's offset; pwritev's low half (files under 4 GiB)
     else {
-      const pos = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${task.tgid}/fdinfo/${fd}`, 'utf8'));
+      const pos = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
       if (!pos) return [];
       fileStart = BigInt(pos[1]!) - result;
     }

@@ -13,17 +13,37 @@ export class AddressSpace {
   private fd: number | undefined;
   /** Address of a `syscall` instruction trr placed in this address space (patched vDSO). */
   syscallInstruction: bigint | undefined;
-  constructor(private pid: number) {}
+  /** Threads that use this address space: /proc/PID/mem of any live one reaches it (the leader may be gone). */
+  private readonly members = new Set<number>();
+  constructor(private pid: number) {
+    this.members.add(pid);
+  }
+
+  /** Records that thread `tid` shares this address space. */
+  addMember(tid: number): void {
+    this.members.add(tid);
+  }
 
   private memFd(): number {
-    if (this.fd === undefined) this.fd = openSync(`/proc/${this.pid}/mem`, 'r+');
-    return this.fd;
+    if (this.fd !== undefined) return this.fd;
+    let failure: Error | undefined;
+    for (const pid of [this.pid, ...this.members]) {
+      try {
+        this.fd = openSync(`/proc/${pid}/mem`, 'r+');
+        return this.fd;
+      } catch (e) {
+        failure ??= e as Error;
+      }
+    }
+    throw new TrrError(`cannot open the memory of process ${this.pid} or any of its threads: ${failure?.message}`);
   }
 
   /** After execve the old file refers to the dead mm: reopen through `pid`. */
   reset(pid: number): void {
     this.close();
     this.pid = pid;
+    this.members.clear();
+    this.members.add(pid);
     this.syscallInstruction = undefined;
   }
 
@@ -35,11 +55,12 @@ export class AddressSpace {
   /** Reads up to len bytes; stops early at unmapped memory. */
   readPartial(addr: bigint, len: number): Buffer {
     const buf = Buffer.allocUnsafe(len);
+    const fd = this.memFd();
     let done = 0;
     while (done < len) {
       let n: number;
       try {
-        n = readSync(this.memFd(), buf, done, len - done, Number(addr) + done);
+        n = readSync(fd, buf, done, len - done, Number(addr) + done);
       } catch {
         break;
       }
@@ -100,14 +121,27 @@ export class AddressSpace {
 
 export class Task {
   private regsCache: Registers | undefined;
+  private memory: AddressSpace;
 
   constructor(
     /** Live tid in this session. */
     readonly tid: number,
     /** Thread-group id (process id). */
     public tgid: number,
-    public mem: AddressSpace,
-  ) {}
+    mem: AddressSpace,
+  ) {
+    this.memory = mem;
+    mem.addMember(tid);
+  }
+
+  get mem(): AddressSpace {
+    return this.memory;
+  }
+
+  set mem(m: AddressSpace) {
+    this.memory = m;
+    m.addMember(this.tid);
+  }
 
 
   regs(): Registers {
