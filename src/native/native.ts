@@ -81,6 +81,7 @@ interface Bindings {
   kill(pid: number, sig: number): bigint | number;
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
   takeInterrupt(fd: number): bigint | number;
+  peekPipe(path: string, buf: Buffer, len: number): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -104,6 +105,7 @@ function load(): Bindings {
     kill: lib.func('long trr_kill(long, long)'),
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
     takeInterrupt: lib.func('long trr_take_interrupt(long)'),
+    peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -211,6 +213,16 @@ export function kill(pid: number, sig: number): number {
 export function takeInterrupt(fd: number): boolean {
   return Number(load().takeInterrupt(fd)) === 1;
 }
+
+/** The first (up to) len bytes waiting in the pipe at `path`, left in the pipe. */
+export function peekPipe(path: string, len: number): Buffer {
+  const buf = Buffer.alloc(Math.max(0, Math.min(len, 1 << 20)));
+  const n = check(() => `peeking into ${path}`, load().peekPipe(path, buf, buf.length));
+  return buf.subarray(0, n);
+}
+
+/** SECCOMP_RET_DATA of the SIGSYS trr's filter raises for a 32-bit (int $0x80) system call. */
+export const I386_TRAP_DATA = 0x386;
 
 export function tgkill(tgid: number, tid: number, sig: number): number {
   return Number(load().tgkill(tgid, tid, sig));

@@ -124,12 +124,22 @@ long trr_wait(long pid, int *status, long options, long timeout_ms) {
   return r;
 }
 
+/* SECCOMP_RET_DATA of the trap for 32-bit system calls; trr's side checks it. */
+#define TRR_I386_TRAP_DATA 0x386
+
 static int install_trace_filter(void) {
-  /* Every system call stops the tracee with PTRACE_EVENT_SECCOMP. */
+  /*
+   * Every x86-64 system call stops the tracee with PTRACE_EVENT_SECCOMP. A
+   * 32-bit one (int $0x80) is not run: it raises SIGSYS, so the tracer sees it
+   * as a signal and never mistakes it for the 64-bit call of the same number.
+   */
   struct sock_filter filter[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | TRR_I386_TRAP_DATA),
   };
-  struct sock_fprog prog = {.len = 1, .filter = filter};
+  struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return -1;
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
@@ -302,6 +312,41 @@ long trr_kill(long pid, long sig) {
 
 long trr_tgkill(long tgid, long tid, long sig) {
   return syscall(SYS_tgkill, (pid_t)tgid, (pid_t)tid, (int)sig) < 0 ? -errno : 0;
+}
+
+/*
+ * Copies up to len bytes at the head of the pipe at `path` (a tracee's
+ * /proc/PID/fd/N) into buf without consuming them (tee into a private pipe).
+ * Returns the number of bytes copied, 0 when the pipe is empty.
+ */
+long trr_peek_pipe(const char *path, void *buf, long len) {
+  int in = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (in < 0)
+    return -errno;
+  int p[2];
+  if (pipe2(p, O_NONBLOCK | O_CLOEXEC) < 0) {
+    int e = errno;
+    close(in);
+    return -e;
+  }
+  int cap = fcntl(in, F_GETPIPE_SZ);
+  if (cap > 0)
+    fcntl(p[1], F_SETPIPE_SZ, cap);
+  long got = 0;
+  ssize_t n = tee(in, p[1], (size_t)len, SPLICE_F_NONBLOCK);
+  long r = 0;
+  if (n < 0 && errno != EAGAIN)
+    r = -errno;
+  while (n > 0 && got < n) {
+    ssize_t k = read(p[0], (char *)buf + got, (size_t)(n - got));
+    if (k <= 0)
+      break;
+    got += k;
+  }
+  close(in);
+  close(p[0]);
+  close(p[1]);
+  return r < 0 ? r : got;
 }
 
 /*

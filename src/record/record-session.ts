@@ -13,7 +13,7 @@ import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers } from '../arch/registers.js';
 import {
-  PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -26,6 +26,7 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { SharedFileMappings } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
+import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
 import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
@@ -43,6 +44,8 @@ interface PendingSyscall {
   childIsThread?: boolean;
   /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
   stdio?: number;
+  /** In-kernel transfers to trr's stdout/stderr: where their bytes come from. */
+  transfer?: TransferSource;
 }
 
 class RecTask {
@@ -71,6 +74,8 @@ export interface RecordResult {
 }
 
 const SPIN_CHECK_MS = 2000;
+/** si_code of a SIGSYS raised by a seccomp filter. */
+const SYS_SECCOMP = 1;
 const SLICE_MS = 20;
 
 export class RecordSession {
@@ -215,9 +220,10 @@ export class RecordSession {
       const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
       p.exec = { path: t.task.mem.readCString(pathArg), argv: this.readStringArray(t, nrv === nr('execve') ? args[1]! : args[2]!) };
     }
-    if (sem.sent) {
-      const fd = Number(BigInt.asIntN(32, args[sem.fdArg ?? 0]!));
-      p.stdio = fd >= 0 ? stdioStreamOf(t.task.tgid, fd) : 0;
+    if (sem.sent || sem.transfer) {
+      const fd = Number(BigInt.asIntN(32, args[sem.transfer ? sem.transfer.outFd : (sem.fdArg ?? 0)]!));
+      p.stdio = fd >= 0 ? stdioStreamOf(t.tid, fd) : 0;
+      if (p.stdio && sem.transfer) p.transfer = transferSourceAtEntry(t.tid, t.task.mem, args, sem.transfer);
     }
     // Replay runs each thread's user code up to its next event in trace order,
     // so an earlier entry of another thread must be in the trace before this one.
@@ -235,7 +241,11 @@ export class RecordSession {
     // An exiting thread stays current until it is gone (see onExitEvent).
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('vfork');
     const vfork = isClone && (cloneFlagsOf(nrv, args, t.task.mem) & CLONE.VFORK) !== 0n;
-    if (sem.mayBlock || vfork) {
+    // A write to trr's stdout/stderr keeps the thread current until it returns:
+    // no other thread's write can then reach the kernel first, so the trace
+    // holds the writes in the order their bytes came out, which is the order
+    // replay echoes them in.
+    if ((sem.mayBlock && !p.stdio) || vfork) {
       if (this.current === t) this.current = undefined;
     }
   }
@@ -318,10 +328,9 @@ export class RecordSession {
     if (p.sem.outputs && (result >= 0n || p.sem.outputsOnError)) {
       mem = this.readRanges(t, p.sem.outputs(t.task.mem, p.args, result, p.entry));
     }
-    if (p.stdio !== undefined) {
-      extra.hash = this.sentHash(t, p, result);
-      if (p.stdio) extra.stdio = p.stdio;
-    }
+    if (p.sem.sent) extra.hash = this.sentHash(t, p, result);
+    if (p.transfer && result > 0n) extra.echo = transferredBytes(p.transfer, p.nr, Number(result));
+    if (p.stdio && (extra.hash || extra.echo)) extra.stdio = p.stdio;
     if (p.strings) extra.strings = p.strings;
     if (p.child !== undefined) {
       extra.child = p.child;
@@ -336,7 +345,7 @@ export class RecordSession {
       if (file && (p.args[3]! & 0x3n) === 0x1n /* MAP_SHARED */) this.sharedMaps.add(t.task, result, p.args);
     } else if (p.nr === nr('munmap') && result === 0n) {
       this.sharedMaps.remove(t.task.mem, p.args[0]!, p.args[1]!);
-    } else if (p.stdio !== undefined && result > 0n) {
+    } else if (p.sem.sent && result > 0n) {
       // A write to a file the process also maps MAP_SHARED changes that memory too.
       const seen = this.sharedMaps.writtenMemory(t.task, p.nr, p.args, result);
       if (seen.length) mem = [...(mem ?? []), ...this.readRanges(t, seen)];
@@ -357,7 +366,7 @@ export class RecordSession {
     const flags = Number(args[3]!);
     const fd = Number(BigInt.asIntN(32, args[4]!));
     if (flags & 0x20 /* MAP_ANONYMOUS */ || fd < 0) return undefined;
-    const link = `/proc/${t.task.tgid}/fd/${fd}`;
+    const link = `/proc/${t.tid}/fd/${fd}`;
     let target = '';
     try {
       target = readlinkSync(link);
@@ -480,6 +489,11 @@ export class RecordSession {
     let info = t.task.sigInfo();
     const regs = t.task.regs();
     const code = info.readInt32LE(8);
+    if (sig === SIG.SYS && code === SYS_SECCOMP && info.readInt32LE(4) === I386_TRAP_DATA) {
+      throw new UnsupportedError(
+        `thread ${t.tid} made a 32-bit system call (int $0x80, i386 syscall number ${info.readInt32LE(24)}) at 0x${info.readBigUInt64LE(16).toString(16)}. trr records only the 64-bit system call interface, and a 32-bit call means something else under the same number, so recording stops here rather than record it wrongly.`,
+      );
+    }
     if (sig === SIG.SEGV && code === SI_KERNEL) {
       const len = rdtscLengthAt(t.task.mem, regs.ip);
       if (len) return this.emulateRdtsc(t, regs, len);
@@ -502,7 +516,7 @@ export class RecordSession {
   }
 
   private deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void {
-    const action: SignalAction = signalDisposition(t.task.tgid, sig);
+    const action: SignalAction = signalDisposition(t.tid, sig);
     const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
     if (action === 'terminate') {
       this.append(base);

@@ -20,7 +20,7 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers } from '../task/kernel-abi.js';
+import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallRecord, TraceRecord,
 } from '../trace/format.js';
@@ -315,11 +315,28 @@ export class ReplaySession extends ProcessImaging {
       }
       if (extra.stdio && this.options.echo) for (const c of chunks) writeAll(extra.stdio, c);
     }
-    const regs = t.task.regs().clone();
-    regs.set('orig_rax', -1n);
+    if (extra?.echo && extra.stdio && this.options.echo) writeAll(extra.stdio, extra.echo);
+    let regs = t.task.regs().clone();
     regs.set('rax', result);
+    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) {
+      // The kernel restarted the interrupted syscall because no signal was
+      // delivered here (the recorder held it back): the thread re-executes
+      // its syscall instruction, and the next record is that new entry.
+      regs.set('orig_rax', BigInt(nrv));
+      regs = restartAdjusted(regs);
+    }
+    regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+  }
+
+  /** Whether t's next record is a signal delivered where it stands. */
+  private signalDeliveredNext(t: ReplayTask): boolean {
+    for (let i = this.pos + 1; i < this.records.length; i++) {
+      const r = this.records[i]!.record;
+      if (r.tid === t.recTid) return r.kind === 'signal' && !r.sync;
+    }
+    return false;
   }
 
   private writeMemory(mem: AddressSpace, writes: readonly MemoryWrite[] | undefined): void {

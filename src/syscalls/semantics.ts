@@ -28,6 +28,15 @@ export interface SyscallSemantics {
   sent?(mem: AddressSpace, args: readonly bigint[], result: bigint): Range[];
   /** Argument index holding the fd whose target decides stdout/stderr echo. */
   readonly fdArg?: number;
+  /**
+   * Calls that move bytes from one file to another inside the kernel
+   * (sendfile, copy_file_range, splice, tee): the argument indexes of the
+   * source fd, its offset pointer (if any), the destination fd, the length,
+   * and whether the call takes the bytes out of a pipe source. The bytes
+   * never pass through the program's memory, so when they go to trr's
+   * stdout/stderr the recorder saves them for replay to echo.
+   */
+  readonly transfer?: { readonly inFd: number; readonly inOff?: number; readonly outFd: number; readonly lenArg: number; readonly consumes: boolean };
 }
 
 const n = (v: bigint) => Number(v);
@@ -56,7 +65,7 @@ export function clipRanges(ranges: readonly Range[], total: number): Range[] {
   return out;
 }
 
-const iovByResult = (iovArg: number, cntArg: number): SyscallSemantics['outputs'] => (m, a, r) =>
+const iovByResult = (iovArg: number, cntArg: number) => (m: AddressSpace, a: readonly bigint[], r: bigint): Range[] =>
   r > 0n ? clipRanges(readIovecs(m, a[iovArg]!, n(a[cntArg]!)), n(r)) : [];
 
 /** A (sockaddr *, socklen_t *) pair: in-length read at entry, out-length at exit. */
@@ -139,9 +148,9 @@ const TABLE: Record<string, SyscallSemantics> = {
   preadv2: emulate({ outputs: iovByResult(1, 2) }),
   write: blocking({ sent: sentByResult(1), fdArg: 0 }),
   pwrite64: emulate({ sent: sentByResult(1), fdArg: 0 }),
-  writev: blocking({ sent: (m, a, r) => clipRanges(readIovecs(m, a[1]!, n(a[2]!)), n(r)), fdArg: 0 }),
-  pwritev: emulate({ sent: (m, a, r) => clipRanges(readIovecs(m, a[1]!, n(a[2]!)), n(r)), fdArg: 0 }),
-  pwritev2: emulate({ sent: (m, a, r) => clipRanges(readIovecs(m, a[1]!, n(a[2]!)), n(r)), fdArg: 0 }),
+  writev: blocking({ sent: iovByResult(1, 2), fdArg: 0 }),
+  pwritev: emulate({ sent: iovByResult(1, 2), fdArg: 0 }),
+  pwritev2: emulate({ sent: iovByResult(1, 2), fdArg: 0 }),
   open: blocking(),
   openat: blocking(),
   openat2: blocking(),
@@ -227,10 +236,17 @@ const TABLE: Record<string, SyscallSemantics> = {
   fsetxattr: emulate(),
   lsetxattr: emulate(),
   removexattr: emulate(),
-  sendfile: blocking({ outputs: fixed(2, 8) }),
-  copy_file_range: emulate({ outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])] }),
-  splice: blocking({ outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])] }),
-  tee: blocking(),
+  sendfile: blocking({ outputs: fixed(2, 8), transfer: { inFd: 1, inOff: 2, outFd: 0, lenArg: 3, consumes: true } }),
+  copy_file_range: emulate({
+    outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])],
+    transfer: { inFd: 0, inOff: 1, outFd: 2, lenArg: 4, consumes: true },
+  }),
+  splice: blocking({
+    outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])],
+    transfer: { inFd: 0, inOff: 1, outFd: 2, lenArg: 4, consumes: true },
+  }),
+  tee: blocking({ transfer: { inFd: 0, outFd: 1, lenArg: 2, consumes: false } }),
+  vmsplice: blocking({ sent: iovByResult(1, 2), fdArg: 0 }),
   memfd_create: emulate(),
   inotify_init1: emulate(),
   inotify_add_watch: emulate(),

@@ -21,7 +21,7 @@ export const CLONE = {
   CHILD_SETTID: 0x1000000n,
 } as const;
 
-export const SIG = { HUP: 1, INT: 2, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, CHLD: 17, STOP: 19 } as const;
+export const SIG = { HUP: 1, INT: 2, ILL: 4, TRAP: 5, ABRT: 6, BUS: 7, FPE: 8, KILL: 9, SEGV: 11, PIPE: 13, ALRM: 14, TERM: 15, CHLD: 17, STOP: 19, SYS: 31 } as const;
 export const SI_KERNEL = 0x80;
 
 /** Signals raised by the faulting instruction itself when si_code > 0. */
@@ -52,6 +52,11 @@ const ERESTARTNOINTR = -513n;
 const ERESTARTNOHAND = -514n;
 const ERESTART_RESTARTBLOCK = -516n;
 
+/** Whether a syscall result is one of the kernel's internal restart requests. */
+export function isRestartRequest(result: bigint): boolean {
+  return result === ERESTARTSYS || result === ERESTARTNOINTR || result === ERESTARTNOHAND || result === ERESTART_RESTARTBLOCK;
+}
+
 /**
  * Registers after the kernel handles a signal with no handler at a syscall
  * exit: an interrupted syscall that asked to be restarted is restarted.
@@ -60,7 +65,7 @@ export function restartAdjusted(regs: Registers): Registers {
   const after = regs.clone();
   if (regs.getSigned('orig_rax') < 0n) return after;
   const rax = regs.getSigned('rax');
-  if (rax === ERESTARTSYS || rax === ERESTARTNOINTR || rax === ERESTARTNOHAND) {
+  if (isRestartRequest(rax) && rax !== ERESTART_RESTARTBLOCK) {
     after.set('rax', regs.get('orig_rax'));
     after.set('rip', regs.ip - 2n);
   } else if (rax === ERESTART_RESTARTBLOCK) {

@@ -6,7 +6,9 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 1;
+export const TRACE_FORMAT_VERSION = 2;
+/** The oldest version this reader replays: version 2 only added record fields. */
+export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
 
@@ -75,6 +77,12 @@ export interface SyscallExtra {
   readonly stdio?: number;
   /** SHA-1 of the bytes a write-family syscall wrote. */
   readonly hash?: Buffer;
+  /**
+   * Bytes that went to trr's stdout/stderr (`stdio`) without passing through
+   * the program's memory (sendfile, copy_file_range, splice, tee from another
+   * file): replay echoes them. Since version 2.
+   */
+  readonly echo?: Buffer;
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
@@ -227,6 +235,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.path !== undefined) out.path = c.str(o, 'path');
   if (o.stdio !== undefined) out.stdio = c.int(o, 'stdio');
   if (o.hash !== undefined) out.hash = c.buf(o, 'hash', 20);
+  if (o.echo !== undefined) out.echo = c.buf(o, 'echo');
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
@@ -300,9 +309,9 @@ export function validateHeader(value: unknown, where: string): Header {
   const o = c.obj(value, 'header');
   if (o.format !== 'trr-trace') c.fail(`not a trr trace header (format is ${JSON.stringify(o.format)})`);
   const version = c.int(o, 'version');
-  if (version !== TRACE_FORMAT_VERSION) {
+  if (version < OLDEST_READABLE_VERSION || version > TRACE_FORMAT_VERSION) {
     throw new TraceFormatError(
-      `${where}: trace format version ${version} is not supported by this trr, which reads version ${TRACE_FORMAT_VERSION}. Record the program again with this trr, or replay it with the trr that recorded it.`,
+      `${where}: trace format version ${version} is not supported by this trr, which reads versions ${OLDEST_READABLE_VERSION} to ${TRACE_FORMAT_VERSION}. Record the program again with this trr, or replay it with the trr that recorded it.`,
     );
   }
   return {
