@@ -241,6 +241,13 @@ export class ReplaySession extends ProcessImaging {
       this.emulate(t, r.nr, args, r.result, r.mem, r.extra, sem);
       return;
     }
+    if (sem.policy === 'execute' && r.result < 0n) {
+      // It failed in the recording and so changed nothing: it need not run. (Run,
+      // it could succeed where the failure depended on state replay does not
+      // reproduce, such as mlock.)
+      this.skipWith(t, r.result);
+      return;
+    }
     const result = this.execute(t, r.nr, args, r.result, r.extra?.file, r.extra?.child, false);
     this.finishExecuted(t, r.nr, args, sem, result, r.result, r.mem);
   }
@@ -372,9 +379,13 @@ export class ReplaySession extends ProcessImaging {
       regs.set('r10', flags);
       t.task.setRegs(regs);
     } else if (nrv === nr('mremap') && recorded !== undefined && recorded >= 0n && (args[3]! & 1n) /* MAYMOVE */) {
+      // It must end where it did: moved to the recorded address, or resized in place.
       substituted = true;
-      regs.set('r10', args[3]! | 2n /* FIXED */);
-      regs.set('r8', recorded);
+      if (recorded === args[0]) regs.set('r10', args[3]! & ~1n);
+      else {
+        regs.set('r10', args[3]! | 2n /* FIXED */);
+        regs.set('r8', recorded);
+      }
       t.task.setRegs(regs);
     }
     if (nrv === nr('exit') || nrv === nr('exit_group')) {

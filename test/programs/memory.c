@@ -86,6 +86,27 @@ int main(void)
     unsigned char *c = mremap(b, 16 * pg, 8 * pg, 0);
     CHECK(c == b, "mremap shrink stays in place");
 
+    /* mremap shrink with MREMAP_MAYMOVE, as realloc does: stays in place too */
+    unsigned char *s = mmap(NULL, 37 * pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    MUST(s != MAP_FAILED, "mmap for a MAYMOVE shrink");
+    s[22 * pg - 1] = 9;
+    unsigned char *s2 = mremap(s, 37 * pg, 22 * pg, MREMAP_MAYMOVE);
+    CHECK(s2 == s && s2[22 * pg - 1] == 9, "mremap MAYMOVE shrink stays in place");
+    CHECK(munmap(s2, 22 * pg) == 0, "munmap shrunk mapping");
+
+    /* a memory syscall that fails changes nothing, in replay too */
+    CHECK(madvise(c, pg, 12345) == -1 && errno == EINVAL, "madvise with a bad advice fails with EINVAL");
+    CHECK(mprotect((void *)1, pg, PROT_READ) == -1 && errno == EINVAL, "mprotect of an unaligned address fails");
+    /* mlock is emulated in replay; MADV_DONTNEED on locked memory must still fail */
+    unsigned char *locked = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    MUST(locked != MAP_FAILED, "mmap for mlock");
+    if (mlock(locked, pg) == 0) {
+        CHECK(madvise(locked, pg, MADV_DONTNEED) == -1 && errno == EINVAL, "MADV_DONTNEED on mlocked memory fails");
+        CHECK(munlock(locked, pg) == 0, "munlock");
+    } else {
+        CHECK(errno == EPERM || errno == ENOMEM || errno == EAGAIN, "mlock refused by the limit");
+    }
+
     /* mremap MREMAP_FIXED move to a reserved destination */
     unsigned char *dst = mmap(NULL, 8 * pg, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     MUST(dst != MAP_FAILED, "mmap destination reservation");
