@@ -24,7 +24,7 @@ import { patchVdso } from '../task/vdso.js';
 import type { MemoryWrite, SignalAction, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
-import { SharedFileMappings } from './shared-mappings.js';
+import { TrackedFiles } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
 import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
 import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
@@ -44,8 +44,10 @@ interface PendingSyscall {
   childIsThread?: boolean;
   /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
   stdio?: number;
-  /** In-kernel transfers to trr's stdout/stderr: where their bytes come from. */
+  /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
   transfer?: TransferSource;
+  /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
+  fileDest?: string;
 }
 
 class RecTask {
@@ -74,6 +76,8 @@ export interface RecordResult {
 }
 
 const SPIN_CHECK_MS = 2000;
+/** Syscalls that change a file's size (recorded for tracked files). */
+const RESIZES = new Set(['ftruncate', 'truncate', 'fallocate'].map(nr));
 /** si_code of a SIGSYS raised by a seccomp filter. */
 const SYS_SECCOMP = 1;
 const SLICE_MS = 20;
@@ -84,7 +88,7 @@ export class RecordSession {
   private readonly unflushed: RecTask[] = [];
   private readonly earlyStops = new Map<number, number>();
   private readonly warned = new Set<string>();
-  private readonly sharedMaps = new SharedFileMappings();
+  private readonly tracked = new TrackedFiles();
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
@@ -223,7 +227,8 @@ export class RecordSession {
     if (sem.sent || sem.transfer) {
       const fd = Number(BigInt.asIntN(32, args[sem.transfer ? sem.transfer.outFd : (sem.fdArg ?? 0)]!));
       p.stdio = fd >= 0 ? stdioStreamOf(t.tid, fd) : 0;
-      if (p.stdio && sem.transfer) p.transfer = transferSourceAtEntry(t.tid, t.task.mem, args, sem.transfer);
+      p.fileDest = this.tracked.trackedFd(t.task, fd);
+      if ((p.stdio || p.fileDest) && sem.transfer) p.transfer = transferSourceAtEntry(t.tid, t.task.mem, args, sem.transfer);
     }
     // Replay runs each thread's user code up to its next event in trace order,
     // so an earlier entry of another thread must be in the trace before this one.
@@ -341,14 +346,23 @@ export class RecordSession {
       if (file) {
         extra.file = file.blob;
         extra.path = file.path;
+        const tracked = this.tracked.onMmap(t.task, Number(BigInt.asIntN(32, p.args[4]!)));
+        if (tracked) extra.tracked = tracked;
       }
-      if (file && (p.args[3]! & 0x3n) === 0x1n /* MAP_SHARED */) this.sharedMaps.add(t.task, result, p.args);
-    } else if (p.nr === nr('munmap') && result === 0n) {
-      this.sharedMaps.remove(t.task.mem, p.args[0]!, p.args[1]!);
-    } else if (p.sem.sent && result > 0n) {
-      // A write to a file the process also maps MAP_SHARED changes that memory too.
-      const seen = this.sharedMaps.writtenMemory(t.task, p.nr, p.args, result);
-      if (seen.length) mem = [...(mem ?? []), ...this.readRanges(t, seen)];
+    } else if (p.fileDest && result > 0n) {
+      const fd = Number(BigInt.asIntN(32, p.args[p.sem.transfer ? p.sem.transfer.outFd : (p.sem.fdArg ?? 0)]!));
+      const outOff = p.sem.transfer?.outOff === undefined ? 0n : p.args[p.sem.transfer.outOff]!;
+      const after = outOff ? t.task.mem.readU64(outOff) : undefined;
+      extra.fileWrite = [p.fileDest, this.tracked.writeOffset(t.task, p.nr, p.args, result, fd, after)];
+    } else if (result === 0n && RESIZES.has(p.nr)) {
+      const byPath = p.nr === nr('truncate');
+      const key = byPath ? this.tracked.trackedPath(t.task, p.strings?.[0]?.[1] ?? '') : this.tracked.trackedFd(t.task, Number(BigInt.asIntN(32, p.args[0]!)));
+      if (key) {
+        if (p.nr === nr('fallocate') && (p.args[1]! & ~1n) !== 0n) {
+          throw new UnsupportedError(`the program called fallocate with mode 0x${p.args[1]!.toString(16)} on a file it maps; trr reproduces only size changes of such files, so recording stops here rather than record a replay that would differ.`);
+        }
+        extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
+      }
     }
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     this.continueOrYield(t);
@@ -422,7 +436,6 @@ export class RecordSession {
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
     const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
-    if (!shareVm) this.sharedMaps.inherit(parent.task.mem, child.task.mem);
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;

@@ -1,75 +1,103 @@
-// Files a recorded process maps MAP_SHARED. When the process writes such a
-// file with write/pwrite, the kernel changes the mapped memory too; replay
-// maps private copies and does not run the write, so the recorder adds the
-// mapped bytes the write touched to that syscall's memory writes.
-import { readFileSync, statSync } from 'node:fs';
-import type { AddressSpace, Task } from '../task/task.js';
-import type { Range } from '../syscalls/semantics.js';
+// Files the recorded programs map and may change while mapped. A file that
+// is mapped from a descriptor open for writing (MAP_SHARED or MAP_PRIVATE)
+// becomes *tracked*: replay maps a private, emulated copy of it (one per
+// replay, shared by all the replayed processes, as the real file is), and
+// every later change the recorded programs make to it through a system call
+// is recorded so that replay applies it to that copy: writes (with the file
+// offset; the bytes are in the program's memory, or captured for in-kernel
+// copies), and size changes (ftruncate, truncate, fallocate). Stores through
+// shared mappings need nothing: in replay they go to the emulated copy's
+// pages, as they went to the real file's. Changes made by processes outside
+// the recording are not seen.
+import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import type { Task } from '../task/task.js';
 import { SYSCALL_NUMBERS } from '../syscalls/table.generated.js';
-
-interface SharedMapping {
-  readonly start: bigint;
-  readonly end: bigint;
-  readonly fileOffset: bigint;
-  readonly dev: number;
-  readonly ino: number;
-}
+import { UnsupportedError } from '../util/errors.js';
 
 const POSITIONED = new Set(['pwrite64', 'pwritev', 'pwritev2'].map((n) => SYSCALL_NUMBERS[n]!));
+const O_ACCMODE = 3;
 
-export class SharedFileMappings {
-  private readonly byMemory = new Map<AddressSpace, SharedMapping[]>();
+interface FileId {
+  readonly key: string;
+  readonly size: number;
+}
 
-  add(task: Task, start: bigint, mmapArgs: readonly bigint[]): void {
-    const fd = Number(BigInt.asIntN(32, mmapArgs[4]!));
-    let st;
+function fileIdAt(path: string): FileId | undefined {
+  try {
+    const st = statSync(path);
+    return st.isFile() ? { key: `${st.dev}:${st.ino}`, size: st.size } : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function fdPath(task: Task, fd: number): string {
+  return `/proc/${task.tid}/fd/${fd}`;
+}
+
+function fdFlags(task: Task, fd: number): number {
+  const m = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
+  return m ? parseInt(m[1]!, 8) : 0;
+}
+
+function fdPosition(task: Task, fd: number): bigint {
+  const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
+  return m ? BigInt(m[1]!) : 0n;
+}
+
+export class TrackedFiles {
+  private readonly keys = new Set<string>();
+
+  /**
+   * At a successful mmap of file descriptor `fd`: the tracked file's key when
+   * replay must map the emulated copy (the file is tracked, or becomes
+   * tracked now because the descriptor is open for writing).
+   */
+  onMmap(task: Task, fd: number): string | undefined {
+    const id = fileIdAt(fdPath(task, fd));
+    if (!id) return undefined;
+    if (!this.keys.has(id.key)) {
+      if ((fdFlags(task, fd) & O_ACCMODE) === 0) return undefined; // read-only: it cannot change through this process
+      this.keys.add(id.key);
+    }
+    return id.key;
+  }
+
+  /** The tracked file behind `fd`, if it is one. */
+  trackedFd(task: Task, fd: number): string | undefined {
+    if (this.keys.size === 0 || fd < 0) return undefined;
+    const id = fileIdAt(fdPath(task, fd));
+    return id && this.keys.has(id.key) ? id.key : undefined;
+  }
+
+  /** The tracked file at `path` (resolved as the task sees it), if it is one. */
+  trackedPath(task: Task, path: string): string | undefined {
+    if (this.keys.size === 0) return undefined;
+    const abs = path.startsWith('/') ? path : `/proc/${task.tid}/cwd/${path}`;
+    const id = fileIdAt(abs);
+    return id && this.keys.has(id.key) ? id.key : undefined;
+  }
+
+  /**
+   * The file offset a successful write of `result` bytes to a tracked file
+   * started at: the call's offset argument, or the descriptor's position now
+   * less what the call wrote.
+   */
+  writeOffset(task: Task, nr: number, args: readonly bigint[], result: bigint, fd: number, offsetAfter?: bigint): bigint {
+    if (POSITIONED.has(nr)) return args[3]!; // pwrite64's offset; pwritev's low half (files under 4 GiB)
+    return (offsetAfter ?? fdPosition(task, fd)) - result;
+  }
+
+  /** The size of a tracked file after a syscall changed it. */
+  sizeOf(task: Task, fd: number | undefined, path?: string): bigint {
+    let h: number | undefined;
     try {
-      st = statSync(`/proc/${task.tid}/fd/${fd}`);
-    } catch {
-      return;
+      h = fd !== undefined ? openSync(fdPath(task, fd), 'r') : openSync(path!.startsWith('/') ? path! : `/proc/${task.tid}/cwd/${path}`, 'r');
+      return BigInt(fstatSync(h).size);
+    } catch (e) {
+      throw new UnsupportedError(`cannot read the new size of a file the recorded program maps (${(e as Error).message}); replay could not reproduce it, so recording stops here.`);
+    } finally {
+      if (h !== undefined) closeSync(h);
     }
-    const list = this.byMemory.get(task.mem) ?? [];
-    list.push({ start, end: start + mmapArgs[1]!, fileOffset: mmapArgs[5]!, dev: st.dev, ino: st.ino });
-    this.byMemory.set(task.mem, list);
-  }
-
-  remove(mem: AddressSpace, start: bigint, len: bigint): void {
-    const list = this.byMemory.get(mem);
-    if (list) this.byMemory.set(mem, list.filter((m) => m.end <= start || m.start >= start + len));
-  }
-
-  inherit(parent: AddressSpace, child: AddressSpace): void {
-    const list = this.byMemory.get(parent);
-    if (list) this.byMemory.set(child, [...list]);
-  }
-
-  /** Memory ranges changed by a successful write-family syscall of `result` bytes. */
-  writtenMemory(task: Task, nr: number, args: readonly bigint[], result: bigint): Range[] {
-    const list = this.byMemory.get(task.mem);
-    if (!list || list.length === 0) return [];
-    const fd = Number(BigInt.asIntN(32, args[0]!));
-    let st;
-    try {
-      st = statSync(`/proc/${task.tid}/fd/${fd}`);
-    } catch {
-      return [];
-    }
-    const maps = list.filter((m) => m.dev === st.dev && m.ino === st.ino);
-    if (maps.length === 0) return [];
-    let fileStart: bigint;
-    if (POSITIONED.has(nr)) fileStart = args[3]!; // pwrite64's offset; pwritev's low half (files under 4 GiB)
-    else {
-      const pos = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
-      if (!pos) return [];
-      fileStart = BigInt(pos[1]!) - result;
-    }
-    const fileEnd = fileStart + result;
-    const out: Range[] = [];
-    for (const m of maps) {
-      const lo = fileStart > m.fileOffset ? fileStart : m.fileOffset;
-      const hi = fileEnd < m.fileOffset + (m.end - m.start) ? fileEnd : m.fileOffset + (m.end - m.start);
-      if (hi > lo) out.push([m.start + (lo - m.fileOffset), Number(hi - lo)]);
-    }
-    return out;
   }
 }

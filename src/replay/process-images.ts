@@ -24,6 +24,7 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { CLONE } from '../task/kernel-abi.js';
 import { TrrError } from '../util/errors.js';
+import type { EmulatedFiles } from './emulated-files.js';
 import { ReplayTask, TaskControl, killAndReap, type ReplayState, type SplitSyscall } from './task-control.js';
 
 interface ThreadImage {
@@ -48,11 +49,14 @@ export class TasksImage {
     readonly processes: readonly ProcessImage[],
     /** Recorded tids in the replay's order; those in no process were gone. */
     readonly order: readonly number[],
+    /** The replay's emulated files as they were (none are mapped while an image is taken). */
+    readonly files?: EmulatedFiles,
   ) {}
 
   dispose(): void {
     killAndReap(this.processes.map((p) => p.template.tid));
     for (const p of this.processes) p.template.task.mem.close();
+    this.files?.close();
   }
 }
 
@@ -68,14 +72,23 @@ export class ProcessImaging extends TaskControl {
       if (t.task.mem.syscallInstruction === undefined) return `process ${t.task.tgid} has no vDSO`;
       if (live.some((o) => o.task.mem === t.task.mem && o.task.tgid !== t.task.tgid)) return `thread ${t.recTid} shares memory with another process`;
     }
+    const emulated = this.emulatedFilesDir();
     for (const pid of new Set(live.map((t) => t.task.tgid))) {
-      if (parseMaps(readMapsText(pid)).some((m) => m.perms[1] === 'w' && m.perms[3] === 's')) return `process ${pid} has shared writable memory`;
+      const maps = parseMaps(readMapsText(pid));
+      if (maps.some((m) => m.perms[1] === 'w' && m.perms[3] === 's')) return `process ${pid} has shared writable memory`;
+      // A fork would share the emulated file's pages with the image, which would then change as replay goes on.
+      if (emulated && maps.some((m) => m.path.startsWith(emulated))) return `process ${pid} maps a file that changes as the recording goes on`;
     }
     return undefined;
   }
 
+  /** Where the session keeps the files it emulates (see emulated-files.ts), if it has any. */
+  protected emulatedFilesDir(): string | undefined {
+    return undefined;
+  }
+
   /** Images the live tasks (see imageBlocker). Breakpoints and watchpoints are left out of the copies. */
-  protected captureTasks(): TasksImage {
+  protected captureTasks(files?: EmulatedFiles): TasksImage {
     const blocker = this.imageBlocker();
     if (blocker) throw new TrrError(`cannot checkpoint the replay here: ${blocker}`);
     const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
@@ -101,7 +114,7 @@ export class ProcessImaging extends TaskControl {
       new TasksImage(processes, []).dispose();
       throw e;
     }
-    return new TasksImage(processes, [...this.tasks.keys()]);
+    return new TasksImage(processes, [...this.tasks.keys()], files?.snapshot());
   }
 
   /** Forks t's process with trr's breakpoints and watch protections taken out of the copy. */

@@ -22,10 +22,11 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
-  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallRecord, TraceRecord,
+  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
 } from '../trace/format.js';
 import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
+import { EmulatedFiles } from './emulated-files.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 
@@ -42,6 +43,7 @@ const MAP_FIXED = 0x10n;
 const MAP_SHARED = 0x1n;
 const MAP_PRIVATE = 0x2n;
 const MAP_ANONYMOUS = 0x20n;
+const O_RDWR = 2n;
 
 /** A replay frozen at an event boundary (or a stop between two), to go back to. Holds live processes: dispose() it. */
 export interface SessionImage {
@@ -57,6 +59,9 @@ export class ReplaySession extends ProcessImaging {
   private pos = 0;
 
   private readonly checkedFiles = new Set<string>();
+
+  /** The replay's copies of files that change while mapped. */
+  private files = new EmulatedFiles();
 
   /** Wait status of the initial process, once replay reached the end. */
   exitStatus: number | undefined;
@@ -100,7 +105,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** Freezes a copy of the replay as it stands (see imageBlocker() for when it cannot). */
   image(): SessionImage {
-    return { pos: this.pos, tasks: this.captureTasks(), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles] };
+    return { pos: this.pos, tasks: this.captureTasks(this.files), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles] };
   }
 
   /** A new session that goes on from a copy of `image` (which stays as it is). */
@@ -109,6 +114,7 @@ export class ReplaySession extends ProcessImaging {
     s.pos = image.pos;
     s.exitStatus = image.exitStatus;
     for (const f of image.checkedFiles) s.checkedFiles.add(f);
+    if (image.tasks.files) s.files = image.tasks.files.snapshot();
     try {
       s.rebuildTasks(image.tasks);
     } catch (e) {
@@ -116,6 +122,15 @@ export class ReplaySession extends ProcessImaging {
       throw e;
     }
     return s;
+  }
+
+  override close(): void {
+    super.close();
+    this.files.close();
+  }
+
+  protected override emulatedFilesDir(): string | undefined {
+    return this.files.directory;
   }
 
   /** Replays up to the end of the trace; returns the recorded exit status. */
@@ -241,14 +256,7 @@ export class ReplaySession extends ProcessImaging {
       this.emulate(t, r.nr, args, r.result, r.mem, r.extra, sem);
       return;
     }
-    if (sem.policy === 'execute' && r.result < 0n) {
-      // It failed in the recording and so changed nothing: it need not run. (Run,
-      // it could succeed where the failure depended on state replay does not
-      // reproduce, such as mlock.)
-      this.skipWith(t, r.result);
-      return;
-    }
-    const result = this.execute(t, r.nr, args, r.result, r.extra?.file, r.extra?.child, false);
+    const result = this.execute(t, r.nr, args, r.result, r.extra, r.extra?.child, false);
     this.finishExecuted(t, r.nr, args, sem, result, r.result, r.mem);
   }
 
@@ -263,7 +271,7 @@ export class ReplaySession extends ProcessImaging {
     // Syscalls replay runs for real run now; vfork leaves the parent blocked in the kernel until the child execs.
     const vfork = r.nr === nr('vfork') || ((r.nr === nr('clone') || r.nr === nr('clone3')) && (cloneTidPointers(r.nr, split.args, t.task.mem).flags & CLONE.VFORK) !== 0n);
     const child = this.lookaheadChild(t);
-    split.executedResult = this.execute(t, r.nr, split.args, undefined, this.lookaheadFile(t), child, vfork);
+    split.executedResult = this.execute(t, r.nr, split.args, undefined, this.findExit(t)?.extra, child, vfork);
   }
 
   private applyExit(t: ReplayTask, r: SyscallExitRecord): void {
@@ -289,11 +297,6 @@ export class ReplaySession extends ProcessImaging {
     this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
-  /** The file blob of the exit record that completes t's split syscall (needed when mmap runs at its entry). */
-  private lookaheadFile(t: ReplayTask): string | undefined {
-    return this.findExit(t)?.extra?.file;
-  }
-
   private lookaheadChild(t: ReplayTask): number | undefined {
     return this.findExit(t)?.extra?.child;
   }
@@ -309,20 +312,23 @@ export class ReplaySession extends ProcessImaging {
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
     this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
+    let sent = extra?.echo;
     if (extra?.hash && sem?.sent) {
       const h = createHash('sha1');
       const chunks: Buffer[] = [];
       for (const [a, l] of sem.sent(t.task.mem, args, result)) {
         const data = t.task.mem.readPartial(a, l);
         h.update(data);
-        if (extra.stdio) chunks.push(data);
+        chunks.push(data);
       }
       if (!h.digest().equals(extra.hash)) {
         throw new DivergenceError(`thread ${t.recTid} wrote different data with ${syscallName(nrv)} than it did in the recording`);
       }
-      if (extra.stdio && this.options.echo) for (const c of chunks) writeAll(extra.stdio, c);
+      sent = Buffer.concat(chunks);
     }
-    if (extra?.echo && extra.stdio && this.options.echo) writeAll(extra.stdio, extra.echo);
+    if (sent && extra?.stdio && this.options.echo) writeAll(extra.stdio, sent);
+    if (extra?.fileWrite) this.files.write(extra.fileWrite[0], extra.fileWrite[1], sent ?? Buffer.alloc(0));
+    if (extra?.fileSize) this.files.resize(extra.fileSize[0], extra.fileSize[1]);
     let regs = t.task.regs().clone();
     regs.set('rax', result);
     if (isRestartRequest(result) && !this.signalDeliveredNext(t)) {
@@ -356,7 +362,7 @@ export class ReplaySession extends ProcessImaging {
    * recorded effect (fixed addresses, the trace's file copies). Returns the
    * result, or undefined when it left t blocked in the kernel (vfork).
    */
-  private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, file: string | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
+  private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, mapping: SyscallExtra | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
     const regs = t.task.regs().clone();
     let closeFd: bigint | undefined;
     let substituted = false;
@@ -368,7 +374,12 @@ export class ReplaySession extends ProcessImaging {
         regs.set('rdi', recorded);
         flags |= MAP_FIXED;
       }
-      if (file) {
+      const file = mapping?.file;
+      if (file && mapping.tracked) {
+        // A file that changes while mapped: the replay's own copy, shared as the original was.
+        closeFd = this.openInTracee(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(file)), O_RDWR);
+        regs.set('r8', closeFd);
+      } else if (file) {
         closeFd = this.openInTracee(t, this.trace.blobPath(file));
         regs.set('r8', closeFd);
         if (flags & MAP_SHARED) flags = (flags & ~0x3n) | MAP_PRIVATE;

@@ -464,13 +464,13 @@ export class TaskControl {
   }
 
   /** Opens a trace file inside the tracee (read-only) and returns the fd. */
-  protected openInTracee(t: ReplayTask, path: string): bigint {
+  protected openInTracee(t: ReplayTask, path: string, accessMode = 0n): bigint {
     const regs = t.task.regs();
     const scratch = ((regs.sp - 256n - 4096n) & ~15n);
     const bytes = Buffer.from(path + '\0');
     const saved = t.task.mem.readPartial(scratch, bytes.length);
     t.task.mem.write(scratch, bytes);
-    const fd = this.remoteSyscall(t, nr('openat'), [-100n, scratch, 0x80000n /* O_CLOEXEC */, 0n]);
+    const fd = this.remoteSyscall(t, nr('openat'), [-100n, scratch, 0x80000n /* O_CLOEXEC */ | accessMode, 0n]);
     t.task.mem.write(scratch, saved);
     if (fd < 0n) throw new TrrError(`cannot open ${path} inside the replayed process (errno ${-fd})`);
     return fd;

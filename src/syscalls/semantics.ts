@@ -31,12 +31,20 @@ export interface SyscallSemantics {
   /**
    * Calls that move bytes from one file to another inside the kernel
    * (sendfile, copy_file_range, splice, tee): the argument indexes of the
-   * source fd, its offset pointer (if any), the destination fd, the length,
-   * and whether the call takes the bytes out of a pipe source. The bytes
-   * never pass through the program's memory, so when they go to trr's
-   * stdout/stderr the recorder saves them for replay to echo.
+   * source fd and its offset pointer (if any), the destination fd and its
+   * offset pointer, the length, and whether the call takes the bytes out of a
+   * pipe source. The bytes never pass through the program's memory, so when
+   * they go to trr's stdout/stderr (or to a file the program maps) the
+   * recorder saves them for replay to echo (or to apply to its copy).
    */
-  readonly transfer?: { readonly inFd: number; readonly inOff?: number; readonly outFd: number; readonly lenArg: number; readonly consumes: boolean };
+  readonly transfer?: {
+    readonly inFd: number;
+    readonly inOff?: number;
+    readonly outFd: number;
+    readonly outOff?: number;
+    readonly lenArg: number;
+    readonly consumes: boolean;
+  };
 }
 
 const n = (v: bigint) => Number(v);
@@ -239,11 +247,11 @@ const TABLE: Record<string, SyscallSemantics> = {
   sendfile: blocking({ outputs: fixed(2, 8), transfer: { inFd: 1, inOff: 2, outFd: 0, lenArg: 3, consumes: true } }),
   copy_file_range: emulate({
     outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])],
-    transfer: { inFd: 0, inOff: 1, outFd: 2, lenArg: 4, consumes: true },
+    transfer: { inFd: 0, inOff: 1, outFd: 2, outOff: 3, lenArg: 4, consumes: true },
   }),
   splice: blocking({
     outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])],
-    transfer: { inFd: 0, inOff: 1, outFd: 2, lenArg: 4, consumes: true },
+    transfer: { inFd: 0, inOff: 1, outFd: 2, outOff: 3, lenArg: 4, consumes: true },
   }),
   tee: blocking({ transfer: { inFd: 0, outFd: 1, lenArg: 2, consumes: false } }),
   vmsplice: blocking({ sent: iovByResult(1, 2), fdArg: 0 }),
@@ -263,10 +271,13 @@ const TABLE: Record<string, SyscallSemantics> = {
   brk: execute,
   madvise: execute,
   msync: emulate(),
-  mlock: emulate(),
-  munlock: emulate(),
-  mlockall: emulate(),
-  munlockall: emulate(),
+  // Locked memory changes what madvise does (MADV_DONTNEED fails on it), so
+  // replay locks too; the result is the recorded one.
+  mlock: { policy: 'override' },
+  mlock2: { policy: 'override' },
+  munlock: { policy: 'override' },
+  mlockall: { policy: 'override' },
+  munlockall: { policy: 'override' },
   mincore: emulate({ outputs: (_m, a) => [[a[2]!, Math.ceil(n(a[1]!) / 4096)]] }),
   membarrier: emulate(),
   // ---- time

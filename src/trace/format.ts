@@ -83,6 +83,20 @@ export interface SyscallExtra {
    * file): replay echoes them. Since version 2.
    */
   readonly echo?: Buffer;
+  /**
+   * mmap of a file that may change while mapped (mapped from a descriptor open
+   * for writing): the key (recording's device:inode) of the file replay
+   * emulates for it, created from `file` at its first mapping. Since version 2.
+   */
+  readonly tracked?: string;
+  /**
+   * A write to an emulated file: [key, file offset]. The bytes are those the
+   * syscall sent from memory (write family), or `echo` (in-kernel copies).
+   * Since version 2.
+   */
+  readonly fileWrite?: readonly [string, bigint];
+  /** ftruncate/truncate/fallocate of an emulated file: [key, new size]. Since version 2. */
+  readonly fileSize?: readonly [string, bigint];
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
@@ -216,6 +230,13 @@ class Check {
     if (typeof addr !== 'bigint' || !(d instanceof Uint8Array)) this.fail(`an entry of '${k}' is not [address, data]`);
     return [addr as bigint, Buffer.isBuffer(d) ? d : Buffer.from(d as Uint8Array)];
   }
+  /** [string, integer]. */
+  keyed(v: unknown, k: string): [string, bigint] {
+    if (!Array.isArray(v) || v.length !== 2 || typeof v[0] !== 'string' || !(typeof v[1] === 'bigint' || Number.isInteger(v[1]))) {
+      this.fail(`field '${k}' is not [key, integer]`);
+    }
+    return [v[0] as string, BigInt(v[1] as number | bigint)];
+  }
   pairs(v: unknown, k: string): [string, string][] {
     if (!Array.isArray(v) || !v.every((p) => Array.isArray(p) && p.length === 2 && typeof p[0] === 'string' && typeof p[1] === 'string'))
       this.fail(`field '${k}' is not a list of string pairs`);
@@ -236,6 +257,9 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.stdio !== undefined) out.stdio = c.int(o, 'stdio');
   if (o.hash !== undefined) out.hash = c.buf(o, 'hash', 20);
   if (o.echo !== undefined) out.echo = c.buf(o, 'echo');
+  if (o.tracked !== undefined) out.tracked = c.str(o, 'tracked');
+  if (o.fileWrite !== undefined) out.fileWrite = c.keyed(o.fileWrite, 'fileWrite');
+  if (o.fileSize !== undefined) out.fileSize = c.keyed(o.fileSize, 'fileSize');
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);

@@ -19,7 +19,7 @@ function whereThreadsAre(s: ReplaySession, pid: number): string[] {
   });
 }
 
-for (const name of ['threads', 'processes', 'signals', 'rust_threads']) {
+for (const name of ['threads', 'processes', 'signals', 'rust_threads', 'shared_files']) {
   test(`checkpoints: ${name} restored from images goes on as the original replay`, async () => {
     await withOutputDir(`checkpoints-${name}`, (dir) => {
       const spec = manifest().find((p) => p.name === name)!;

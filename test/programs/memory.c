@@ -94,10 +94,10 @@ int main(void)
     CHECK(s2 == s && s2[22 * pg - 1] == 9, "mremap MAYMOVE shrink stays in place");
     CHECK(munmap(s2, 22 * pg) == 0, "munmap shrunk mapping");
 
-    /* a memory syscall that fails changes nothing, in replay too */
+    /* memory syscalls that fail in the recording fail the same way in replay */
     CHECK(madvise(c, pg, 12345) == -1 && errno == EINVAL, "madvise with a bad advice fails with EINVAL");
     CHECK(mprotect((void *)1, pg, PROT_READ) == -1 && errno == EINVAL, "mprotect of an unaligned address fails");
-    /* mlock is emulated in replay; MADV_DONTNEED on locked memory must still fail */
+    /* replay locks memory too: MADV_DONTNEED on locked memory fails there as well */
     unsigned char *locked = mmap(NULL, pg, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     MUST(locked != MAP_FAILED, "mmap for mlock");
     if (mlock(locked, pg) == 0) {
