@@ -14,6 +14,8 @@ export interface RecordCommand {
   readonly args: readonly string[];
   readonly output?: string;
   readonly env: readonly string[];
+  /** Record until every process has exited, not only PROG. */
+  readonly waitForAll?: boolean;
 }
 
 /** Finds PROG as execvp would: as a path when it has a slash, else on $PATH. */
@@ -84,7 +86,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   process.on('SIGQUIT', ignore);
   try {
     const pid = spawnTracee({ path, argv, env, cwd: process.cwd() });
-    const session = new RecordSession(writer, pid, warn);
+    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true });
     const { status } = session.run();
     return waitStatus.exited(status) ? waitStatus.exitCode(status) : 128 + waitStatus.termSig(status);
   } finally {

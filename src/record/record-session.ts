@@ -13,7 +13,7 @@ import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers } from '../arch/registers.js';
 import {
-  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -92,11 +92,13 @@ export class RecordSession {
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
+  private killedRest = false;
 
   constructor(
     private readonly writer: TraceWriter,
     private readonly rootPid: number,
     private readonly warn: (msg: string) => void,
+    private readonly options: { readonly waitForAll: boolean } = { waitForAll: false },
   ) {
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
@@ -124,10 +126,20 @@ export class RecordSession {
         continue;
       }
       this.onStop(w.tid, w.status);
+      if (this.rootStatus !== undefined && !this.options.waitForAll && !this.killedRest && this.tasks.size > 0) this.killTheRest();
     }
     const status = this.rootStatus ?? 0;
     this.append({ kind: 'end', tid: this.rootPid, status });
     return { status, events: this.writer.eventCount };
+  }
+
+  /**
+   * The recording ends with the initial process, as rr's does: processes it
+   * left behind (daemons, orphans) are killed, and their deaths recorded.
+   */
+  private killTheRest(): void {
+    this.killedRest = true;
+    for (const tgid of new Set([...this.tasks.values()].map((t) => t.task.tgid))) kill(tgid, SIG.KILL);
   }
 
   // ---- scheduling -------------------------------------------------------

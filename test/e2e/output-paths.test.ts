@@ -69,6 +69,21 @@ test('a thread that outlives its leader: its output is replayed and ps shows the
   });
 });
 
+test('a recording ends with the initial process: a daemon it leaves behind is killed, and ps says so', async () => {
+  await withOutputDir('lifetime-daemon', (dir) => {
+    const trace = join(dir, 'trace');
+    const rec = trr(['record', '-o', trace, program('daemon_child')], { cwd: dir });
+    saveLog(dir, 'record', rec);
+    assert.equal(rec.status, 0, rec.stderr);
+    const rows = trr(['ps', trace]).stdout.trim().split('\n').slice(1).map((l) => l.split('\t'));
+    assert.equal(rows.length, 3);
+    assert.deepEqual(rows.map((r) => r[2]), ['0', '0', '-9'], 'the daemon was not killed when the recording ended');
+    const rep = trr(['replay', '-a', trace]);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.equal(rep.stdout, rec.stdout);
+  });
+});
+
 test('writes from several threads and processes replay in the recorded interleaving', async () => {
   await withOutputDir('output-order', (dir) => {
     const bin = program('output_order');
