@@ -368,6 +368,7 @@ export class RecordSession {
     try {
       return { blob: this.writer.storeFile(link, target), path: target };
     } catch (e) {
+      if (this.writer.failure) throw this.writer.failure; // the trace could not be written (a full disk)
       throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);
     }
   }
