@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { TrrError } from '../util/errors.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 export const TRR_VERSION: string = pkg.version;
@@ -17,3 +18,13 @@ export function stackLimit(): string {
   const soft = line?.split(/\s{2,}/)[1]?.trim();
   return !soft || soft === 'unlimited' ? 'unlimited' : soft;
 }
+
+/** The working directory; fails with a clear message when it was deleted (which the recording could not reproduce). */
+export function currentDir(): string {
+  try {
+    return process.cwd();
+  } catch {
+    throw new TrrError('the current directory no longer exists (it was deleted); change to an existing directory and run trr again.');
+  }
+}
+

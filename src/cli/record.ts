@@ -1,13 +1,14 @@
 // `trr record`: runs a program under recording and writes a trace.
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { cpuid, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
+import { cpuid, kill, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
-import { UsageError } from '../util/errors.js';
-import { newTraceDir, setLatest } from './trace-dir.js';
-import { TRR_VERSION, kernelRelease, stackLimit } from './environment.js';
+import { SIG } from '../task/kernel-abi.js';
+import { FileError, UsageError } from '../util/errors.js';
+import { newTraceDir, prepareOutputDir, setLatest } from './trace-dir.js';
+import { TRR_VERSION, currentDir, kernelRelease, stackLimit } from './environment.js';
 
 export interface RecordCommand {
   readonly program: string;
@@ -59,8 +60,10 @@ export function mergeEnv(base: NodeJS.ProcessEnv, overrides: readonly string[]):
 
 /** Records the program; returns trr's exit status (the program's, or 128+signal). */
 export function record(cmd: RecordCommand, warn: (m: string) => void): number {
+  const cwd = currentDir();
   const path = findProgram(cmd.program);
   const dir = cmd.output ? resolve(cmd.output) : newTraceDir(cmd.program);
+  if (cmd.output) prepareOutputDir(dir);
   const argv = [cmd.program, ...cmd.args];
   const env = mergeEnv(process.env, cmd.env);
   const header: Header = {
@@ -69,7 +72,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     trrVersion: TRR_VERSION,
     created: new Date().toISOString(),
     argv,
-    cwd: process.cwd(),
+    cwd,
     env,
     stackLimit: stackLimit(),
     kernel: kernelRelease(),
@@ -77,16 +80,29 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     features: rdtscTraps() ? ['rdtsc-trapped'] : [],
   };
   const writer = TraceWriter.create(dir, header);
-  if (!cmd.output) setLatest(dir);
+  if (!cmd.output) setLatest(dir, warn);
   // The recorded program gets terminal signals itself; trr must outlive it to finish the trace.
   const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGQUIT', ignore);
+  let pid: number | undefined;
   try {
-    const pid = spawnTracee({ path, argv, env, cwd: process.cwd() });
+    pid = spawnTracee({ path, argv, env, cwd });
     const session = new RecordSession(writer, pid, warn);
     const { status } = session.run();
     return waitStatus.exited(status) ? waitStatus.exitCode(status) : 128 + waitStatus.termSig(status);
+  } catch (e) {
+    // Recording stopped early: the program must not run on unrecorded (trr's exit kills the rest of its tree too).
+    if (pid !== undefined) kill(pid, SIG.KILL);
+    const failure = writer.failure;
+    if (failure && e === failure) {
+      const last = writer.eventCount - 1;
+      throw new FileError(
+        `${failure.message}. Recording stopped ${last >= 0 ? `after event ${last}` : 'before the first event'} and the recorded program was killed. ` +
+          (last >= 0 ? `The trace is incomplete: \`trr replay -a ${dir}\` replays it up to its last complete event.` : 'The trace holds nothing to replay.'),
+      );
+    }
+    throw e;
   } finally {
     writer.close();
     process.off('SIGINT', ignore);
