@@ -68,6 +68,8 @@ export interface RecordResult {
   /** Wait status of the initial process. */
   readonly status: number;
   readonly events: number;
+  /** errno of the initial execve when it failed: the program could not be started. */
+  readonly execErrno?: number;
 }
 
 const SPIN_CHECK_MS = 2000;
@@ -83,6 +85,8 @@ export class RecordSession {
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
+  private started = false;
+  private execErrno: number | undefined;
 
   constructor(
     private readonly writer: TraceWriter,
@@ -118,7 +122,7 @@ export class RecordSession {
     }
     const status = this.rootStatus ?? 0;
     this.append({ kind: 'end', tid: this.rootPid, status });
-    return { status, events: this.writer.eventCount };
+    return { status, events: this.writer.eventCount, execErrno: this.execErrno };
   }
 
   // ---- scheduling -------------------------------------------------------
@@ -307,6 +311,7 @@ export class RecordSession {
     const regs = t.task.regs();
     const result = regs.result;
     if (p.exec && result === 0n) return this.recordExec(t, p);
+    if (p.exec && !this.started) this.execErrno = Number(-result);
     if (p.child !== undefined && this.tasks.get(p.child)?.pending?.exec) {
       // A vfork parent wakes while its child is still inside execve; replay can
       // only let it go after the exec, so the exec must be recorded first.
@@ -374,6 +379,7 @@ export class RecordSession {
   }
 
   private recordExec(t: RecTask, p: PendingSyscall): void {
+    this.started = true;
     const tid = t.tid;
     const mapsText = readMapsText(tid);
     const maps = parseMaps(mapsText);

@@ -128,6 +128,35 @@ test('the trace writer creates every file itself, private whatever the umask: a 
   });
 });
 
+test('a program that cannot be executed gets the shell\'s message and status, and leaves no trace', async () => {
+  await withOutputDir('hostile-exec', (dir) => {
+    const env = { ...process.env, TRR_TRACE_DIR: join(dir, 'traces') };
+    assert.equal(trr(['record', '/bin/true'], { env, cwd: dir }).status, 0);
+    const latest = readlinkSync(join(dir, 'traces', 'latest-trace'));
+    writeFileSync(join(dir, 'badinterp'), '#!/nonexistent/interp\necho hi\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'garbage'), 'this is ( not a program\n', { mode: 0o755 });
+    writeFileSync(join(dir, 'noexec'), 'echo hi\n', { mode: 0o644 });
+    mkdirSync(join(dir, 'adir'));
+    const cases: [string, number, RegExp][] = [
+      ['./badinterp', 127, /^trr: \.\/badinterp: cannot execute: required file not found \(its interpreter \/nonexistent\/interp does not exist\)\.\n$/],
+      ['./garbage', 126, /^trr: \.\/garbage: cannot execute: Exec format error \(it is neither a program for this machine nor a script starting with #!\)\.\n$/],
+      ['./noexec', 126, /^trr: \.\/noexec: cannot execute: Permission denied\.\n$/],
+      ['./missing', 127, /^trr: \.\/missing: cannot execute: No such file or directory\.\n$/],
+      ['./adir', 126, /^trr: \.\/adir: cannot execute: Is a directory\.\n$/],
+      ['no-such-command-for-trr', 127, /^trr: no-such-command-for-trr: command not found \(searched \$PATH\)\.\n$/],
+    ];
+    for (const [prog, status, message] of cases) {
+      const r = trr(['record', prog], { env, cwd: dir });
+      saveLog(dir, `record-${prog.replace(/\W/g, '')}`, r);
+      assertCleanError(r, message, status);
+      // The status is the one a shell gives (which would run ./garbage as a script instead).
+      if (prog !== './garbage') assert.equal(run('sh', ['-c', prog], { cwd: dir }).status, status, `sh -c ${prog}`);
+    }
+    assert.deepEqual(readdirSync(join(dir, 'traces')).sort(), ['latest-trace', 'true-0']);
+    assert.equal(readlinkSync(join(dir, 'traces', 'latest-trace')), latest);
+  });
+});
+
 /** Every path under `dir` with its permission bits. */
 function modes(dir: string): [string, number][] {
   const out: [string, number][] = [[dir, lstatSync(dir).mode & 0o7777]];
