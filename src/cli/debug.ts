@@ -9,6 +9,7 @@ import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
 import { executableOf } from '../trace/processes.js';
 import { FileError, TraceFormatError, UsageError, fileError } from '../util/errors.js';
+import { warnCpuDifferences } from './environment.js';
 import { openTraceWithEvents } from './trace-dir.js';
 
 export interface DebugOptions {
@@ -26,6 +27,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   const records = reader.records();
   if (records[0]!.record.kind !== 'exec') throw new TraceFormatError(`${dir} does not start with the program's execve; there is nothing to debug.`);
   if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${records.length - 1}.`);
+  warnCpuDifferences(reader.header, warn);
   if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
   }

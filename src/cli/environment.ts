@@ -3,6 +3,9 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CPUID_LEAVES, cpuFeatureDifferences, cpuidKey } from '../arch/cpuid.js';
+import { cpuid } from '../native/native.js';
+import type { Header } from '../trace/format.js';
 import { TrrError } from '../util/errors.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
@@ -28,3 +31,19 @@ export function currentDir(): string {
   }
 }
 
+/** This CPU's answers to the CPUID leaves a trace header keeps. */
+export function cpuidLeaves(): Record<string, number[]> {
+  const out: Record<string, number[]> = {};
+  for (const [leaf, sub] of CPUID_LEAVES) out[cpuidKey(leaf, sub)] = cpuid(leaf, sub);
+  return out;
+}
+
+/** Before a replay: one warning naming the CPU features that differ from the recording machine's, if any. */
+export function warnCpuDifferences(header: Header, warn: (m: string) => void): void {
+  const diffs = cpuFeatureDifferences(header.cpuid, cpuidLeaves());
+  if (diffs.length === 0) return;
+  warn(
+    `this CPU's features differ from those of the CPU the trace was recorded on: ${diffs.join('; ')}. ` +
+      'A program that chose code paths by these features may diverge from the recording.',
+  );
+}

@@ -1,7 +1,7 @@
 // `trr record`: runs a program under recording and writes a trace.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { cpuid, kill, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
+import { kill, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
@@ -9,7 +9,7 @@ import { ERRNO, errnoMessage } from '../syscalls/names.js';
 import { SIG } from '../task/kernel-abi.js';
 import { FileError, TrrError, UsageError, errnoOf } from '../util/errors.js';
 import { discardTrace, newTraceDir, prepareOutputDir, setLatest } from './trace-dir.js';
-import { TRR_VERSION, currentDir, kernelRelease, stackLimit } from './environment.js';
+import { TRR_VERSION, cpuidLeaves, currentDir, kernelRelease, stackLimit } from './environment.js';
 
 export interface RecordCommand {
   readonly program: string;
@@ -73,14 +73,6 @@ export function findProgram(program: string): string {
   throw new CannotExecuteError(`${program}: command not found (searched $PATH).`, 127);
 }
 
-function recordedCpuid(): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const [leaf, sub] of [[0, 0], [1, 0], [7, 0], [0xd, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0]] as const) {
-    out[`${leaf.toString(16)}.${sub}`] = cpuid(leaf, sub);
-  }
-  return out;
-}
-
 export function mergeEnv(base: NodeJS.ProcessEnv, overrides: readonly string[]): string[] {
   const env = new Map<string, string>();
   for (const [k, v] of Object.entries(base)) if (v !== undefined) env.set(k, v);
@@ -110,7 +102,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     env,
     stackLimit: stackLimit(),
     kernel: kernelRelease(),
-    cpuid: recordedCpuid(),
+    cpuid: cpuidLeaves(),
     features: rdtscTraps() ? ['rdtsc-trapped'] : [],
   };
   const writer = TraceWriter.create(dir, header);

@@ -3,11 +3,13 @@
 // status.
 import { waitStatus } from '../native/native.js';
 import { ReplaySession } from '../replay/replay-session.js';
+import { warnCpuDifferences } from './environment.js';
 import { openTraceWithEvents } from './trace-dir.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
   const reader = openTraceWithEvents(dir);
   const records = reader.records();
+  warnCpuDifferences(reader.header, warn);
   if (reader.incomplete) {
     warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
   }

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync
+  chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import { join } from 'node:path';
 import { assertCleanError, run, saveLog, trr, trrBin, withOutputDir } from '../support/harness.js';
@@ -252,3 +252,30 @@ test('ps and dump of a trace without any complete event say so', async () => {
   });
 });
 
+test('replay warns once, naming them, when the CPU features differ from the recording\'s', async () => {
+  await withOutputDir('hostile-cpuid', (dir) => {
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-o', trace, '/bin/echo', 'hi']).status, 0);
+    const same = trr(['replay', '-a', trace]);
+    assert.equal(same.status, 0, same.stderr);
+    assert.equal(same.stderr, '', 'an unmodified trace replays without a warning');
+    const headerPath = join(trace, 'header.json');
+    const h = JSON.parse(readFileSync(headerPath, 'utf8')) as { cpuid: Record<string, number[]> };
+    const flip = (key: string, reg: number, bit: number) => {
+      const had = (h.cpuid[key]![reg]! >>> bit) & 1;
+      h.cpuid[key]![reg] = (h.cpuid[key]![reg]! ^ (1 << bit)) >>> 0;
+      return had ? 'absent when recording, present now' : 'present when recording, absent now';
+    };
+    const avx512f = flip('7.0', 1, 16);
+    const sse42 = flip('1.0', 2, 20);
+    chmodSync(headerPath, 0o600);
+    writeFileSync(headerPath, JSON.stringify(h));
+    const r = trr(['replay', '-a', trace]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, 'hi\n');
+    assert.equal(
+      r.stderr,
+      `trr: warning: this CPU's features differ from those of the CPU the trace was recorded on: sse4_2 ${sse42}; avx512f ${avx512f}. A program that chose code paths by these features may diverge from the recording.\n`,
+    );
+  });
+});
