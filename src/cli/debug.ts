@@ -3,11 +3,14 @@
 // only serves and prints the command that connects).
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
+import { constants } from 'node:os';
 import { Debugger } from '../replay/debugger.js';
 import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
 import { executableOf } from '../trace/processes.js';
-import { TraceFormatError, UsageError } from '../util/errors.js';
+import { FileError, TraceFormatError, UsageError, fileError } from '../util/errors.js';
+import { warnCpuDifferences } from './environment.js';
+import { openTraceWithEvents } from './trace-dir.js';
 
 export interface DebugOptions {
   readonly port?: number;
@@ -20,15 +23,16 @@ export interface DebugOptions {
 }
 
 export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: string) => void): Promise<number> {
-  const reader = TraceReader.open(dir);
+  const reader = openTraceWithEvents(dir);
   const records = reader.records();
-  const first = records[0]?.record;
-  if (!first || first.kind !== 'exec') throw new TraceFormatError(`${dir} holds no complete event to debug.`);
+  if (records[0]!.record.kind !== 'exec') throw new TraceFormatError(`${dir} does not start with the program's execve; there is nothing to debug.`);
   if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${records.length - 1}.`);
+  warnCpuDifferences(reader.header, warn);
   if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
   }
   const dbg = new Debugger(reader, opts.process);
+  let closeListener = () => {};
   try {
     const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
     const server = new GdbServer(dbg, { exePath: exe, log: warn });
@@ -36,7 +40,11 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     if (opts.toEnd) server.startAt(dbg.continueForward());
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    const { port } = await server.listen(opts.port ?? 0, () => finished());
+    const { port, server: listener } = await server.listen(opts.port ?? 0, () => finished());
+    // However the session ends (gdb quits, or never starts), nothing may keep listening.
+    closeListener = () => listener.close();
+    let connected = false;
+    listener.once('connection', () => (connected = true));
     const target = `target extended-remote 127.0.0.1:${port}`;
     const sysroot = localSysroot(reader, warn);
     if (opts.port !== undefined) {
@@ -48,13 +56,20 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     // Ctrl-C belongs to gdb.
     const ignore = () => {};
     process.on('SIGINT', ignore);
-    const status = await new Promise<number>((resolve, reject) => {
-      gdb.on('error', (e) => reject(new UsageError(`cannot run ${opts.gdb}: ${e.message} (use -d PATH to name gdb)`)));
-      gdb.on('exit', (code, sig) => resolve(code ?? 128 + (sig ? 1 : 0)));
-    });
-    process.off('SIGINT', ignore);
-    return status;
+    try {
+      return await new Promise<number>((resolve, reject) => {
+        gdb.on('error', (e) => reject(new FileError(`${fileError(e, `cannot start the debugger ${opts.gdb}`).message}; name another gdb with -d PATH.`)));
+        gdb.on('exit', (code, sig) => {
+          const status = code ?? 128 + (sig ? (constants.signals[sig] ?? 0) : 0);
+          if (status !== 0 && !connected) warn(`${opts.gdb} exited with status ${status} without connecting to the replay.`);
+          resolve(status);
+        });
+      });
+    } finally {
+      process.off('SIGINT', ignore);
+    }
   } finally {
+    closeListener();
     dbg.close();
   }
 }

@@ -8,7 +8,7 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import type { TraceRecord } from '../trace/format.js';
 import { TraceReader, isTraceDir } from '../trace/trace-stream.js';
 import { waitStatus } from '../native/native.js';
-import { listTraceDirs, traceRoot } from './trace-dir.js';
+import { listTraceDirs, openTraceWithEvents, traceRoot } from './trace-dir.js';
 
 type Out = (line: string) => void;
 
@@ -66,7 +66,7 @@ function processIds(reader: TraceReader): Map<number, number> {
 }
 
 export function dump(dir: string, json: boolean, out: Out): void {
-  const reader = TraceReader.open(dir);
+  const reader = openTraceWithEvents(dir);
   const pids = processIds(reader);
   if (!json) out(`${'EVENT'.padStart(6)} ${'PID'.padStart(7)} ${'TID'.padStart(7)}  WHAT`);
   for (const { index, record } of reader.records()) {
@@ -135,8 +135,9 @@ export function processes(reader: TraceReader): ProcessRow[] {
 }
 
 export function ps(dir: string, out: Out): void {
+  const rows = processes(openTraceWithEvents(dir));
   out('PID\tPPID\tEXIT\tCMD');
-  for (const p of processes(TraceReader.open(dir))) out(`${p.pid}\t${p.ppid ?? '--'}\t${p.exit}\t${p.cmd}`);
+  for (const p of rows) out(`${p.pid}\t${p.ppid ?? '--'}\t${p.exit}\t${p.cmd}`);
 }
 
 export function ls(out: Out): void {

@@ -10,7 +10,7 @@ import { dump, ls, ps } from './inspect.js';
 import { record } from './record.js';
 import { replayAutopilot } from './replay.js';
 import { resolveTrace } from './trace-dir.js';
-import { TRR_VERSION } from './environment.js';
+import { TRR_VERSION, currentDir } from './environment.js';
 
 const warn = (msg: string) => process.stderr.write(`trr: warning: ${msg}\n`);
 /** Prints a line of command output; a closed stdout (e.g. `trr dump | head`) ends the command quietly. */
@@ -104,6 +104,8 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .exitOverride()
     .action(() => ls(print));
 
+  // Paths on the command line and in the environment may be relative to it.
+  program.hook('preAction', () => void currentDir());
   program.addOption(new Option('--debug-internal', 'print stack traces of internal errors').hideHelp());
   return program;
 }

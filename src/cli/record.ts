@@ -1,13 +1,15 @@
 // `trr record`: runs a program under recording and writes a trace.
-import { accessSync, constants, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { cpuid, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
+import { kill, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
-import { UsageError } from '../util/errors.js';
-import { newTraceDir, setLatest } from './trace-dir.js';
-import { TRR_VERSION, kernelRelease, stackLimit } from './environment.js';
+import { ERRNO, errnoMessage } from '../syscalls/names.js';
+import { SIG } from '../task/kernel-abi.js';
+import { FileError, TrrError, UsageError, errnoOf } from '../util/errors.js';
+import { discardTrace, newTraceDir, prepareOutputDir, setLatest } from './trace-dir.js';
+import { TRR_VERSION, cpuidLeaves, currentDir, kernelRelease, stackLimit } from './environment.js';
 
 export interface RecordCommand {
   readonly program: string;
@@ -16,6 +18,31 @@ export interface RecordCommand {
   readonly env: readonly string[];
   /** Record until every process has exited, not only PROG. */
   readonly waitForAll?: boolean;
+}
+
+/** The program could not be started; the exit status is the one a shell gives (126 found but not executable, 127 not found). */
+export class CannotExecuteError extends TrrError {
+  constructor(
+    message: string,
+    override exitStatus: number,
+  ) {
+    super(message);
+  }
+}
+
+/** The message and status a shell would give for running `program` (at `path`) when execve failed with `errno`. */
+export function cannotExecute(program: string, path: string, errno: number): CannotExecuteError {
+  const status = errno === ERRNO.ENOENT ? 127 : 126;
+  let why = errnoMessage(errno);
+  if (errno === ERRNO.ENOENT && existsSync(path)) {
+    // The file is there: what is missing is the interpreter its #! line names, or an ELF program's dynamic loader.
+    const start = readFileSync(path).subarray(0, 256).toString('latin1');
+    const interp = start.startsWith('#!') ? start.slice(2).trim().split(/\s+/)[0] : undefined;
+    why = `required file not found (${interp ? `its interpreter ${interp} does not exist` : 'the dynamic loader it asks for does not exist'})`;
+  } else if (errno === ERRNO.ENOEXEC) {
+    why += ' (it is neither a program for this machine nor a script starting with #!)';
+  }
+  return new CannotExecuteError(`${program}: cannot execute: ${why}.`, status);
 }
 
 /** Finds PROG as execvp would: as a path when it has a slash, else on $PATH. */
@@ -30,22 +57,22 @@ export function findProgram(program: string): string {
   };
   if (program.includes('/')) {
     const p = resolve(program);
-    if (!isExec(p)) throw new UsageError(`cannot run ${program}: no such executable file.`);
+    let errno: number | undefined;
+    try {
+      if (statSync(p).isDirectory()) errno = ERRNO.EISDIR;
+      else accessSync(p, constants.X_OK);
+    } catch (e) {
+      errno = errnoOf(e);
+      if (errno === undefined) throw e;
+    }
+    if (errno !== undefined) throw cannotExecute(program, p, errno);
     return p;
   }
   for (const dir of (process.env.PATH ?? '/usr/bin:/bin').split(delimiter)) {
     const p = join(dir || '.', program);
     if (isExec(p)) return isAbsolute(p) ? p : resolve(p);
   }
-  throw new UsageError(`cannot run ${program}: not found on PATH.`);
-}
-
-function recordedCpuid(): Record<string, number[]> {
-  const out: Record<string, number[]> = {};
-  for (const [leaf, sub] of [[0, 0], [1, 0], [7, 0], [0xd, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0]] as const) {
-    out[`${leaf.toString(16)}.${sub}`] = cpuid(leaf, sub);
-  }
-  return out;
+  throw new CannotExecuteError(`${program}: command not found (searched $PATH).`, 127);
 }
 
 export function mergeEnv(base: NodeJS.ProcessEnv, overrides: readonly string[]): string[] {
@@ -61,8 +88,10 @@ export function mergeEnv(base: NodeJS.ProcessEnv, overrides: readonly string[]):
 
 /** Records the program; returns trr's exit status (the program's, or 128+signal). */
 export function record(cmd: RecordCommand, warn: (m: string) => void): number {
+  const cwd = currentDir();
   const path = findProgram(cmd.program);
   const dir = cmd.output ? resolve(cmd.output) : newTraceDir(cmd.program);
+  const createdDir = cmd.output ? prepareOutputDir(dir) : true;
   const argv = [cmd.program, ...cmd.args];
   const env = mergeEnv(process.env, cmd.env);
   const header: Header = {
@@ -71,24 +100,44 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     trrVersion: TRR_VERSION,
     created: new Date().toISOString(),
     argv,
-    cwd: process.cwd(),
+    cwd,
     env,
     stackLimit: stackLimit(),
     kernel: kernelRelease(),
-    cpuid: recordedCpuid(),
+    cpuid: cpuidLeaves(),
     features: rdtscTraps() ? ['rdtsc-trapped'] : [],
   };
   const writer = TraceWriter.create(dir, header);
-  if (!cmd.output) setLatest(dir);
+  const undoLatest = cmd.output ? undefined : setLatest(dir, warn);
   // The recorded program gets terminal signals itself; trr must outlive it to finish the trace.
   const ignore = () => {};
   process.on('SIGINT', ignore);
   process.on('SIGQUIT', ignore);
+  let pid: number | undefined;
   try {
-    const pid = spawnTracee({ path, argv, env, cwd: process.cwd() });
+    pid = spawnTracee({ path, argv, env, cwd });
     const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true });
-    const { status } = session.run();
+    const { status, execErrno } = session.run();
+    if (execErrno !== undefined) {
+      // Nothing ran: no trace is left behind, as after a shell's failed exec.
+      writer.close();
+      discardTrace(dir, createdDir);
+      undoLatest?.();
+      throw cannotExecute(cmd.program, path, execErrno);
+    }
     return waitStatus.exited(status) ? waitStatus.exitCode(status) : 128 + waitStatus.termSig(status);
+  } catch (e) {
+    // Recording stopped early: the program must not run on unrecorded (trr's exit kills the rest of its tree too).
+    if (pid !== undefined) kill(pid, SIG.KILL);
+    const failure = writer.failure;
+    if (failure && e === failure) {
+      const last = writer.eventCount - 1;
+      throw new FileError(
+        `${failure.message}. Recording stopped ${last >= 0 ? `after event ${last}` : 'before the first event'} and the recorded program was killed. ` +
+          (last >= 0 ? `The trace is incomplete: \`trr replay -a ${dir}\` replays it up to its last complete event.` : 'The trace holds nothing to replay.'),
+      );
+    }
+    throw e;
   } finally {
     writer.close();
     process.off('SIGINT', ignore);

@@ -3,15 +3,13 @@
 // status.
 import { waitStatus } from '../native/native.js';
 import { ReplaySession } from '../replay/replay-session.js';
-import { TraceReader } from '../trace/trace-stream.js';
-import { TraceFormatError } from '../util/errors.js';
+import { warnCpuDifferences } from './environment.js';
+import { openTraceWithEvents } from './trace-dir.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
-  const reader = TraceReader.open(dir);
+  const reader = openTraceWithEvents(dir);
   const records = reader.records();
-  if (records.length === 0) {
-    throw new TraceFormatError(`${dir} holds no complete event: the recording was cut off before the program started, or the trace was truncated.`);
-  }
+  warnCpuDifferences(reader.header, warn);
   if (reader.incomplete) {
     warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
   }

@@ -73,6 +73,8 @@ export interface RecordResult {
   /** Wait status of the initial process. */
   readonly status: number;
   readonly events: number;
+  /** errno of the initial execve when it failed: the program could not be started. */
+  readonly execErrno?: number;
 }
 
 const SPIN_CHECK_MS = 2000;
@@ -93,6 +95,8 @@ export class RecordSession {
   private sliceStart = 0;
   private rrCursor = 0;
   private killedRest = false;
+  private started = false;
+  private execErrno: number | undefined;
 
   constructor(
     private readonly writer: TraceWriter,
@@ -130,7 +134,7 @@ export class RecordSession {
     }
     const status = this.rootStatus ?? 0;
     this.append({ kind: 'end', tid: this.rootPid, status });
-    return { status, events: this.writer.eventCount };
+    return { status, events: this.writer.eventCount, execErrno: this.execErrno };
   }
 
   /**
@@ -334,6 +338,7 @@ export class RecordSession {
     const regs = t.task.regs();
     const result = regs.result;
     if (p.exec && result === 0n) return this.recordExec(t, p);
+    if (p.exec && !this.started) this.execErrno = Number(-result);
     if (p.child !== undefined && this.tasks.get(p.child)?.pending?.exec) {
       // A vfork parent wakes while its child is still inside execve; replay can
       // only let it go after the exec, so the exec must be recorded first.
@@ -403,11 +408,13 @@ export class RecordSession {
     try {
       return { blob: this.writer.storeFile(link, target), path: target };
     } catch (e) {
+      if (this.writer.failure) throw this.writer.failure; // the trace could not be written (a full disk)
       throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);
     }
   }
 
   private recordExec(t: RecTask, p: PendingSyscall): void {
+    this.started = true;
     const tid = t.tid;
     const mapsText = readMapsText(tid);
     const maps = parseMaps(mapsText);

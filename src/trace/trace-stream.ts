@@ -14,19 +14,27 @@
 // killed with SIGKILL loses nothing that was appended; frames are compressed
 // in batches and the journal is emptied after each frame.
 import {
-  closeSync, copyFileSync, constants as fsConstants, existsSync, ftruncateSync, mkdirSync, openSync,
-  readFileSync, readdirSync, renameSync, statSync, writeFileSync, writeSync,
+  chmodSync, closeSync, copyFileSync, constants as fsConstants, existsSync, fchmodSync, ftruncateSync, lstatSync,
+  mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
-import { TraceFormatError } from '../util/errors.js';
+import { ERRNO } from '../syscalls/names.js';
+import { FileError, TraceFormatError, TrrError, errnoOf, fileError } from '../util/errors.js';
 import { crc32 } from './crc32.js';
 import {
   EVENTS_MAGIC, JOURNAL_MAGIC, compactRecord, validateHeader, validateRecord, type Header, type TraceRecord,
 } from './format.js';
 
 const FRAME_BYTES = 1 << 20;
+/** Traces hold the program's environment, files and memory: owner-only, whatever the umask. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+/** Copies of programs keep an execute bit: replay executes them. */
+const EXEC_MODE = 0o700;
+/** A new file, never an existing one, never through a symbolic link. */
+const CREATE_FLAGS = fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW;
 const FRAME_HEADER = 20;
 
 /** CRC of a journal entry: its length, index and body (everything but the CRC field). */
@@ -40,6 +48,7 @@ const unpackr = new Unpackr({ useRecords: false, int64AsType: 'bigint' });
 export class TraceWriter {
   private readonly eventsFd: number;
   private readonly journalFd: number;
+  private eventsPos = EVENTS_MAGIC.length;
   private journalPos = JOURNAL_MAGIC.length;
   private pending: Buffer[] = [];
   private pendingBytes = 0;
@@ -47,21 +56,33 @@ export class TraceWriter {
   private nextIndex = 0;
   private readonly blobs = new Map<string, string>();
   private closed = false;
+  /**
+   * Set when a write failed (a full disk, typically). Everything appended
+   * before it stays readable: a failed write is cut back, never left torn.
+   */
+  failure: TrrError | undefined;
 
   private constructor(readonly dir: string) {
-    mkdirSync(join(dir, 'files'), { recursive: true });
-    this.eventsFd = openSync(join(dir, 'events'), 'w');
-    writeSync(this.eventsFd, EVENTS_MAGIC);
-    this.journalFd = openSync(join(dir, 'journal'), 'w');
-    writeSync(this.journalFd, JOURNAL_MAGIC);
+    makeTraceDir(join(dir, 'files'), false);
+    this.eventsFd = this.createFile('events', EVENTS_MAGIC);
+    this.journalFd = this.createFile('journal', JOURNAL_MAGIC);
   }
 
+  /**
+   * Starts a trace in `dir`, which must be new or hold no trace files: the
+   * writer creates every file itself, exclusively, and never writes through
+   * a symbolic link. The directory and files are readable by their owner only.
+   */
   static create(dir: string, header: Header): TraceWriter {
-    mkdirSync(dir, { recursive: true });
+    makeTraceDir(dir, true);
     const w = new TraceWriter(dir);
     const tmp = join(dir, 'header.json.tmp');
-    writeFileSync(tmp, JSON.stringify(header, null, 2) + '\n');
-    renameSync(tmp, join(dir, 'header.json'));
+    closeSync(w.createFile('header.json.tmp', Buffer.from(JSON.stringify(header, null, 2) + '\n')));
+    try {
+      renameSync(tmp, join(dir, 'header.json'));
+    } catch (e) {
+      throw fileError(e, `cannot write the trace header ${join(dir, 'header.json')}`);
+    }
     return w;
   }
 
@@ -71,16 +92,18 @@ export class TraceWriter {
   }
 
   append(record: TraceRecord): number {
+    if (this.failure) throw this.failure;
     if (this.closed) throw new Error('trace writer is closed');
-    const index = this.nextIndex++;
+    const index = this.nextIndex;
     const body = packr.pack(compactRecord(record));
     const entry = Buffer.allocUnsafe(12 + body.length);
     entry.writeUInt32LE(body.length, 0);
     entry.writeUInt32LE(index, 8);
     body.copy(entry, 12);
     entry.writeUInt32LE(journalCrc(entry), 4);
-    writeSync(this.journalFd, entry, 0, entry.length, this.journalPos);
+    this.writeAt(this.journalFd, entry, this.journalPos, 'its journal');
     this.journalPos += entry.length;
+    this.nextIndex++;
     const framed = Buffer.allocUnsafe(4 + body.length);
     framed.writeUInt32LE(body.length, 0);
     body.copy(framed, 4);
@@ -91,9 +114,13 @@ export class TraceWriter {
     return index;
   }
 
-  /** Compresses the pending records into a frame and empties the journal. */
+  /**
+   * Compresses the pending records into a frame and empties the journal.
+   * When the frame cannot be written, the records stay in the journal.
+   */
   flush(): void {
     if (this.pending.length === 0) return;
+    if (this.failure) throw this.failure;
     const compressed = deflateRawSync(Buffer.concat(this.pending, this.pendingBytes), { level: 3 });
     const head = Buffer.alloc(FRAME_HEADER);
     head.writeUInt32LE(compressed.length, 0);
@@ -101,8 +128,15 @@ export class TraceWriter {
     head.writeUInt32LE(this.pendingFirst, 8);
     head.writeUInt32LE(this.pending.length, 12);
     head.writeUInt32LE(crc32(head.subarray(0, 16)), 16);
-    writeSync(this.eventsFd, Buffer.concat([head, compressed]));
-    ftruncateSync(this.journalFd, JOURNAL_MAGIC.length);
+    const frame = Buffer.concat([head, compressed]);
+    this.writeAt(this.eventsFd, frame, this.eventsPos, 'its events file');
+    this.eventsPos += frame.length;
+    try {
+      ftruncateSync(this.journalFd, JOURNAL_MAGIC.length);
+    } catch (e) {
+      // The journal keeps entries the frame also holds; readers skip those.
+      throw this.fail(e, 'its journal');
+    }
     this.journalPos = JOURNAL_MAGIC.length;
     this.pending = [];
     this.pendingBytes = 0;
@@ -111,24 +145,101 @@ export class TraceWriter {
   /**
    * Copies a file into files/ (once per distinct file) and returns the blob
    * name. `source` may be a /proc/PID/fd/N link, which works for deleted files.
+   * A copy that fails half-way is removed: no record names it.
    */
   storeFile(source: string, displayName: string): string {
+    if (this.failure) throw this.failure;
     const st = statSync(source);
+    if (!st.isFile()) throw new FileError(`${displayName} is not a regular file`);
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const known = this.blobs.get(key);
     if (known) return known;
     const name = `${this.blobs.size}-${blobLabel(displayName)}`;
-    copyFileSync(source, join(this.dir, 'files', name), fsConstants.COPYFILE_FICLONE);
+    const dest = join(this.dir, 'files', name);
+    try {
+      // EXCL: the copy is a new file (O_EXCL), never something a link points at.
+      copyFileSync(source, dest, fsConstants.COPYFILE_FICLONE | fsConstants.COPYFILE_EXCL);
+      // Replay executes the copies of programs, so those keep an execute bit.
+      const fd = openSync(dest, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      try {
+        fchmodSync(fd, st.mode & 0o111 ? EXEC_MODE : FILE_MODE);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      try {
+        unlinkSync(dest);
+      } catch {
+        /* nothing was created */
+      }
+      throw this.fail(e, `the copy of ${displayName}`);
+    }
     this.blobs.set(key, name);
     return name;
   }
 
+  /** Flushes what is pending and closes the files. Never throws for a failed write: the records are in the journal then. */
   close(): void {
     if (this.closed) return;
-    this.flush();
     this.closed = true;
-    closeSync(this.eventsFd);
-    closeSync(this.journalFd);
+    try {
+      if (!this.failure) this.flush();
+    } catch (e) {
+      if (!(e instanceof TrrError)) throw e;
+    } finally {
+      closeSync(this.eventsFd);
+      closeSync(this.journalFd);
+    }
+  }
+
+  private fail(e: unknown, what: string): TrrError {
+    this.failure = fileError(e, `cannot write to the trace ${this.dir} (${what})`);
+    return this.failure;
+  }
+
+  /** Writes all of `buf` at `pos`; a write that fails part-way (a full disk) is cut back to `pos`. */
+  private writeAt(fd: number, buf: Buffer, pos: number, what: string): void {
+    let done = 0;
+    try {
+      while (done < buf.length) done += writeSync(fd, buf, done, buf.length - done, pos + done);
+    } catch (e) {
+      try {
+        ftruncateSync(fd, pos);
+      } catch {
+        /* readers treat a torn end as the end anyway */
+      }
+      throw this.fail(e, what);
+    }
+  }
+
+  /** Creates a new file in the trace directory with `contents`; returns its descriptor. */
+  private createFile(name: string, contents: Buffer): number {
+    const path = join(this.dir, name);
+    let fd: number;
+    try {
+      fd = openSync(path, CREATE_FLAGS, FILE_MODE);
+      fchmodSync(fd, FILE_MODE);
+    } catch (e) {
+      throw fileError(e, `cannot create ${path}`);
+    }
+    this.writeAt(fd, contents, 0, name);
+    return fd;
+  }
+}
+
+/** Creates a trace directory (or accepts an existing, real one) readable by its owner only, whatever the umask. */
+function makeTraceDir(dir: string, linkAllowed: boolean): void {
+  try {
+    mkdirSync(dir, { mode: DIR_MODE });
+  } catch (e) {
+    if (errnoOf(e) !== ERRNO.EEXIST) throw fileError(e, `cannot create the trace directory ${dir}`);
+    const isDir = (linkAllowed ? statSync : lstatSync)(dir, { throwIfNoEntry: false })?.isDirectory();
+    if (!isDir) throw new FileError(`cannot create the trace directory ${dir}: something that is not a directory is in the way.`);
+  }
+  try {
+    chmodSync(dir, DIR_MODE);
+  } catch (e) {
+    throw fileError(e, `cannot make ${dir} private`);
   }
 }
 

@@ -3,6 +3,7 @@
 // failures (bad trace, divergence, unsupported syscall, bad command line)
 // are TrrError subclasses and never print a stack trace; anything else is a
 // bug in trr and prints its stack so it can be reported.
+import { errnoMessage } from '../syscalls/names.js';
 
 /** Base class for failures trr expects and explains to the user. */
 export class TrrError extends Error {
@@ -26,6 +27,27 @@ export class DivergenceError extends TrrError {
 }
 
 export class UnsupportedError extends TrrError {}
+
+/** A file or directory trr needs could not be created, written or read (disk full, not a directory, permissions...). */
+export class FileError extends TrrError {}
+
+/** The positive errno of a failed Node file-system call (`e.errno` is negative there), or undefined for anything else. */
+export function errnoOf(e: unknown): number | undefined {
+  const n = (e as NodeJS.ErrnoException | undefined)?.errno;
+  return typeof n === 'number' && e instanceof Error ? Math.abs(n) : undefined;
+}
+
+/**
+ * Turns a failed file-system call into a FileError reading `${what}: ${the
+ * system's message}`, e.g. "cannot create /x/t: No space left on device".
+ * trr's own errors pass through; anything else is a bug and is rethrown.
+ */
+export function fileError(e: unknown, what: string): TrrError {
+  if (e instanceof TrrError) return e;
+  const errno = errnoOf(e);
+  if (errno === undefined) throw e;
+  return new FileError(`${what}: ${errnoMessage(errno)}`);
+}
 
 /** Formats any thrown value for the user; returns [message, exit status]. */
 export function describeError(e: unknown): { message: string; exitStatus: number } {

@@ -77,7 +77,10 @@ test('sqlite3 creates a table, inserts rows and queries them', async () => {
     const native = recordAndReplay(dir, 'sqlite3', [':memory:', sql], { cwd: dir });
     check(native, true);
     assert.equal(native.recorded.stdout, '3|6\nz\ny\nx\n');
-    const file = recordAndReplay(dir, 'sqlite3', [join(dir, 'db.sqlite'), "create table if not exists u(v); insert into u values (42); select count(*) from u;"], { cwd: dir });
+    // A second recording needs a directory of its own (-o refuses a non-empty one).
+    const second = join(dir, 'file-db');
+    mkdirSync(second);
+    const file = recordAndReplay(second, 'sqlite3', [join(dir, 'db.sqlite'), "create table if not exists u(v); insert into u values (42); select count(*) from u;"], { cwd: dir });
     check(file, false);
   });
 });

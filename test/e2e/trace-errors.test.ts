@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, truncateSync, statSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { trr, withOutputDir, buildProgram, manifest, run } from '../support/harness.js';
+import { assertCleanError, trr, withOutputDir, buildProgram, manifest, run } from '../support/harness.js';
 import { tamperTrace } from '../support/tamper.js';
 import { nr } from '../../src/syscalls/names.js';
 
@@ -14,13 +14,6 @@ function recordFiles(dir: string): string {
   const r = trr(['record', '-o', trace, buildProgram(spec)], { cwd: dir });
   assert.equal(r.status, 0, r.stderr);
   return trace;
-}
-
-function assertCleanError(r: { status: number | null; stderr: string }, pattern: RegExp): void {
-  assert.notEqual(r.status, 0);
-  assert.match(r.stderr, pattern);
-  assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
-  assert.doesNotMatch(r.stderr, /internal error/);
 }
 
 test('a directory that is not a trace is refused', async () => {

@@ -1,6 +1,7 @@
 // Test harness shared by the end-to-end tests: compiles the test programs
 // once, runs commands natively and under trr, and keeps each failing test's
 // trace and logs under test-output/ (deleted when the test passes).
+import assert from 'node:assert/strict';
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -134,4 +135,15 @@ export function recordAndReplay(dir: string, cmd: string, args: readonly string[
 /** trr's stderr minus its own warnings (lines starting with "trr:"). */
 export function programStderr(s: string): string {
   return s.split('\n').filter((l) => !l.startsWith('trr: ')).join('\n');
+}
+
+/** A failure as trr must report it: a non-zero status (or exactly `status`), a message matching `pattern`, no stack trace. */
+export function assertCleanError(r: { status: number | null; stderr: string }, pattern: RegExp, status?: number): RegExpMatchArray {
+  if (status === undefined) assert.notEqual(r.status, 0, r.stderr);
+  else assert.equal(r.status, status, r.stderr);
+  const m = r.stderr.match(pattern);
+  assert.ok(m, `stderr ${JSON.stringify(r.stderr)} does not match ${pattern}`);
+  assert.doesNotMatch(r.stderr, /\n\s+at .*\(.*:\d+:\d+\)/, 'no stack trace');
+  assert.doesNotMatch(r.stderr, /internal error/);
+  return m;
 }
