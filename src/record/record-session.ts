@@ -11,7 +11,7 @@
 // syscalls. See docs/ARCHITECTURE.md.
 import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { Registers } from '../arch/registers.js';
+import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
   I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
@@ -46,6 +46,8 @@ interface PendingSyscall {
   stdio?: number;
   /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
   transfer?: TransferSource;
+  /** trr ran the syscall with other arguments: give the program its own back at the exit. */
+  restoreArgs?: boolean;
   /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
   fileDest?: string;
 }
@@ -235,6 +237,13 @@ export class RecordSession {
       return this.answerEnosys(t, regs, nrv, what);
     }
     const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry: sem.atEntry?.(t.task.mem, args), flushed: false };
+    if (nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n) {
+      // The child must be recorded too: run the clone without CLONE_UNTRACED (replay does the same).
+      const stripped = regs.clone();
+      stripped.set('rdi', args[0]! & ~CLONE.UNTRACED);
+      t.task.setRegs(stripped);
+      p.restoreArgs = true;
+    }
     p.strings = this.stringArgs(t, nrv, args);
     if (nrv === nr('execve') || nrv === nr('execveat')) {
       const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
@@ -274,7 +283,6 @@ export class RecordSession {
   /** Syscalls trr refuses even though the table knows them. */
   private refuse(nrv: number, args: readonly bigint[]): boolean {
     if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
-    if ((nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n)) return true;
     // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
     if (nrv === nr('ioctl') && ioctlOutputSize(Number(args[1]! & 0xffffffffn)) === undefined) return true;
     return false;
@@ -306,7 +314,10 @@ export class RecordSession {
   private readStringArray(t: RecTask, ptr: bigint): string[] {
     const out: string[] = [];
     for (let i = 0; ptr !== 0n && i < 4096; i++) {
-      const p = t.task.mem.readU64(ptr + BigInt(i * 8));
+      // A bad pointer is the program's error (execve fails with EFAULT), not trr's.
+      const word = t.task.mem.readPartial(ptr + BigInt(i * 8), 8);
+      if (word.length < 8) break;
+      const p = word.readBigUInt64LE(0);
       if (p === 0n) break;
       out.push(t.task.mem.readCString(p));
     }
@@ -334,6 +345,12 @@ export class RecordSession {
     if (!p) {
       // A syscall-exit stop we did not ask for (e.g. after PTRACE_EVENT_VFORK_DONE); just go on.
       return this.continueOrYield(t);
+    }
+    if (p.restoreArgs) {
+      // The program sees the arguments it passed, not the ones trr ran the syscall with.
+      const back = t.task.regs().clone();
+      SYSCALL_ARG_REGS.forEach((reg, i) => back.set(reg, p.args[i]!));
+      t.task.setRegs(back);
     }
     const regs = t.task.regs();
     const result = regs.result;

@@ -399,6 +399,11 @@ export class ReplaySession extends ProcessImaging {
       }
       t.task.setRegs(regs);
     }
+    if (nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n) {
+      substituted = true; // as in the recording: the child stays traced
+      regs.set('rdi', args[0]! & ~CLONE.UNTRACED);
+      t.task.setRegs(regs);
+    }
     if (nrv === nr('exit') || nrv === nr('exit_group')) {
       this.resume(t, 'continue');
       t.state = 'exiting';

@@ -17,12 +17,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 extern char **environ;
+
+static int untraced_pipe[2];
+
+static int untraced_child(void *arg)
+{
+    (void)arg;
+    return write(untraced_pipe[1], "u", 1) == 1 ? 0 : 1;
+}
 
 #include "check.h"
 
@@ -234,6 +243,25 @@ int main(void)
         }
         int rc = p ? pclose(p) : -1;
         CHECK(p && ok && lines == 2 && WIFEXITED(rc) && WEXITSTATUS(rc) == 0, "popen read two lines");
+    }
+
+    /* ---- clone with CLONE_UNTRACED (a debugger must still see the child) ---- */
+    {
+        static char stack[65536];
+        char c = 0;
+        CHECK(pipe(untraced_pipe) == 0, "pipe for the untraced child");
+        pid_t u = clone(untraced_child, stack + sizeof stack, CLONE_UNTRACED | SIGCHLD, NULL);
+        CHECK(u > 0 && read(untraced_pipe[0], &c, 1) == 1 && c == 'u', "CLONE_UNTRACED child ran");
+        CHECK(waitpid(u, &status, 0) == u && WIFEXITED(status) && WEXITSTATUS(status) == 0, "CLONE_UNTRACED child reaped");
+    }
+
+    /* ---- execve with bad pointers fails with EFAULT and changes nothing ---- */
+    {
+#pragma GCC diagnostic ignored "-Wnonnull"
+        char *bad_argv[] = {(char *)0xdeadbeef, NULL};
+        CHECK(execve(NULL, NULL, NULL) == -1 && errno == EFAULT, "execve(NULL) fails with EFAULT");
+        CHECK(execve("/proc/self/exe", (char **)0xdeadbeef, NULL) == -1 && errno == EFAULT, "execve with a bad argv pointer fails");
+        CHECK(execve("/proc/self/exe", bad_argv, NULL) == -1 && errno == EFAULT, "execve with a bad argv[0] fails");
     }
 
     CHECK(getpid() == self, "pid unchanged");
