@@ -65,6 +65,8 @@ class RecTask {
   exitRecorded = false;
   /** A vfork parent's syscall exit, held until the child's execve is recorded. */
   heldExit = false;
+  /** The program installed a seccomp filter of its own on this thread (trr's does not count). */
+  ownSeccomp = false;
   constructor(readonly task: Task) {}
   get tid(): number {
     return this.task.tid;
@@ -84,6 +86,10 @@ const SPIN_CHECK_MS = 2000;
 const RESIZES = new Set(['ftruncate', 'truncate', 'fallocate'].map(nr));
 /** si_code of a SIGSYS raised by a seccomp filter. */
 const SYS_SECCOMP = 1;
+const PR_GET_SECCOMP = 21n;
+const PR_SET_SECCOMP = 22n;
+const SECCOMP_SET_MODE_FILTER = 1n;
+const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
 
 export class RecordSession {
@@ -352,7 +358,8 @@ export class RecordSession {
       SYSCALL_ARG_REGS.forEach((reg, i) => back.set(reg, p.args[i]!));
       t.task.setRegs(back);
     }
-    const regs = t.task.regs();
+    let regs = t.task.regs();
+    if (this.virtualiseSeccomp(t, p, regs.result)) regs = t.task.regs();
     const result = regs.result;
     if (p.exec && result === 0n) return this.recordExec(t, p);
     if (p.exec && !this.started) this.execErrno = Number(-result);
@@ -400,6 +407,24 @@ export class RecordSession {
     }
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     this.continueOrYield(t);
+  }
+
+  /**
+   * The program must not see trr's own seccomp filter: PR_GET_SECCOMP answers
+   * 2 (filter mode) only once the program installed a filter itself, else 0.
+   * Returns true when it changed the result.
+   */
+  private virtualiseSeccomp(t: RecTask, p: PendingSyscall, result: bigint): boolean {
+    const installs = (p.nr === nr('seccomp') && p.args[0] === SECCOMP_SET_MODE_FILTER) || (p.nr === nr('prctl') && p.args[0] === PR_SET_SECCOMP && p.args[1] === 2n);
+    if (installs && result === 0n) {
+      const tsync = p.nr === nr('seccomp') && (p.args[1]! & SECCOMP_FILTER_FLAG_TSYNC) !== 0n;
+      for (const o of this.tasks.values()) if (o === t || (tsync && o.task.tgid === t.task.tgid)) o.ownSeccomp = true;
+    }
+    if (p.nr !== nr('prctl') || p.args[0] !== PR_GET_SECCOMP || result < 0n) return false;
+    const r = t.task.regs().clone();
+    r.set('rax', t.ownSeccomp ? 2n : 0n);
+    t.task.setRegs(r);
+    return true;
   }
 
   private finishSyscall(t: RecTask, p: PendingSyscall, result: bigint, mem?: MemoryWrite[], extra?: SyscallExtra): void {
@@ -472,6 +497,7 @@ export class RecordSession {
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
     const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
+    child.ownSeccomp = parent.ownSeccomp;
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;
@@ -496,7 +522,9 @@ export class RecordSession {
         t.pending = undefined;
       }
     }
-    this.recordExit(t, status);
+    // Killed while running its own code, at a syscall trr never saw: by the program's seccomp filter.
+    const byFilter = !p && t.state === 'running' && waitStatus.signaled(status) && waitStatus.termSig(status) === SIG.SYS;
+    this.recordExit(t, status, byFilter);
     t.state = 'exiting';
     if (this.current === t) this.current = undefined;
     if (ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) return;
@@ -513,10 +541,10 @@ export class RecordSession {
     }
   }
 
-  private recordExit(t: RecTask, status: number): void {
+  private recordExit(t: RecTask, status: number, byFilter = false): void {
     if (t.exitRecorded) return;
     t.exitRecorded = true;
-    this.append({ kind: 'exit', tid: t.tid, status });
+    this.append(byFilter ? { kind: 'exit', tid: t.tid, status, byFilter } : { kind: 'exit', tid: t.tid, status });
   }
 
   private onGone(t: RecTask, status: number): void {
@@ -547,7 +575,9 @@ export class RecordSession {
       const len = rdtscLengthAt(t.task.mem, regs.ip);
       if (len) return this.emulateRdtsc(t, regs, len);
     }
-    const sync = isSyncSignal(sig, code) && !(t.injected && t.injected.readInt32LE(0) === sig);
+    // A SIGSYS from the program's own seccomp filter is raised by the syscall instruction itself.
+    const fromFilter = sig === SIG.SYS && code === SYS_SECCOMP;
+    const sync = (isSyncSignal(sig, code) || fromFilter) && !(t.injected && t.injected.readInt32LE(0) === sig);
     if (!sync) {
       if (t.injected && t.injected.readInt32LE(0) === sig) {
         t.task.setSigInfo(t.injected);

@@ -209,7 +209,7 @@ export class ReplaySession extends ProcessImaging {
         return;
       }
       case 'exit':
-        return this.applyExitRecord(t);
+        return this.applyExitRecord(t, r.byFilter === true);
     }
   }
 
@@ -586,12 +586,13 @@ export class ReplaySession extends ProcessImaging {
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
   }
 
-  private applyExitRecord(t: ReplayTask): void {
+  private applyExitRecord(t: ReplayTask, byFilter: boolean): void {
     if (t.state === 'gone') return;
     // A stopped thread that did not exit by itself was killed: by another thread's
     // exit_group (the kernel is already killing it), or by a SIGKILL that replay
     // did not send because kill/tgkill are emulated. Kill it for sure, then wait.
-    if (t.state === 'ready' || t.state === 'at-entry') {
+    // One that the program's seccomp filter killed runs to that death, as it did.
+    if ((t.state === 'ready' || t.state === 'at-entry') && !byFilter) {
       kill(t.tid, SIG.KILL);
       t.state = 'exiting';
     }

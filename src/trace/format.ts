@@ -154,6 +154,12 @@ export interface ExitRecord extends Base {
   readonly kind: 'exit';
   /** Wait status as waitpid reports it. */
   readonly status: number;
+  /**
+   * The thread died running its own code: a seccomp filter of the program
+   * killed it at a syscall. Replay lets it run to that death instead of
+   * killing it where it stands. Since version 2.
+   */
+  readonly byFilter?: boolean;
 }
 
 /** The recording finished normally. */
@@ -313,7 +319,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'exit':
-      return { kind, tid, status: c.int(o, 'status') };
+      return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
       return { kind, tid, status: c.int(o, 'status') };
     default:
