@@ -82,6 +82,7 @@ interface Bindings {
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
   takeInterrupt(fd: number): bigint | number;
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
+  copyFile(src: string, dst: string, mode: number): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -106,6 +107,7 @@ function load(): Bindings {
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
     takeInterrupt: lib.func('long trr_take_interrupt(long)'),
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
+    copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -219,6 +221,15 @@ export function peekPipe(path: string, len: number): Buffer {
   const buf = Buffer.alloc(Math.max(0, Math.min(len, 1 << 20)));
   const n = check(() => `peeking into ${path}`, load().peekPipe(path, buf, buf.length));
   return buf.subarray(0, n);
+}
+
+/**
+ * Copies `src` to a new file `dst` (never through a link, never over a file)
+ * with permission bits `mode`: a reflink where possible, else only the parts
+ * of the file that hold data, so holes cost nothing.
+ */
+export function copyFileSparse(src: string, dst: string, mode: number): void {
+  check(() => `copying ${src}`, load().copyFile(src, dst, mode));
 }
 
 /** SECCOMP_RET_DATA of the SIGSYS trr's filter raises for a 32-bit (int $0x80) system call. */

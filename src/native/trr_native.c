@@ -18,7 +18,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
 #include <sys/personality.h>
+#include <sys/stat.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
@@ -314,6 +317,85 @@ long trr_kill(long pid, long sig) {
 
 long trr_tgkill(long tgid, long tid, long sig) {
   return syscall(SYS_tgkill, (pid_t)tgid, (pid_t)tid, (int)sig) < 0 ? -errno : 0;
+}
+
+/* Copies [off, end) of in to the same offsets of out; falls back to read/write. */
+static int copy_range(int in, int out, off_t off, off_t end) {
+  static char buf[1 << 16];
+  while (off < end) {
+    loff_t a = off, b = off;
+    ssize_t n = copy_file_range(in, &a, out, &b, (size_t)(end - off), 0);
+    if (n < 0 && (errno == EXDEV || errno == EINVAL || errno == ENOSYS || errno == EOPNOTSUPP)) {
+      n = pread(in, buf, sizeof buf < (size_t)(end - off) ? sizeof buf : (size_t)(end - off), off);
+      for (ssize_t done = 0; n > 0 && done < n;) {
+        ssize_t w = pwrite(out, buf + done, (size_t)(n - done), off + done);
+        if (w < 0)
+          return -1;
+        if (w == 0) {
+          errno = ENOSPC;
+          return -1;
+        }
+        done += w;
+      }
+    }
+    if (n < 0)
+      return -1;
+    if (n == 0)
+      break; /* the file shrank meanwhile */
+    off += n;
+  }
+  return 0;
+}
+
+/*
+ * Copies the file at src to a new file dst (created O_EXCL|O_NOFOLLOW with
+ * `mode`): a reflink where the file system allows, else only the extents
+ * that hold data, so a sparse or mostly-empty file (a huge memfd, a file
+ * with a large hole) costs no more than its data. Returns 0 or -errno; on
+ * failure dst may exist and the caller removes it.
+ */
+long trr_copy_file(const char *src, const char *dst, long mode) {
+  int in = open(src, O_RDONLY | O_CLOEXEC);
+  if (in < 0)
+    return -errno;
+  int out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, (mode_t)mode);
+  if (out < 0) {
+    int e = errno;
+    close(in);
+    return -e;
+  }
+  int r = 0;
+  struct stat st;
+  if (fstat(in, &st) < 0) {
+    r = -errno;
+  } else if (ioctl(out, FICLONE, in) != 0) {
+    off_t pos = 0;
+    while (pos < st.st_size) {
+      off_t data = lseek(in, pos, SEEK_DATA);
+      if (data < 0 && errno == ENXIO)
+        break; /* only a hole is left */
+      if (data < 0) {
+        data = pos; /* SEEK_DATA unsupported: all of it is data */
+        if (copy_range(in, out, data, st.st_size) < 0)
+          r = -errno;
+        break;
+      }
+      off_t hole = lseek(in, data, SEEK_HOLE);
+      if (hole < 0)
+        hole = st.st_size;
+      if (copy_range(in, out, data, hole) < 0) {
+        r = -errno;
+        break;
+      }
+      pos = hole;
+    }
+    if (r == 0 && ftruncate(out, st.st_size) < 0)
+      r = -errno;
+  }
+  if (close(out) < 0 && r == 0)
+    r = -errno;
+  close(in);
+  return r;
 }
 
 /*

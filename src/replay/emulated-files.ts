@@ -5,9 +5,10 @@
 // the original (MAP_SHARED mappings stay shared, so processes see each
 // other's stores), and changed by the writes and size changes the recording
 // holds, when replay reaches them. Nothing outside the replay is touched.
-import { closeSync, copyFileSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { copyFileSparse } from '../native/native.js';
 import { DivergenceError } from '../util/errors.js';
 
 export class EmulatedFiles {
@@ -19,12 +20,12 @@ export class EmulatedFiles {
     return this.dir;
   }
 
-  /** The copy of tracked file `key`, made from the blob at `source` when it does not exist yet. */
+  /** The copy of tracked file `key`, made from the blob at `source` when it does not exist yet (holes stay holes). */
   pathFor(key: string, source: string): string {
     let path = this.files.get(key);
     if (path === undefined) {
       path = join(this.ensureDir(), `${this.files.size}-${key.replace(/[^0-9]/g, '_')}`);
-      copyFileSync(source, path);
+      copyFileSparse(source, path, 0o600);
       this.files.set(key, path);
     }
     return path;

@@ -14,13 +14,14 @@
 // killed with SIGKILL loses nothing that was appended; frames are compressed
 // in batches and the journal is emptied after each frame.
 import {
-  chmodSync, closeSync, copyFileSync, constants as fsConstants, existsSync, fchmodSync, ftruncateSync, lstatSync,
+  chmodSync, closeSync, constants as fsConstants, existsSync, fchmodSync, ftruncateSync, lstatSync,
   mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { ERRNO } from '../syscalls/names.js';
+import { copyFileSparse } from '../native/native.js';
 import { FileError, TraceFormatError, TrrError, errnoOf, fileError } from '../util/errors.js';
 import { crc32 } from './crc32.js';
 import {
@@ -157,12 +158,12 @@ export class TraceWriter {
     const name = `${this.blobs.size}-${blobLabel(displayName)}`;
     const dest = join(this.dir, 'files', name);
     try {
-      // EXCL: the copy is a new file (O_EXCL), never something a link points at.
-      copyFileSync(source, dest, fsConstants.COPYFILE_FICLONE | fsConstants.COPYFILE_EXCL);
+      // A new file (O_EXCL), never something a link points at; sparse files stay sparse.
       // Replay executes the copies of programs, so those keep an execute bit.
+      copyFileSparse(source, dest, st.mode & 0o111 ? EXEC_MODE : FILE_MODE);
       const fd = openSync(dest, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
       try {
-        fchmodSync(fd, st.mode & 0o111 ? EXEC_MODE : FILE_MODE);
+        fchmodSync(fd, st.mode & 0o111 ? EXEC_MODE : FILE_MODE); // whatever the umask
       } finally {
         closeSync(fd);
       }

@@ -43,8 +43,8 @@ export function errnoOf(e: unknown): number | undefined {
  * trr's own errors pass through; anything else is a bug and is rethrown.
  */
 export function fileError(e: unknown, what: string): TrrError {
-  if (e instanceof TrrError) return e;
-  const errno = errnoOf(e);
+  const errno = errnoOf(e); // Node's errors, and trr's native calls (NativeError)
+  if (e instanceof TrrError && errno === undefined) return e;
   if (errno === undefined) throw e;
   return new FileError(`${what}: ${errnoMessage(errno)}`);
 }

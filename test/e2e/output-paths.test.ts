@@ -5,7 +5,7 @@
 // What trr cannot record (32-bit system calls) stops recording loudly.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, manifest, run, saveLog, trr, trrBin, withOutputDir, type ProgramSpec } from '../support/harness.js';
 
@@ -99,6 +99,24 @@ test('writes from several threads and processes replay in the recorded interleav
       assert.equal(rep.stdout, rec.stdout, `replay ${i}: stdout interleaving differs from the recording`);
       assert.equal(rep.stderr, rec.stderr, `replay ${i}: stderr interleaving differs from the recording`);
     }
+  });
+});
+
+test('huge sparse files that the program maps are not copied whole into the trace', async () => {
+  await withOutputDir('sparse-map', (dir) => {
+    const trace = join(dir, 'trace');
+    const rec = trr(['record', '-o', trace, program('sparse_map')], { cwd: dir });
+    saveLog(dir, 'record', rec);
+    assert.equal(rec.status, 0, rec.stderr);
+    const files = join(trace, 'files');
+    const apparent = readdirSync(files).reduce((n, f) => n + statSync(join(files, f)).size, 0);
+    const allocated = readdirSync(files).reduce((n, f) => n + statSync(join(files, f)).blocks * 512, 0);
+    assert.ok(apparent > 16 * 2 ** 30, `the copies hold ${apparent} bytes: the huge files were not mapped`);
+    assert.ok(allocated < 64 * 2 ** 20, `the trace's copies take ${allocated} bytes on disk`);
+    const rep = trr(['replay', '-a', trace]);
+    saveLog(dir, 'replay', rep);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.equal(rep.stdout, rec.stdout);
   });
 });
 
