@@ -15,7 +15,7 @@ import { Registers } from '../arch/registers.js';
 import {
   PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -26,7 +26,7 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { SharedFileMappings } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
-import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
+import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
 
@@ -58,6 +58,8 @@ class RecTask {
   exitRecorded = false;
   /** A vfork parent's syscall exit, held until the child's execve is recorded. */
   heldExit = false;
+  /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
+  restartOf: RestartOf | undefined;
   constructor(readonly task: Task) {}
   get tid(): number {
     return this.task.tid;
@@ -209,7 +211,8 @@ export class RecordSession {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
     }
-    const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry: sem.atEntry?.(t.task.mem, args), flushed: false };
+    const entry = nrv === nr('restart_syscall') ? t.restartOf : sem.atEntry?.(t.task.mem, args);
+    const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry, flushed: false };
     p.strings = this.stringArgs(t, nrv, args);
     if (nrv === nr('execve') || nrv === nr('execveat')) {
       const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
@@ -313,6 +316,7 @@ export class RecordSession {
       t.heldExit = true;
       return;
     }
+    this.noteRestartBlock(t, p, result);
     const extra: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
     let mem: MemoryWrite[] | undefined;
     if (p.sem.outputs && (result >= 0n || p.sem.outputsOnError)) {
@@ -343,6 +347,15 @@ export class RecordSession {
     }
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     this.continueOrYield(t);
+  }
+
+  /** Follows the kernel's per-thread restart block, which restart_syscall continues. */
+  private noteRestartBlock(t: RecTask, p: PendingSyscall, result: bigint): void {
+    if (result === ERESTART_RESTARTBLOCK) {
+      if (p.nr !== nr('restart_syscall')) t.restartOf = { nr: p.nr, sem: p.sem, args: p.args, entry: p.entry };
+    } else if (p.nr === nr('rt_sigreturn')) {
+      t.restartOf = undefined; // sigreturn resets it: restart_syscall then fails with EINTR
+    }
   }
 
   private finishSyscall(t: RecTask, p: PendingSyscall, result: bigint, mem?: MemoryWrite[], extra?: SyscallExtra): void {

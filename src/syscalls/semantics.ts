@@ -30,6 +30,18 @@ export interface SyscallSemantics {
   readonly fdArg?: number;
 }
 
+/**
+ * The syscall a thread's restart_syscall continues: the kernel keeps it (its
+ * restart block) when a syscall returns -ERESTART_RESTARTBLOCK, and
+ * restart_syscall writes what that syscall would have written.
+ */
+export interface RestartOf {
+  readonly nr: number;
+  readonly sem: SyscallSemantics;
+  readonly args: readonly bigint[];
+  readonly entry: unknown;
+}
+
 const n = (v: bigint) => Number(v);
 const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
 const fixed = (argIndex: number, size: number): SyscallSemantics['outputs'] => (_m, a) => (a[argIndex] ? [[a[argIndex]!, size]] : []);
@@ -442,6 +454,20 @@ const TABLE: Record<string, SyscallSemantics> = {
   pidfd_send_signal: emulate(),
   kcmp: emulate(),
   seccomp: execute,
+  // The kernel continues a syscall interrupted with -ERESTART_RESTARTBLOCK
+  // (nanosleep, clock_nanosleep, poll, futex waits with a timeout) when the
+  // signal ran no handler. It blocks like that syscall and writes what it would
+  // (nanosleep's remaining time, poll's revents): the recorder passes the
+  // interrupted syscall as `entry` (see RestartOf), and those ranges are
+  // recorded whatever the result.
+  restart_syscall: blocking({
+    outputsOnError: true,
+    outputs: (m, _a, r, entry) => {
+      const of = entry as RestartOf | undefined;
+      if (!of?.sem.outputs || (r < 0n && !of.sem.outputsOnError)) return [];
+      return of.sem.outputs(m, of.args, r, of.entry);
+    },
+  }),
 };
 
 const BY_NUMBER = new Map<number, SyscallSemantics>();

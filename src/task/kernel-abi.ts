@@ -50,7 +50,7 @@ export function cloneTidPointers(nr: number, args: readonly bigint[], mem: Addre
 const ERESTARTSYS = -512n;
 const ERESTARTNOINTR = -513n;
 const ERESTARTNOHAND = -514n;
-const ERESTART_RESTARTBLOCK = -516n;
+export const ERESTART_RESTARTBLOCK = -516n;
 
 /**
  * Registers after the kernel handles a signal with no handler at a syscall
