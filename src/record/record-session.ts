@@ -15,7 +15,7 @@ import { Registers } from '../arch/registers.js';
 import {
   PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -248,7 +248,7 @@ export class RecordSession {
     if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
     if ((nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n)) return true;
     // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
-    if (nrv === nr('ioctl') && ioctlOutputSize(Number(args[1]! & 0xffffffffn)) === undefined) return true;
+    if (nrv === nr('ioctl') && !ioctlKnown(Number(args[1]! & 0xffffffffn))) return true;
     return false;
   }
 

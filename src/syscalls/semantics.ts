@@ -12,6 +12,10 @@
 // with ENOSYS without running it, and says so.
 import type { AddressSpace } from '../task/task.js';
 import { SYSCALL_NUMBERS } from './table.generated.js';
+import { ioctlOutputs } from './ioctl.js';
+import { CLONE } from '../task/kernel-abi.js';
+
+export { ioctlKnown, ioctlOutputSize } from './ioctl.js';
 
 export type ReplayPolicy = 'emulate' | 'execute' | 'override' | 'special';
 export type Range = readonly [addr: bigint, len: number];
@@ -71,13 +75,18 @@ export function clipRanges(ranges: readonly Range[], total: number): Range[] {
 const iovByResult = (iovArg: number, cntArg: number): SyscallSemantics['outputs'] => (m, a, r) =>
   r > 0n ? clipRanges(readIovecs(m, a[iovArg]!, n(a[cntArg]!)), n(r)) : [];
 
-/** A (sockaddr *, socklen_t *) pair: in-length read at entry, out-length at exit. */
+/**
+ * A (sockaddr *, socklen_t *) pair: in-length read at entry, out-length at
+ * exit. The kernel writes the length even when the address is NULL (with an
+ * in-length of 0, getsockname then only reports the size).
+ */
 const sockaddrAt = (addrArg: number, lenArg: number) => ({
-  atEntry: (m: AddressSpace, a: readonly bigint[]) => (a[addrArg] && a[lenArg] ? m.readU32(a[lenArg]!) : 0),
+  atEntry: (m: AddressSpace, a: readonly bigint[]) => (a[lenArg] ? m.readU32(a[lenArg]!) : 0),
   outputs: (m: AddressSpace, a: readonly bigint[], _r: bigint, inLen: unknown): Range[] => {
-    if (!a[addrArg] || !a[lenArg]) return [];
-    const outLen = m.readU32(a[lenArg]!);
-    return [[a[lenArg]!, 4], [a[addrArg]!, Math.min(outLen, inLen as number)]];
+    if (!a[lenArg]) return [];
+    const out: Range[] = [[a[lenArg]!, 4]];
+    if (a[addrArg]) out.push([a[addrArg]!, Math.min(m.readU32(a[lenArg]!), inLen as number)]);
+    return out;
   },
 });
 
@@ -117,30 +126,6 @@ const execute: SyscallSemantics = { policy: 'execute' };
 const special = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'special', ...s });
 const blocking = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'emulate', mayBlock: true, ...s });
 const sentByResult = (bufArg: number): SyscallSemantics['sent'] => (_m, a, r) => (r > 0n ? [[a[bufArg]!, n(r)]] : []);
-
-// ioctl requests whose output size is known (old-style numbers carry no size).
-const IOCTL_OUT: ReadonlyMap<number, number> = new Map([
-  [0x5401, 36], // TCGETS
-  [0x5413, 8], // TIOCGWINSZ
-  [0x541b, 4], // FIONREAD
-  [0x540f, 4], // TIOCGPGRP
-  [0x5429, 4], // TIOCGSID
-  [0x80045430, 4], // TIOCGPTN
-]);
-const IOCTL_NO_OUT = new Set([0x5402, 0x5403, 0x5404, 0x5414, 0x5421, 0x5451, 0x5450, 0x5410, 0x540e]);
-
-/** Output size of an ioctl, or undefined when trr does not know the request. */
-export function ioctlOutputSize(req: number): number | undefined {
-  if (IOCTL_OUT.has(req)) return IOCTL_OUT.get(req);
-  if (IOCTL_NO_OUT.has(req)) return 0;
-  const dir = req >>> 30;
-  const size = (req >>> 16) & 0x3fff;
-  // Old-style tty ioctls ('T', 0x54xx) encode no size: only the listed ones are known.
-  if (dir === 0) return ((req >>> 8) & 0xff) === 0x54 ? undefined : 0; // _IO: no data
-  if (dir & 2) return size; // _IOR/_IOWR: kernel writes `size` bytes
-  if (dir === 1) return 0; // _IOW: kernel only reads
-  return undefined;
-}
 
 const TABLE: Record<string, SyscallSemantics> = {
   // ---- files and directories
@@ -220,15 +205,11 @@ const TABLE: Record<string, SyscallSemantics> = {
       const cmd = i32(a[1]!);
       if (cmd === 5 || cmd === 36) return [[a[2]!, 32]]; // F_GETLK, F_OFD_GETLK
       if (cmd === 16) return [[a[2]!, 8]]; // F_GETOWN_EX
+      if (cmd === 1035 || cmd === 1037) return [[a[2]!, 8]]; // F_GET_RW_HINT, F_GET_FILE_RW_HINT: a u64
       return [];
     },
   }),
-  ioctl: emulate({
-    outputs: (_m, a) => {
-      const size = ioctlOutputSize(i32(a[1]!) >>> 0);
-      return size && a[2] ? [[a[2]!, size]] : [];
-    },
-  }),
+  ioctl: emulate({ outputs: (m, a) => ioctlOutputs(m, i32(a[1]!) >>> 0, a[2]!) }),
   getxattr: emulate({ outputs: byResult(2) }),
   lgetxattr: emulate({ outputs: byResult(2) }),
   fgetxattr: emulate({ outputs: byResult(2) }),
@@ -313,8 +294,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   getsockname: emulate(sockaddrAt(1, 2)),
   getpeername: emulate(sockaddrAt(1, 2)),
   getsockopt: emulate({
-    atEntry: (m, a) => (a[3] && a[4] ? m.readU32(a[4]!) : 0),
-    outputs: (m, a, _r, inLen) => (a[3] && a[4] ? [[a[4]!, 4], [a[3]!, Math.min(m.readU32(a[4]!), inLen as number)]] : []),
+    atEntry: (m, a) => (a[4] ? m.readU32(a[4]!) : 0),
+    outputs: (m, a, _r, inLen) => (a[4] ? [[a[4]!, 4], ...(a[3] ? [[a[3]!, Math.min(m.readU32(a[4]!), inLen as number)] as const] : [])] : []),
   }),
   setsockopt: emulate(),
   shutdown: emulate(),
@@ -405,7 +386,20 @@ const TABLE: Record<string, SyscallSemantics> = {
   sched_get_priority_max: emulate(),
   sched_get_priority_min: emulate(),
   getcpu: emulate({ outputs: (_m, a) => [...(a[0] ? [[a[0], 4] as const] : []), ...(a[1] ? [[a[1], 4] as const] : [])] }),
-  capget: emulate({ outputs: fixed(1, 24) }),
+  // The kernel writes its own version into the header when the program's is
+  // unknown (then fails with EINVAL, or succeeds when data is NULL), and one
+  // 12-byte struct per 32 capability bits: 1 for version 1, 2 for versions 2 and 3.
+  capget: emulate({
+    atEntry: (m, a) => (a[0] ? m.readU32(a[0]!) : 0),
+    outputsOnError: true,
+    outputs: (_m, a, r, version) => {
+      const out: Range[] = a[0] ? [[a[0]!, 4]] : [];
+      const structs = version === 0x19980330 ? 1 : version === 0x20071026 || version === 0x20080522 ? 2 : 0;
+      if (r === 0n && a[1] && structs) out.push([a[1]!, structs * 12]);
+      return out;
+    },
+  }),
+  capset: emulate(),
   personality: { policy: 'override' },
   prctl: { policy: 'override', outputs: (_m, a) => (n(a[0]!) === 16 /* PR_GET_NAME */ ? [[a[1]!, 16]] : []) },
   ioprio_get: emulate(),
@@ -424,8 +418,17 @@ const TABLE: Record<string, SyscallSemantics> = {
   rt_tgsigqueueinfo: emulate(),
   rt_sigreturn: special(),
   // ---- processes and threads
-  clone: special(),
-  clone3: special(),
+  // With CLONE.PIDFD the kernel writes the new pidfd (an int) into the parent's
+  // memory: at parent_tid for clone, at clone_args.pidfd for clone3. The other
+  // tid words are rewritten by replay itself (recorded tids).
+  clone: special({ outputs: (_m, a) => ((a[0]! & CLONE.PIDFD) !== 0n && a[2] ? [[a[2]!, 4]] : []) }),
+  clone3: special({
+    outputs: (m, a) => {
+      const ca = m.read(a[0]!, 16);
+      const pidfd = ca.readBigUInt64LE(8);
+      return (ca.readBigUInt64LE(0) & CLONE.PIDFD) !== 0n && pidfd ? [[pidfd, 4]] : [];
+    },
+  }),
   fork: special(),
   vfork: special(),
   execve: special(),
