@@ -15,7 +15,7 @@ import { Registers } from '../arch/registers.js';
 import {
   PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -207,6 +207,8 @@ export class RecordSession {
     const args = regs.syscallArgs();
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
+    const impossible = this.cannotRecord(t, nrv, args);
+    if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
@@ -250,6 +252,49 @@ export class RecordSession {
     // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
     if (nrv === nr('ioctl') && !ioctlKnown(Number(args[1]! & 0xffffffffn))) return true;
     return false;
+  }
+
+  /**
+   * Why a syscall the table knows cannot be recorded exactly in this use, if
+   * it cannot: recording then stops with that reason rather than answering
+   * ENOSYS, which would make the program behave differently from a native run.
+   */
+  private cannotRecord(t: RecTask, nrv: number, args: readonly bigint[]): string | undefined {
+    const NEWPID = 0x20000000n;
+    const newPid = 'it creates a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
+    if (nrv === nr('unshare') && (args[0]! & NEWPID) !== 0n) return newPid;
+    if ((nrv === nr('clone') || nrv === nr('clone3')) && (cloneFlagsOf(nrv, args, t.task.mem) & NEWPID) !== 0n) return newPid;
+    if (nrv === nr('setns')) {
+      const fd = Number(BigInt.asIntN(32, args[0]!));
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${t.task.tgid}/fd/${fd}`);
+      } catch {
+        // a bad fd: the kernel fails it
+      }
+      if ((args[1]! & NEWPID) !== 0n || /^pid(_for_children)?:/.test(target)) {
+        return 'it joins a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
+      }
+    }
+    if (nrv === nr('shmat')) {
+      return 'attaching System V shared memory maps a segment that other processes may write at any time; trr records only what system calls write, and replay cannot recreate the segment, so this program cannot be recorded yet.';
+    }
+    if (nrv === nr('userfaultfd')) {
+      return 'a userfaultfd lets the program resolve its own page faults, which happen in the middle of user code where trr records nothing; this program cannot be recorded yet.';
+    }
+    if (nrv === nr('memfd_secret')) {
+      return 'secret memory is hidden even from /proc/PID/mem, so trr could neither record nor restore what the program keeps in it; this program cannot be recorded.';
+    }
+    if (nrv === nr('process_vm_writev') && Number(BigInt.asIntN(32, args[0]!)) !== t.task.tgid) {
+      return `it writes into the memory of process ${Number(BigInt.asIntN(32, args[0]!))}. trr replays each process on its own and cannot make one process's write appear in another's memory at the right point, so this program cannot be recorded yet (writing its own memory is supported).`;
+    }
+    if (nrv === nr('keyctl') && !keyctlKnown(Number(BigInt.asIntN(32, args[0]!)))) {
+      return `keyctl command ${Number(BigInt.asIntN(32, args[0]!))} is one whose writes to memory trr does not know, so replay could not give the program the same memory; this program cannot be recorded yet.`;
+    }
+    if ((nrv === nr('quotactl') || nrv === nr('quotactl_fd')) && !quotactlKnown(Number(args[nrv === nr('quotactl') ? 0 : 1]! & 0xffffffffn))) {
+      return `quotactl command 0x${(args[nrv === nr('quotactl') ? 0 : 1]! & 0xffffffffn).toString(16)} is one whose writes to memory trr does not know, so replay could not give the program the same memory; this program cannot be recorded yet.`;
+    }
+    return undefined;
   }
 
   private answerEnosys(t: RecTask, regs: Registers, nrv: number, what = `${syscallName(nrv)} (syscall ${nrv})`): void {
@@ -397,7 +442,8 @@ export class RecordSession {
     for (const m of maps) {
       if (!m.path.startsWith('/') || m.inode === 0 || seen.has(m.path)) continue;
       seen.add(m.path);
-      files.push([m.path, m.path === exeTarget ? exe : this.writer.storeFile(m.path, m.path)]);
+      // Through the process's root: it may live in a mount namespace of its own.
+      files.push([m.path, m.path === exeTarget ? exe : this.writer.storeFile(`/proc/${tid}/root${m.path}`, m.path)]);
     }
     const stack = maps.find((m) => m.path === '[stack]');
     if (!stack) throw new UnsupportedError(`process ${tid} has no [stack] mapping after execve`);

@@ -13,17 +13,22 @@ export class AddressSpace {
   private fd: number | undefined;
   /** Address of a `syscall` instruction trr placed in this address space (patched vDSO). */
   syscallInstruction: bigint | undefined;
-  constructor(private pid: number) {}
+  constructor(private procPid: number) {}
+
+  /** The process whose /proc/PID/mem this reads. */
+  get pid(): number {
+    return this.procPid;
+  }
 
   private memFd(): number {
-    if (this.fd === undefined) this.fd = openSync(`/proc/${this.pid}/mem`, 'r+');
+    if (this.fd === undefined) this.fd = openSync(`/proc/${this.procPid}/mem`, 'r+');
     return this.fd;
   }
 
   /** After execve the old file refers to the dead mm: reopen through `pid`. */
   reset(pid: number): void {
     this.close();
-    this.pid = pid;
+    this.procPid = pid;
     this.syscallInstruction = undefined;
   }
 
@@ -51,7 +56,7 @@ export class AddressSpace {
 
   read(addr: bigint, len: number): Buffer {
     const b = this.readPartial(addr, len);
-    if (b.length !== len) throw new TrrError(`cannot read ${len} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.pid})`);
+    if (b.length !== len) throw new TrrError(`cannot read ${len} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.procPid})`);
     return b;
   }
 
@@ -62,9 +67,9 @@ export class AddressSpace {
       try {
         n = writeSync(this.memFd(), data, done, data.length - done, Number(addr) + done);
       } catch (e) {
-        throw new TrrError(`cannot write ${data.length} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.pid}): ${(e as Error).message}`);
+        throw new TrrError(`cannot write ${data.length} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.procPid}): ${(e as Error).message}`);
       }
-      if (n <= 0) throw new TrrError(`cannot write tracee memory at 0x${(addr + BigInt(done)).toString(16)} (process ${this.pid})`);
+      if (n <= 0) throw new TrrError(`cannot write tracee memory at 0x${(addr + BigInt(done)).toString(16)} (process ${this.procPid})`);
       done += n;
     }
   }
