@@ -601,7 +601,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   exit: special(),
   exit_group: special(),
   wait4: blocking({ outputs: (_m, a) => [...(a[1] ? [[a[1], 4] as const] : []), ...(a[3] ? [[a[3], 144] as const] : [])] }),
-  waitid: blocking({ outputs: (_m, a) => [...(a[2] ? [[a[2], 128] as const] : []), ...(a[4] ? [[a[4], 144] as const] : [])] }),
+  // waitid fills in the siginfo's signo, errno, code, pid, uid and status even when it fails (with zeros, e.g. EBADF for a bad pidfd).
+  waitid: blocking({ outputs: (_m, a) => [...(a[2] ? [[a[2], 128] as const] : []), ...(a[4] ? [[a[4], 144] as const] : [])], outputsOnError: true }),
   futex: {
     policy: 'emulate',
     mayBlock: true,

@@ -155,6 +155,9 @@ static void pidfds(void) {
     CHECK(waitid(P_PIDFD, pidfd, &info, WEXITED) == 0, "waitid(P_PIDFD)");
     CHECK(info.si_pid == pid && info.si_code == CLD_EXITED && info.si_status == 7, "it reports the child's exit");
     CHECK(waitid(P_PIDFD, pidfd, &info, WEXITED | WNOHANG) == -1 && errno == ECHILD, "a second waitid finds no child");
+    memset(&info, 0x5a, sizeof info);
+    CHECK(waitid(P_PIDFD, 0, &info, WEXITED) == -1 && errno == EBADF, "waitid(P_PIDFD) of a bad pidfd: EBADF");
+    CHECK(info.si_signo == 0 && info.si_code == 0 && info.si_pid == 0 && info.si_status == 0, "and it zeroes the siginfo fields");
     close(pidfd);
 
     int pidfd3 = -1;
