@@ -134,6 +134,12 @@ const VARIABLE: ReadonlyMap<number, (mem: AddressSpace, arg: bigint) => Range[]>
   }],
   // SIOCGHWTSTAMP, SIOCSHWTSTAMP: struct hwtstamp_config (12 bytes) at ifr_data, the pointer in the ifreq.
   ...[0x89b0, 0x89b1].map((r) => [r, (mem: AddressSpace, arg: bigint): Range[] => [[mem.readU64(arg + 16n), 12]]] as const),
+  // SIOCGIFBR, SIOCSIFBR: the old bridge calls take unsigned long args[3]; BRCTL_GET_BRIDGES (1)
+  // copies up to args[2] interface indices (ints, at most 2048) to args[1].
+  ...[0x8940, 0x8941].map((r) => [r, (mem: AddressSpace, arg: bigint): Range[] => {
+    const args = mem.read(arg, 24);
+    return args.readBigUInt64LE(0) === 1n ? [[args.readBigUInt64LE(8), 4 * Math.min(Number(args.readBigUInt64LE(16)), 2048)]] : [];
+  }] as const),
   // FS_IOC_FIEMAP: struct fiemap (32 bytes) and its fm_mapped_extents struct fiemap_extent (56 bytes each).
   [0xc020660b, (mem: AddressSpace, arg: bigint): Range[] => [[arg, 32 + Math.min(mem.readU32(arg + 20n), mem.readU32(arg + 24n)) * 56]]],
 ]);
