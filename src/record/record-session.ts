@@ -15,7 +15,7 @@ import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
   I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlOutputSize, semanticsOf, type Range, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -27,7 +27,7 @@ import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
 import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
-import { CLONE, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
+import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'stopped' | 'exiting';
 
@@ -67,6 +67,8 @@ class RecTask {
   heldExit = false;
   /** The program installed a seccomp filter of its own on this thread (trr's does not count). */
   ownSeccomp = false;
+  /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
+  restartOf: RestartOf | undefined;
   constructor(readonly task: Task) {}
   get tid(): number {
     return this.task.tid;
@@ -246,11 +248,14 @@ export class RecordSession {
     const args = regs.syscallArgs();
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
+    const impossible = this.cannotRecord(t, nrv, args);
+    if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
     }
-    const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry: sem.atEntry?.(t.task.mem, args), flushed: false };
+    const entry = nrv === nr('restart_syscall') ? t.restartOf : sem.atEntry?.(t.task.mem, args);
+    const p: PendingSyscall = { nr: nrv, regs: regs.clone(), args, sem, entry, flushed: false };
     if (nrv === nr('clone') && (args[0]! & CLONE.UNTRACED) !== 0n) {
       // The child must be recorded too: run the clone without CLONE_UNTRACED (replay does the same).
       const stripped = regs.clone();
@@ -298,8 +303,51 @@ export class RecordSession {
   private refuse(nrv: number, args: readonly bigint[]): boolean {
     if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
     // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
-    if (nrv === nr('ioctl') && ioctlOutputSize(Number(args[1]! & 0xffffffffn)) === undefined) return true;
+    if (nrv === nr('ioctl') && !ioctlKnown(Number(args[1]! & 0xffffffffn))) return true;
     return false;
+  }
+
+  /**
+   * Why a syscall the table knows cannot be recorded exactly in this use, if
+   * it cannot: recording then stops with that reason rather than answering
+   * ENOSYS, which would make the program behave differently from a native run.
+   */
+  private cannotRecord(t: RecTask, nrv: number, args: readonly bigint[]): string | undefined {
+    const NEWPID = 0x20000000n;
+    const newPid = 'it creates a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
+    if (nrv === nr('unshare') && (args[0]! & NEWPID) !== 0n) return newPid;
+    if ((nrv === nr('clone') || nrv === nr('clone3')) && (cloneFlagsOf(nrv, args, t.task.mem) & NEWPID) !== 0n) return newPid;
+    if (nrv === nr('setns')) {
+      const fd = Number(BigInt.asIntN(32, args[0]!));
+      let target = '';
+      try {
+        target = readlinkSync(`/proc/${t.task.tgid}/fd/${fd}`);
+      } catch {
+        // a bad fd: the kernel fails it
+      }
+      if ((args[1]! & NEWPID) !== 0n || /^pid(_for_children)?:/.test(target)) {
+        return 'it joins a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
+      }
+    }
+    if (nrv === nr('shmat')) {
+      return 'attaching System V shared memory maps a segment that other processes may write at any time; trr records only what system calls write, and replay cannot recreate the segment, so this program cannot be recorded yet.';
+    }
+    if (nrv === nr('userfaultfd')) {
+      return 'a userfaultfd lets the program resolve its own page faults, which happen in the middle of user code where trr records nothing; this program cannot be recorded yet.';
+    }
+    if (nrv === nr('memfd_secret')) {
+      return 'secret memory is hidden even from /proc/PID/mem, so trr could neither record nor restore what the program keeps in it; this program cannot be recorded.';
+    }
+    if (nrv === nr('process_vm_writev') && Number(BigInt.asIntN(32, args[0]!)) !== t.task.tgid) {
+      return `it writes into the memory of process ${Number(BigInt.asIntN(32, args[0]!))}. trr replays each process on its own and cannot make one process's write appear in another's memory at the right point, so this program cannot be recorded yet (writing its own memory is supported).`;
+    }
+    if (nrv === nr('keyctl') && !keyctlKnown(Number(BigInt.asIntN(32, args[0]!)))) {
+      return `keyctl command ${Number(BigInt.asIntN(32, args[0]!))} is one whose writes to memory trr does not know, so replay could not give the program the same memory; this program cannot be recorded yet.`;
+    }
+    if ((nrv === nr('quotactl') || nrv === nr('quotactl_fd')) && !quotactlKnown(Number(args[nrv === nr('quotactl') ? 0 : 1]! & 0xffffffffn))) {
+      return `quotactl command 0x${(args[nrv === nr('quotactl') ? 0 : 1]! & 0xffffffffn).toString(16)} is one whose writes to memory trr does not know, so replay could not give the program the same memory; this program cannot be recorded yet.`;
+    }
+    return undefined;
   }
 
   private answerEnosys(t: RecTask, regs: Registers, nrv: number, what = `${syscallName(nrv)} (syscall ${nrv})`): void {
@@ -377,6 +425,7 @@ export class RecordSession {
       t.heldExit = true;
       return;
     }
+    this.noteRestartBlock(t, p, result);
     const extra: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
     let mem: MemoryWrite[] | undefined;
     if (p.sem.outputs && (result >= 0n || p.sem.outputsOnError)) {
@@ -435,6 +484,15 @@ export class RecordSession {
     return true;
   }
 
+  /** Follows the kernel's per-thread restart block, which restart_syscall continues. */
+  private noteRestartBlock(t: RecTask, p: PendingSyscall, result: bigint): void {
+    if (result === ERESTART_RESTARTBLOCK) {
+      if (p.nr !== nr('restart_syscall')) t.restartOf = { nr: p.nr, sem: p.sem, args: p.args, entry: p.entry };
+    } else if (p.nr === nr('rt_sigreturn')) {
+      t.restartOf = undefined; // sigreturn resets it: restart_syscall then fails with EINTR
+    }
+  }
+
   private finishSyscall(t: RecTask, p: PendingSyscall, result: bigint, mem?: MemoryWrite[], extra?: SyscallExtra): void {
     this.dropUnflushed(t);
     t.pending = undefined;
@@ -476,7 +534,8 @@ export class RecordSession {
     for (const m of maps) {
       if (!m.path.startsWith('/') || m.inode === 0 || seen.has(m.path)) continue;
       seen.add(m.path);
-      files.push([m.path, m.path === exeTarget ? exe : this.writer.storeFile(m.path, m.path)]);
+      // Through the process's root: it may live in a mount namespace of its own.
+      files.push([m.path, m.path === exeTarget ? exe : this.writer.storeFile(`/proc/${tid}/root${m.path}`, m.path)]);
     }
     const stack = maps.find((m) => m.path === '[stack]');
     if (!stack) throw new UnsupportedError(`process ${tid} has no [stack] mapping after execve`);

@@ -453,6 +453,7 @@ export class ReplaySession extends ProcessImaging {
     this.afterMemorySyscall(t, nrv, args, result);
     if (nrv === nr('set_tid_address')) t.clearChildTid = args[0]!;
     if (nrv === nr('set_robust_list') && result === 0n) t.robustList = [args[0]!, args[1]!];
+    if ((nrv === nr('clone') || nrv === nr('clone3')) && mem) this.replacePidfds(t, mem);
     if (sem.policy === 'override' || nrv === nr('rt_sigreturn')) {
       if (sem.policy === 'override') {
         const regs = t.task.regs().clone();
@@ -493,6 +494,18 @@ export class ReplaySession extends ProcessImaging {
     regs.set('rax', BigInt(recChild));
     t.task.setRegs(regs);
     return BigInt(recChild);
+  }
+
+  /**
+   * clone with CLONE_PIDFD gave the replayed parent a pidfd of its own: close
+   * it, and give the program the recorded one (every later use of it is emulated).
+   */
+  private replacePidfds(t: ReplayTask, mem: readonly MemoryWrite[]): void {
+    for (const [addr, data] of mem) {
+      const live = t.task.mem.readU32(addr) | 0;
+      if (live >= 0) this.injectSyscall(t, nr('close'), [BigInt(live)]);
+      t.task.mem.write(addr, data);
+    }
   }
 
   private applyExec(t: ReplayTask, r: ExecRecord): void {

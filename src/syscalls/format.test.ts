@@ -225,7 +225,11 @@ test('syscall semantics know what the kernel writes', () => {
   assert.equal(semanticsOf(nr('munmap'))!.policy, 'execute');
   assert.equal(semanticsOf(nr('io_uring_setup')), undefined);
   assert.equal(ioctlOutputSize(0x5413), 8); // TIOCGWINSZ
-  assert.equal(ioctlOutputSize(0x541e), undefined); // TIOCGSERIAL: old-style, size unknown to trr
+  assert.equal(ioctlOutputSize(0x541e), 72); // TIOCGSERIAL: old-style, listed with struct serial_struct's size
+  assert.equal(ioctlOutputSize(0x5490), undefined); // an old-style tty request trr does not know
+  assert.equal(ioctlOutputSize(0x89f0), undefined); // SIOCDEVPRIVATE: old-style socket request
+  assert.equal(ioctlOutputSize(0x400454ca), 40); // TUNSETIFF: _IOW, but writes the ifreq back
+  assert.equal(ioctlOutputSize(0xae00), 0); // KVM_GET_API_VERSION: _IO of a new-style type, no data
   assert.equal(ioctlOutputSize(0x80045430), 4); // _IOR size 4
   assert.equal(ioctlOutputSize(0x40045431), 0); // _IOW: the kernel only reads
   assert.deepEqual(clipRanges([[0x1000n, 10], [0x2000n, 10]], 15), [[0x1000n, 10], [0x2000n, 5]]);

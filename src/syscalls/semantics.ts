@@ -10,8 +10,13 @@
 //   special   the sessions handle it themselves (exec, clone, mmap, exit...)
 // A syscall absent from this table is unsupported: the recorder answers it
 // with ENOSYS without running it, and says so.
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { AddressSpace } from '../task/task.js';
 import { SYSCALL_NUMBERS } from './table.generated.js';
+import { ioctlOutputs } from './ioctl.js';
+import { CLONE } from '../task/kernel-abi.js';
+
+export { ioctlKnown, ioctlOutputSize } from './ioctl.js';
 
 export type ReplayPolicy = 'emulate' | 'execute' | 'override' | 'special';
 export type Range = readonly [addr: bigint, len: number];
@@ -47,6 +52,18 @@ export interface SyscallSemantics {
   };
 }
 
+/**
+ * The syscall a thread's restart_syscall continues: the kernel keeps it (its
+ * restart block) when a syscall returns -ERESTART_RESTARTBLOCK, and
+ * restart_syscall writes what that syscall would have written.
+ */
+export interface RestartOf {
+  readonly nr: number;
+  readonly sem: SyscallSemantics;
+  readonly args: readonly bigint[];
+  readonly entry: unknown;
+}
+
 const n = (v: bigint) => Number(v);
 const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
 const fixed = (argIndex: number, size: number): SyscallSemantics['outputs'] => (_m, a) => (a[argIndex] ? [[a[argIndex]!, size]] : []);
@@ -76,13 +93,18 @@ export function clipRanges(ranges: readonly Range[], total: number): Range[] {
 const iovByResult = (iovArg: number, cntArg: number) => (m: AddressSpace, a: readonly bigint[], r: bigint): Range[] =>
   r > 0n ? clipRanges(readIovecs(m, a[iovArg]!, n(a[cntArg]!)), n(r)) : [];
 
-/** A (sockaddr *, socklen_t *) pair: in-length read at entry, out-length at exit. */
+/**
+ * A (sockaddr *, socklen_t *) pair: in-length read at entry, out-length at
+ * exit. The kernel writes the length even when the address is NULL (with an
+ * in-length of 0, getsockname then only reports the size).
+ */
 const sockaddrAt = (addrArg: number, lenArg: number) => ({
-  atEntry: (m: AddressSpace, a: readonly bigint[]) => (a[addrArg] && a[lenArg] ? m.readU32(a[lenArg]!) : 0),
+  atEntry: (m: AddressSpace, a: readonly bigint[]) => (a[lenArg] ? m.readU32(a[lenArg]!) : 0),
   outputs: (m: AddressSpace, a: readonly bigint[], _r: bigint, inLen: unknown): Range[] => {
-    if (!a[addrArg] || !a[lenArg]) return [];
-    const outLen = m.readU32(a[lenArg]!);
-    return [[a[lenArg]!, 4], [a[addrArg]!, Math.min(outLen, inLen as number)]];
+    if (!a[lenArg]) return [];
+    const out: Range[] = [[a[lenArg]!, 4]];
+    if (a[addrArg]) out.push([a[addrArg]!, Math.min(m.readU32(a[lenArg]!), inLen as number)]);
+    return out;
   },
 });
 
@@ -123,29 +145,112 @@ const special = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ poli
 const blocking = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'emulate', mayBlock: true, ...s });
 const sentByResult = (bufArg: number): SyscallSemantics['sent'] => (_m, a, r) => (r > 0n ? [[a[bufArg]!, n(r)]] : []);
 
-// ioctl requests whose output size is known (old-style numbers carry no size).
-const IOCTL_OUT: ReadonlyMap<number, number> = new Map([
-  [0x5401, 36], // TCGETS
-  [0x5413, 8], // TIOCGWINSZ
-  [0x541b, 4], // FIONREAD
-  [0x540f, 4], // TIOCGPGRP
-  [0x5429, 4], // TIOCGSID
-  [0x80045430, 4], // TIOCGPTN
-]);
-const IOCTL_NO_OUT = new Set([0x5402, 0x5403, 0x5404, 0x5414, 0x5421, 0x5451, 0x5450, 0x5410, 0x540e]);
 
-/** Output size of an ioctl, or undefined when trr does not know the request. */
-export function ioctlOutputSize(req: number): number | undefined {
-  if (IOCTL_OUT.has(req)) return IOCTL_OUT.get(req);
-  if (IOCTL_NO_OUT.has(req)) return 0;
-  const dir = req >>> 30;
-  const size = (req >>> 16) & 0x3fff;
-  // Old-style tty ioctls ('T', 0x54xx) encode no size: only the listed ones are known.
-  if (dir === 0) return ((req >>> 8) & 0xff) === 0x54 ? undefined : 0; // _IO: no data
-  if (dir & 2) return size; // _IOR/_IOWR: kernel writes `size` bytes
-  if (dir === 1) return 0; // _IOW: kernel only reads
-  return undefined;
+// ---- System V IPC. On x86-64 the kernel always uses the 64-bit structures
+// (IPC_64 in cmd changes nothing): msqid64_ds 120 bytes, semid64_ds 104,
+// shmid64_ds 112, msginfo 32, seminfo 40, shminfo64 72, shm_info 48.
+const IPC_STAT = 2;
+const IPC_INFO = 3;
+const ipcCmd = (v: bigint) => i32(v) & ~0x100; // without IPC_64
+
+const msgctlOutputs: SyscallSemantics['outputs'] = (_m, a) => {
+  const cmd = ipcCmd(a[1]!);
+  if (cmd === IPC_STAT || cmd === 11 /* MSG_STAT */ || cmd === 13 /* MSG_STAT_ANY */) return [[a[2]!, 120]];
+  if (cmd === IPC_INFO || cmd === 12 /* MSG_INFO */) return [[a[2]!, 32]];
+  return [];
+};
+
+const shmctlOutputs: SyscallSemantics['outputs'] = (_m, a) => {
+  const cmd = ipcCmd(a[1]!);
+  if (cmd === IPC_STAT || cmd === 13 /* SHM_STAT */ || cmd === 15 /* SHM_STAT_ANY */) return [[a[2]!, 112]];
+  if (cmd === IPC_INFO) return [[a[2]!, 72]];
+  if (cmd === 14 /* SHM_INFO */) return [[a[2]!, 48]];
+  return [];
+};
+
+const SEM_GETALL = 13;
+/**
+ * The number of semaphores in set `semid`, for semctl(GETALL), which writes
+ * one u16 per semaphore: from /proc/sysvipc/sem when the program shares trr's
+ * IPC namespace, else the largest size a set may have (kernel.sem's SEMMSL;
+ * the bytes past the array are recorded as they are, which is still exact).
+ */
+function semSetSize(pid: number, semid: number): number {
+  try {
+    if (readlinkSync(`/proc/${pid}/ns/ipc`) === readlinkSync('/proc/self/ns/ipc')) {
+      for (const line of readFileSync('/proc/sysvipc/sem', 'utf8').split('\n').slice(1)) {
+        const f = line.trim().split(/\s+/);
+        if (Number(f[1]) === semid) return Number(f[3]);
+      }
+    }
+  } catch {
+    // fall through to the upper bound
+  }
+  try {
+    return Number(readFileSync('/proc/sys/kernel/sem', 'utf8').trim().split(/\s+/)[0]) || 32000;
+  } catch {
+    return 32000;
+  }
 }
+
+const semctlOutputs: SyscallSemantics['outputs'] = (_m, a, _r, nsems) => {
+  const cmd = ipcCmd(a[2]!);
+  if (cmd === IPC_STAT || cmd === 18 /* SEM_STAT */ || cmd === 20 /* SEM_STAT_ANY */) return [[a[3]!, 104]];
+  if (cmd === IPC_INFO || cmd === 19 /* SEM_INFO */) return [[a[3]!, 40]];
+  if (cmd === SEM_GETALL) return [[a[3]!, 2 * (nsems as number)]];
+  return [];
+};
+
+// ---- quotactl: cmd is (subcommand << 8) | quota type.
+const QUOTA_OUT: ReadonlyMap<number, number> = new Map([
+  [0x800004, 4], // Q_GETFMT
+  [0x800005, 24], // Q_GETINFO: struct if_dqinfo
+  [0x800007, 72], // Q_GETQUOTA: struct if_dqblk
+  [0x800009, 72], // Q_GETNEXTQUOTA: struct if_nextdqblk
+  [0x5803, 112], // Q_XGETQUOTA: struct fs_disk_quota
+  [0x5805, 80], // Q_XGETQSTAT: struct fs_quota_stat
+  [0x5808, 160], // Q_XGETQSTATV: struct fs_quota_statv
+  [0x5809, 112], // Q_XGETNEXTQUOTA
+]);
+const QUOTA_IN = new Set([0x800001, 0x800002, 0x800003, 0x800006, 0x800008, 0x5801, 0x5802, 0x5804, 0x5806, 0x5807]);
+/** Whether trr knows what quotactl command `cmd` writes (a quota type the kernel rejects writes nothing). */
+export function quotactlKnown(cmd: number): boolean {
+  const sub = cmd >>> 8;
+  return (cmd & 0xff) >= 3 /* MAXQUOTAS: EINVAL */ || QUOTA_OUT.has(sub) || QUOTA_IN.has(sub);
+}
+const quotaOutputs = (cmdArg: number, addrArg: number): SyscallSemantics['outputs'] => (_m, a) => {
+  const size = QUOTA_OUT.get((Number(a[cmdArg]!) >>> 0) >>> 8);
+  return size && a[addrArg] ? [[a[addrArg]!, size]] : [];
+};
+
+// ---- keyctl: what each command writes (arguments a[1..4] are arg2..arg5).
+const KEYCTL_NO_OUT = new Set([0, 1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 14, 15, 16, 18, 19, 20, 21, 22, 28, 29, 30, 32]);
+const KEYCTL_BUF: ReadonlyMap<number, [buf: number, len: number]> = new Map([
+  [6, [2, 3]], // DESCRIBE
+  [11, [2, 3]], // READ
+  [17, [2, 3]], // GET_SECURITY
+  [23, [2, 3]], // DH_COMPUTE
+  [31, [1, 2]], // CAPABILITIES
+]);
+/** Whether trr knows what keyctl command `op` writes. */
+export function keyctlKnown(op: number): boolean {
+  return KEYCTL_NO_OUT.has(op) || KEYCTL_BUF.has(op) || (op >= 24 && op <= 27);
+}
+const keyctlOutputs: SyscallSemantics['outputs'] = (_m, a, r) => {
+  const op = i32(a[0]!);
+  const buf = KEYCTL_BUF.get(op);
+  // The result is the full size; the kernel copies at most the buffer's length.
+  if (buf) return a[buf[0]] && r > 0n ? [[a[buf[0]]!, Math.min(n(r), n(a[buf[1]]!))]] : [];
+  if (op === 24 /* PKEY_QUERY */) return [[a[4]!, 56]];
+  if (op >= 25 && op <= 27 /* PKEY_ENCRYPT, DECRYPT, SIGN */) return r > 0n ? [[a[4]!, n(r)]] : [];
+  return [];
+};
+
+// syslog(type, buf, len): the read actions copy the log out.
+const syslogOutputs: SyscallSemantics['outputs'] = (_m, a, r) => {
+  const type = i32(a[0]!);
+  return (type === 2 || type === 3 || type === 4) && r > 0n ? [[a[1]!, n(r)]] : [];
+};
 
 const TABLE: Record<string, SyscallSemantics> = {
   // ---- files and directories
@@ -225,15 +330,11 @@ const TABLE: Record<string, SyscallSemantics> = {
       const cmd = i32(a[1]!);
       if (cmd === 5 || cmd === 36) return [[a[2]!, 32]]; // F_GETLK, F_OFD_GETLK
       if (cmd === 16) return [[a[2]!, 8]]; // F_GETOWN_EX
+      if (cmd === 1035 || cmd === 1037) return [[a[2]!, 8]]; // F_GET_RW_HINT, F_GET_FILE_RW_HINT: a u64
       return [];
     },
   }),
-  ioctl: emulate({
-    outputs: (_m, a) => {
-      const size = ioctlOutputSize(i32(a[1]!) >>> 0);
-      return size && a[2] ? [[a[2]!, size]] : [];
-    },
-  }),
+  ioctl: emulate({ outputs: (m, a) => ioctlOutputs(m, i32(a[1]!) >>> 0, a[2]!) }),
   getxattr: emulate({ outputs: byResult(2) }),
   lgetxattr: emulate({ outputs: byResult(2) }),
   fgetxattr: emulate({ outputs: byResult(2) }),
@@ -256,13 +357,57 @@ const TABLE: Record<string, SyscallSemantics> = {
   tee: blocking({ transfer: { inFd: 0, outFd: 1, lenArg: 2, consumes: false } }),
   vmsplice: blocking({ sent: iovByResult(1, 2), fdArg: 0 }),
   memfd_create: emulate(),
+  inotify_init: emulate(),
   inotify_init1: emulate(),
+  fanotify_init: emulate(),
+  fanotify_mark: emulate(),
   inotify_add_watch: emulate(),
   inotify_rm_watch: emulate(),
   mknod: emulate(),
   mknodat: emulate(),
   chroot: emulate(),
   name_to_handle_at: emulate({ outputs: (_m, a) => (a[2] ? [[a[2], 128]] : []) }),
+  // ---- mounts: replay touches no file system, so these are emulated (files
+  // mapped or executed from a new mount are copied into the trace as always)
+  mount: emulate(),
+  umount2: emulate(),
+  pivot_root: emulate(),
+  open_tree: emulate(),
+  move_mount: emulate(),
+  fsopen: emulate(),
+  fsconfig: emulate(),
+  fsmount: emulate(),
+  fspick: emulate(),
+  mount_setattr: emulate(),
+  quotactl: emulate({ outputs: quotaOutputs(0, 3) }),
+  quotactl_fd: emulate({ outputs: quotaOutputs(1, 3) }),
+  ustat: emulate({ outputs: fixed(1, 32) }),
+  // sysfs(2, index, buf) copies a file system's name, NUL included.
+  sysfs: emulate({ outputs: (m, a, r) => (i32(a[0]!) === 2 && r === 0n && a[2] ? [[a[2]!, Buffer.byteLength(m.readCString(a[2]!, 256)) + 1]] : []) }),
+  // ---- System V IPC and POSIX message queues (shmat is refused: see RecordSession.cannotRecord)
+  msgget: emulate(),
+  msgsnd: blocking(),
+  msgrcv: blocking({ outputs: (_m, a, r) => (r >= 0n ? [[a[1]!, 8 + n(r)]] : []) }), // long mtype, then the text
+  msgctl: emulate({ outputs: msgctlOutputs }),
+  semget: emulate(),
+  semop: blocking(),
+  semtimedop: blocking(),
+  semctl: emulate({
+    atEntry: (m, a) => (ipcCmd(a[2]!) === SEM_GETALL ? semSetSize(m.pid, i32(a[0]!)) : 0),
+    outputs: semctlOutputs,
+  }),
+  shmget: emulate(),
+  shmctl: emulate({ outputs: shmctlOutputs }),
+  mq_open: emulate(),
+  mq_unlink: emulate(),
+  mq_timedsend: blocking(),
+  mq_timedreceive: blocking({ outputs: (_m, a, r) => (r >= 0n ? [[a[1]!, n(r)], ...(a[3] ? [[a[3], 4] as const] : [])] : []) }),
+  mq_notify: emulate(),
+  mq_getsetattr: emulate({ outputs: fixed(2, 64) }),
+  // ---- keys
+  add_key: emulate(),
+  request_key: blocking(),
+  keyctl: blocking({ outputs: keyctlOutputs }),
   // ---- memory: replay runs these for real
   mmap: special(),
   munmap: execute,
@@ -287,6 +432,10 @@ const TABLE: Record<string, SyscallSemantics> = {
   time: emulate({ outputs: fixed(0, 8) }),
   times: emulate({ outputs: fixed(0, 32) }),
   nanosleep: blocking({ outputs: fixed(1, 16), outputsOnError: true }),
+  clock_settime: emulate(),
+  settimeofday: emulate(),
+  adjtimex: emulate({ outputs: fixed(0, 208) }), // struct timex
+  clock_adjtime: emulate({ outputs: fixed(1, 208) }),
   clock_nanosleep: blocking({ outputs: fixed(3, 16), outputsOnError: true }),
   getitimer: emulate({ outputs: fixed(1, 32) }),
   setitimer: emulate({ outputs: fixed(2, 32) }),
@@ -328,8 +477,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   getsockname: emulate(sockaddrAt(1, 2)),
   getpeername: emulate(sockaddrAt(1, 2)),
   getsockopt: emulate({
-    atEntry: (m, a) => (a[3] && a[4] ? m.readU32(a[4]!) : 0),
-    outputs: (m, a, _r, inLen) => (a[3] && a[4] ? [[a[4]!, 4], [a[3]!, Math.min(m.readU32(a[4]!), inLen as number)]] : []),
+    atEntry: (m, a) => (a[4] ? m.readU32(a[4]!) : 0),
+    outputs: (m, a, _r, inLen) => (a[4] ? [[a[4]!, 4], ...(a[3] ? [[a[3]!, Math.min(m.readU32(a[4]!), inLen as number)] as const] : [])] : []),
   }),
   setsockopt: emulate(),
   shutdown: emulate(),
@@ -415,15 +564,37 @@ const TABLE: Record<string, SyscallSemantics> = {
   sched_setaffinity: emulate(),
   sched_yield: blocking(),
   sched_getparam: emulate({ outputs: fixed(1, 4) }),
+  sched_setparam: emulate(),
+  sched_setattr: emulate(),
+  // The kernel copies min(usize, its struct sched_attr) bytes and stores that size in the first field.
+  sched_getattr: emulate({ outputs: (m, a) => [[a[1]!, Math.min(m.readU32(a[1]!), n(a[2]!))]] }),
+  sched_rr_get_interval: emulate({ outputs: fixed(1, 16) }),
   sched_getscheduler: emulate(),
   sched_setscheduler: emulate(),
   sched_get_priority_max: emulate(),
   sched_get_priority_min: emulate(),
   getcpu: emulate({ outputs: (_m, a) => [...(a[0] ? [[a[0], 4] as const] : []), ...(a[1] ? [[a[1], 4] as const] : [])] }),
-  capget: emulate({ outputs: fixed(1, 24) }),
+  // The kernel writes its own version into the header when the program's is
+  // unknown (then fails with EINVAL, or succeeds when data is NULL), and one
+  // 12-byte struct per 32 capability bits: 1 for version 1, 2 for versions 2 and 3.
+  capget: emulate({
+    atEntry: (m, a) => (a[0] ? m.readU32(a[0]!) : 0),
+    outputsOnError: true,
+    outputs: (_m, a, r, version) => {
+      const out: Range[] = a[0] ? [[a[0]!, 4]] : [];
+      const structs = version === 0x19980330 ? 1 : version === 0x20071026 || version === 0x20080522 ? 2 : 0;
+      if (r === 0n && a[1] && structs) out.push([a[1]!, structs * 12]);
+      return out;
+    },
+  }),
+  capset: emulate(),
   personality: { policy: 'override' },
   prctl: { policy: 'override', outputs: (_m, a) => (n(a[0]!) === 16 /* PR_GET_NAME */ ? [[a[1]!, 16]] : []) },
   ioprio_get: emulate(),
+  ioprio_set: emulate(),
+  syslog: blocking({ outputs: syslogOutputs }),
+  sethostname: emulate(),
+  setdomainname: emulate(),
   // ---- signals
   rt_sigaction: emulate({ outputs: fixed(2, 32) }),
   rt_sigprocmask: emulate({ outputs: (_m, a) => (a[2] ? [[a[2]!, n(a[3]!) || 8]] : []) }),
@@ -439,8 +610,17 @@ const TABLE: Record<string, SyscallSemantics> = {
   rt_tgsigqueueinfo: emulate(),
   rt_sigreturn: special(),
   // ---- processes and threads
-  clone: special(),
-  clone3: special(),
+  // With CLONE.PIDFD the kernel writes the new pidfd (an int) into the parent's
+  // memory: at parent_tid for clone, at clone_args.pidfd for clone3. The other
+  // tid words are rewritten by replay itself (recorded tids).
+  clone: special({ outputs: (_m, a) => ((a[0]! & CLONE.PIDFD) !== 0n && a[2] ? [[a[2]!, 4]] : []) }),
+  clone3: special({
+    outputs: (m, a) => {
+      const ca = m.read(a[0]!, 16);
+      const pidfd = ca.readBigUInt64LE(8);
+      return (ca.readBigUInt64LE(0) & CLONE.PIDFD) !== 0n && pidfd ? [[pidfd, 4]] : [];
+    },
+  }),
   fork: special(),
   vfork: special(),
   execve: special(),
@@ -448,7 +628,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   exit: special(),
   exit_group: special(),
   wait4: blocking({ outputs: (_m, a) => [...(a[1] ? [[a[1], 4] as const] : []), ...(a[3] ? [[a[3], 144] as const] : [])] }),
-  waitid: blocking({ outputs: (_m, a) => [...(a[2] ? [[a[2], 128] as const] : []), ...(a[4] ? [[a[4], 144] as const] : [])] }),
+  // waitid fills in the siginfo's signo, errno, code, pid, uid and status even when it fails (with zeros, e.g. EBADF for a bad pidfd).
+  waitid: blocking({ outputs: (_m, a) => [...(a[2] ? [[a[2], 128] as const] : []), ...(a[4] ? [[a[4], 144] as const] : [])], outputsOnError: true }),
   futex: {
     policy: 'emulate',
     mayBlock: true,
@@ -463,12 +644,33 @@ const TABLE: Record<string, SyscallSemantics> = {
   set_robust_list: execute,
   get_robust_list: emulate({ outputs: (_m, a) => [[a[1]!, 8], [a[2]!, 8]] }),
   arch_prctl: execute,
+  // New PID namespaces are refused (RecordSession.cannotRecord); the others only change what emulated syscalls saw.
   setns: emulate(),
   unshare: emulate(),
   pidfd_open: emulate(),
+  pidfd_getfd: emulate(),
+  // Reads another process's memory into the local iovecs, like readv.
+  process_vm_readv: emulate({ outputs: iovByResult(1, 2) }),
+  // Accepted only when a process writes its own memory (RecordSession.cannotRecord): then the remote iovecs are local.
+  process_vm_writev: emulate({ outputs: iovByResult(3, 4) }),
+  perf_event_open: emulate(),
   pidfd_send_signal: emulate(),
   kcmp: emulate(),
   seccomp: execute,
+  // The kernel continues a syscall interrupted with -ERESTART_RESTARTBLOCK
+  // (nanosleep, clock_nanosleep, poll, futex waits with a timeout) when the
+  // signal ran no handler. It blocks like that syscall and writes what it would
+  // (nanosleep's remaining time, poll's revents): the recorder passes the
+  // interrupted syscall as `entry` (see RestartOf), and those ranges are
+  // recorded whatever the result.
+  restart_syscall: blocking({
+    outputsOnError: true,
+    outputs: (m, _a, r, entry) => {
+      const of = entry as RestartOf | undefined;
+      if (!of?.sem.outputs || (r < 0n && !of.sem.outputsOnError)) return [];
+      return of.sem.outputs(m, of.args, r, of.entry);
+    },
+  }),
 };
 
 const BY_NUMBER = new Map<number, SyscallSemantics>();

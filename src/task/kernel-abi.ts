@@ -50,7 +50,7 @@ export function cloneTidPointers(nr: number, args: readonly bigint[], mem: Addre
 const ERESTARTSYS = -512n;
 const ERESTARTNOINTR = -513n;
 const ERESTARTNOHAND = -514n;
-const ERESTART_RESTARTBLOCK = -516n;
+export const ERESTART_RESTARTBLOCK = -516n;
 
 /** Whether a syscall result is one of the kernel's internal restart requests. */
 export function isRestartRequest(result: bigint): boolean {

@@ -15,8 +15,13 @@ export class AddressSpace {
   syscallInstruction: bigint | undefined;
   /** Threads that use this address space: /proc/PID/mem of any live one reaches it (the leader may be gone). */
   private readonly members = new Set<number>();
-  constructor(private pid: number) {
-    this.members.add(pid);
+  constructor(private procPid: number) {
+    this.members.add(procPid);
+  }
+
+  /** The process whose /proc/PID/mem this reads. */
+  get pid(): number {
+    return this.procPid;
   }
 
   /** Records that thread `tid` shares this address space. */
@@ -27,7 +32,7 @@ export class AddressSpace {
   private memFd(): number {
     if (this.fd !== undefined) return this.fd;
     let failure: Error | undefined;
-    for (const pid of [this.pid, ...this.members]) {
+    for (const pid of [this.procPid, ...this.members]) {
       try {
         this.fd = openSync(`/proc/${pid}/mem`, 'r+');
         return this.fd;
@@ -41,7 +46,7 @@ export class AddressSpace {
   /** After execve the old file refers to the dead mm: reopen through `pid`. */
   reset(pid: number): void {
     this.close();
-    this.pid = pid;
+    this.procPid = pid;
     this.members.clear();
     this.members.add(pid);
     this.syscallInstruction = undefined;
@@ -72,7 +77,7 @@ export class AddressSpace {
 
   read(addr: bigint, len: number): Buffer {
     const b = this.readPartial(addr, len);
-    if (b.length !== len) throw new TrrError(`cannot read ${len} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.pid})`);
+    if (b.length !== len) throw new TrrError(`cannot read ${len} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.procPid})`);
     return b;
   }
 
@@ -83,9 +88,9 @@ export class AddressSpace {
       try {
         n = writeSync(this.memFd(), data, done, data.length - done, Number(addr) + done);
       } catch (e) {
-        throw new TrrError(`cannot write ${data.length} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.pid}): ${(e as Error).message}`);
+        throw new TrrError(`cannot write ${data.length} bytes of tracee memory at 0x${addr.toString(16)} (process ${this.procPid}): ${(e as Error).message}`);
       }
-      if (n <= 0) throw new TrrError(`cannot write tracee memory at 0x${(addr + BigInt(done)).toString(16)} (process ${this.pid})`);
+      if (n <= 0) throw new TrrError(`cannot write tracee memory at 0x${(addr + BigInt(done)).toString(16)} (process ${this.procPid})`);
       done += n;
     }
   }

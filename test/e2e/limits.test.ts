@@ -46,26 +46,70 @@ test('replay works after the recorded binary is deleted or rebuilt', async () =>
 
 test('an unsupported syscall is answered with ENOSYS, named on stderr, and replays the same', async () => {
   await withOutputDir('limits-unsupported-syscall', (dir) => {
-    const src = join(dir, 'mq.c');
+    const src = join(dir, 'dcookie.c');
     writeFileSync(src, [
       '#include <errno.h>', '#include <stdio.h>', '#include <sys/syscall.h>', '#include <unistd.h>',
       'int main(void) {',
-      '  long r = syscall(SYS_mq_open, "/trr-test", 0, 0, 0);',
-      '  printf("mq_open: %s\\n", r < 0 && errno == ENOSYS ? "ENOSYS, handled" : "ran");',
+      '  long r = syscall(SYS_lookup_dcookie, 0, 0, 0);',
+      '  printf("lookup_dcookie: %s\\n", r < 0 && errno == ENOSYS ? "ENOSYS, handled" : "ran");',
       '  return 0;',
       '}',
     ].join('\n'));
-    const bin = join(dir, 'mq');
+    const bin = join(dir, 'dcookie');
     assert.equal(run('cc', ['-o', bin, src]).status, 0);
     const trace = join(dir, 't');
     const rec = trr(['record', '-o', trace, bin], { cwd: dir });
     assert.equal(rec.status, 0, rec.stderr);
-    assert.equal(rec.stdout, 'mq_open: ENOSYS, handled\n');
-    assert.match(rec.stderr, /the program called mq_open \(syscall 240\), which trr does not support yet; trr answered it with ENOSYS/);
+    assert.equal(rec.stdout, 'lookup_dcookie: ENOSYS, handled\n');
+    assert.match(rec.stderr, /the program called lookup_dcookie \(syscall 212\), which trr does not support yet; trr answered it with ENOSYS/);
     const rep = trr(['replay', '-a', trace]);
     assert.equal(rep.status, 0, rep.stderr);
     assert.equal(rep.stdout, rec.stdout);
-    assert.match(trr(['dump', trace]).stdout, /mq_open\(.*\) = -ENOSYS \(unsupported: answered by trr\)/);
+    assert.match(trr(['dump', trace]).stdout, /lookup_dcookie\(.*\) = -ENOSYS \(unsupported: answered by trr\)/);
+  });
+});
+
+test('syscalls trr cannot record exactly stop the recording with the reason, never ENOSYS', async () => {
+  await withOutputDir('limits-refused-syscalls', (dir) => {
+    const src = join(dir, 'refused.c');
+    writeFileSync(src, [
+      '#define _GNU_SOURCE',
+      '#include <sched.h>', '#include <stdio.h>', '#include <string.h>', '#include <sys/ipc.h>', '#include <sys/shm.h>',
+      '#include <sys/syscall.h>', '#include <sys/uio.h>', '#include <sys/wait.h>', '#include <unistd.h>',
+      'int main(int argc, char **argv) {',
+      '  const char *what = argc > 1 ? argv[1] : "";',
+      '  printf("start\\n"); fflush(stdout);',
+      '  if (!strcmp(what, "newpid")) unshare(CLONE_NEWPID);',
+      '  if (!strcmp(what, "shmat")) { int id = shmget(IPC_PRIVATE, 4096, IPC_CREAT | 0600); shmat(id, NULL, 0); shmctl(id, IPC_RMID, NULL); }',
+      '  if (!strcmp(what, "userfaultfd")) syscall(SYS_userfaultfd, 0);',
+      '  if (!strcmp(what, "vm_writev")) {',
+      '    static char word[8];',
+      '    pid_t c = fork();',
+      '    if (c == 0) { usleep(100000); _exit(0); }',
+      '    struct iovec l = { "x", 1 }, r = { word, 1 };',
+      '    process_vm_writev(c, &l, 1, &r, 1, 0);',
+      '    waitpid(c, NULL, 0);',
+      '  }',
+      '  printf("end\\n");',
+      '  return 0;',
+      '}',
+    ].join('\n'));
+    const bin = join(dir, 'refused');
+    assert.equal(run('cc', ['-o', bin, src]).status, 0);
+    const cases: [string, RegExp][] = [
+      ['newpid', /called unshare: it creates a PID namespace/],
+      ['shmat', /called shmat: attaching System V shared memory/],
+      ['userfaultfd', /called userfaultfd: a userfaultfd lets the program resolve its own page faults/],
+      ['vm_writev', /called process_vm_writev: it writes into the memory of process \d+/],
+    ];
+    for (const [what, message] of cases) {
+      const r = trr(['record', '-o', join(dir, `t-${what}`), bin, what], { cwd: dir });
+      assert.equal(r.status, 1, `${what}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /cannot be recorded/);
+      assert.doesNotMatch(r.stderr, /ENOSYS|internal error/);
+      assert.equal(r.stdout, 'start\n', what);
+    }
   });
 });
 
