@@ -21,16 +21,15 @@ export interface DebugOptions {
 
 export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: string) => void): Promise<number> {
   const reader = TraceReader.open(dir);
-  const records = reader.records();
-  const first = records[0]?.record;
-  if (!first || first.kind !== 'exec') throw new TraceFormatError(`${dir} holds no complete event to debug.`);
-  if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${records.length - 1}.`);
-  if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
-    throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
+  const last = reader.eventCount - 1;
+  if (last < 0 || reader.recordAt(0).kind !== 'exec') throw new TraceFormatError(`${dir} holds no complete event to debug.`);
+  if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${last}.`);
+  if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent > last)) {
+    throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
   }
   const dbg = new Debugger(reader, opts.process);
   try {
-    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
+    const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));
     const server = new GdbServer(dbg, { exePath: exe, log: warn });
     if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
     if (opts.toEnd) server.startAt(dbg.continueForward());
@@ -67,7 +66,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
  */
 function localSysroot(reader: TraceReader, warn: (m: string) => void): string {
   // The programs themselves are loaded from the trace anyway (gdb gets their copies' paths).
-  const programs = new Set(reader.records().flatMap(({ record: r }) => (r.kind === 'exec' ? [r.exe] : [])));
+  const programs = reader.programBlobs();
   const changed = [...reader.mappedFiles()].filter(([path, blob]) => {
     if (programs.has(blob)) return false;
     try {

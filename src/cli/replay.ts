@@ -8,12 +8,12 @@ import { TraceFormatError } from '../util/errors.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
   const reader = TraceReader.open(dir);
-  const records = reader.records();
-  if (records.length === 0) {
+  const last = reader.eventCount - 1;
+  if (last < 0) {
     throw new TraceFormatError(`${dir} holds no complete event: the recording was cut off before the program started, or the trace was truncated.`);
   }
   if (reader.incomplete) {
-    warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
+    warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${last}); replaying up to its last complete event.`);
   }
   const session = new ReplaySession(reader, { echo: true });
   try {
@@ -23,7 +23,7 @@ export function replayAutopilot(dir: string, warn: (m: string) => void): number 
     session.close();
   }
   if (reader.incomplete) {
-    warn(`replay reached the last complete event (${records.length - 1}) of the incomplete trace; the recorded program had not finished there.`);
+    warn(`replay reached the last complete event (${last}) of the incomplete trace; the recorded program had not finished there.`);
     return 1;
   }
   if (session.exitStatus === undefined) return 0;
