@@ -23,6 +23,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   const reader = TraceReader.open(dir);
   const last = reader.eventCount - 1;
   if (last < 0 || reader.recordAt(0).kind !== 'exec') throw new TraceFormatError(`${dir} holds no complete event to debug.`);
+  reader.verifyChecksums(); // damage is reported now, not in the middle of a debugging session
   if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${last}.`);
   if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent > last)) {
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);

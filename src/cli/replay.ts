@@ -12,6 +12,9 @@ export function replayAutopilot(dir: string, warn: (m: string) => void): number 
   if (last < 0) {
     throw new TraceFormatError(`${dir} holds no complete event: the recording was cut off before the program started, or the trace was truncated.`);
   }
+  // Frames are decoded as replay reaches them; damage is found before the
+  // program runs (and prints) instead, by a pass over the compressed bytes.
+  reader.verifyChecksums();
   if (reader.incomplete) {
     warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${last}); replaying up to its last complete event.`);
   }
