@@ -24,17 +24,18 @@ export interface DebugOptions {
 
 export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: string) => void): Promise<number> {
   const reader = openTraceWithEvents(dir);
-  const records = reader.records();
-  if (records[0]!.record.kind !== 'exec') throw new TraceFormatError(`${dir} does not start with the program's execve; there is nothing to debug.`);
-  if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${records.length - 1}.`);
+  const last = reader.eventCount - 1;
+  if (reader.recordAt(0).kind !== 'exec') throw new TraceFormatError(`${dir} does not start with the program's execve; there is nothing to debug.`);
+  reader.verifyChecksums(); // damage is reported now, not in the middle of a debugging session
+  if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${last}.`);
+  if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent > last)) {
+    throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
   warnCpuDifferences(reader.header, warn);
-  if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent >= records.length)) {
-    throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${records.length - 1}.`);
   }
   const dbg = new Debugger(reader, opts.process);
   let closeListener = () => {};
   try {
-    const exe = reader.blobPath(executableOf(records.map((r) => r.record), dbg.pid, opts.process?.from));
+    const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));
     const server = new GdbServer(dbg, { exePath: exe, log: warn });
     if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
     if (opts.toEnd) server.startAt(dbg.continueForward());
@@ -82,7 +83,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
  */
 function localSysroot(reader: TraceReader, warn: (m: string) => void): string {
   // The programs themselves are loaded from the trace anyway (gdb gets their copies' paths).
-  const programs = new Set(reader.records().flatMap(({ record: r }) => (r.kind === 'exec' ? [r.exe] : [])));
+  const programs = reader.programBlobs();
   const changed = [...reader.mappedFiles()].filter(([path, blob]) => {
     if (programs.has(blob)) return false;
     try {

@@ -56,7 +56,7 @@ function jsonSafe(value: unknown): unknown {
 /** Process id of every recorded thread, from the exec and clone records. */
 function processIds(reader: TraceReader): Map<number, number> {
   const tgid = new Map<number, number>();
-  for (const { record: r } of reader.records()) {
+  for (const { record: r } of reader.scan()) {
     if (!tgid.has(r.tid)) tgid.set(r.tid, r.tid);
     const extra = r.kind === 'syscall' || r.kind === 'syscall-exit' ? r.extra : undefined;
     if (extra?.child !== undefined) tgid.set(extra.child, extra.thread ? tgid.get(r.tid)! : extra.child);
@@ -69,7 +69,7 @@ export function dump(dir: string, json: boolean, out: Out): void {
   const reader = openTraceWithEvents(dir);
   const pids = processIds(reader);
   if (!json) out(`${'EVENT'.padStart(6)} ${'PID'.padStart(7)} ${'TID'.padStart(7)}  WHAT`);
-  for (const { index, record } of reader.records()) {
+  for (const { index, record } of reader.scan()) {
     if (json) {
       const r = record as unknown as Record<string, unknown>;
       const extra: Record<string, unknown> = {};
@@ -81,7 +81,7 @@ export function dump(dir: string, json: boolean, out: Out): void {
       out(`${String(index).padStart(6)} ${String(pids.get(record.tid)).padStart(7)} ${String(record.tid).padStart(7)}  ${describeRecord(record)}`);
     }
   }
-  if (reader.incomplete && !json) out(`(the trace is incomplete: the recording was cut off after event ${reader.records().length - 1})`);
+  if (reader.incomplete && !json) out(`(the trace is incomplete: the recording was cut off after event ${reader.eventCount - 1})`);
 }
 
 interface ProcessRow {
@@ -109,7 +109,7 @@ export function processes(reader: TraceReader): ProcessRow[] {
     if (!r) rows.set(pid, (r = { pid, ppid: undefined, exit: 'none', cmd: '(forked without exec)' }));
     return r;
   };
-  for (const { record: r } of reader.records()) {
+  for (const { record: r } of reader.scan()) {
     const extra = r.kind === 'syscall' || r.kind === 'syscall-exit' ? r.extra : undefined;
     if (extra?.child !== undefined) {
       const parentPid = tgidOf.get(r.tid) ?? r.tid;

@@ -8,10 +8,13 @@ import { openTraceWithEvents } from './trace-dir.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
   const reader = openTraceWithEvents(dir);
-  const records = reader.records();
+  const last = reader.eventCount - 1;
+  // Frames are decoded as replay reaches them; damage is found before the
+  // program runs (and prints) instead, by a pass over the compressed bytes.
+  reader.verifyChecksums();
   warnCpuDifferences(reader.header, warn);
   if (reader.incomplete) {
-    warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${records.length - 1}); replaying up to its last complete event.`);
+    warn(`the trace in ${dir} is incomplete (the recording was cut off after event ${last}); replaying up to its last complete event.`);
   }
   const session = new ReplaySession(reader, { echo: true });
   try {
@@ -21,7 +24,7 @@ export function replayAutopilot(dir: string, warn: (m: string) => void): number 
     session.close();
   }
   if (reader.incomplete) {
-    warn(`replay reached the last complete event (${records.length - 1}) of the incomplete trace; the recorded program had not finished there.`);
+    warn(`replay reached the last complete event (${last}) of the incomplete trace; the recorded program had not finished there.`);
     return 1;
   }
   if (session.exitStatus === undefined) return 0;

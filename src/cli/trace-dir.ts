@@ -156,7 +156,7 @@ export function resolveTrace(arg: string | undefined): string {
 /** Opens a trace for a command that needs its events; one without any complete event is an error that says so. */
 export function openTraceWithEvents(dir: string): TraceReader {
   const reader = TraceReader.open(dir);
-  if (reader.records().length === 0) {
+  if (reader.eventCount === 0) {
     throw new TraceFormatError(`${dir} holds no complete event: the recording was cut off before the program started, or the trace was truncated.`);
   }
   return reader;

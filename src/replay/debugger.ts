@@ -79,11 +79,10 @@ export class Debugger {
     private readonly trace: TraceReader,
     process?: { readonly pid: number; readonly from: 'exec' | 'fork' },
   ) {
-    const records = trace.records();
-    this.pid = process?.pid ?? records[0]!.record.tid;
+    this.pid = process?.pid ?? trace.recordAt(0).tid;
     this.currentTid = this.pid;
     this.watches = new WatchBook(this.pid);
-    this.startAfter = process ? processStart(records.map((r) => r.record), process.pid, process.from) : 0;
+    this.startAfter = process ? processStart(trace, process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
   }
 
@@ -270,8 +269,9 @@ export class Debugger {
 
   /** After the debuggee's exec record: the new program, with the old one's breakpoints and watches dropped. */
   private execOfDebuggee(r: StepResult): StopReason | undefined {
-    const applied = this.trace.records()[this.session.position - 1]?.record;
-    if (r.kind !== 'event' || applied?.kind !== 'exec' || this.session.liveTask(applied.tid)?.tgid !== this.session.liveTask(this.pid)?.tgid) return undefined;
+    if (r.kind !== 'event' || this.session.position === 0) return undefined;
+    const applied = this.trace.recordAt(this.session.position - 1);
+    if (applied.kind !== 'exec' || this.session.liveTask(applied.tid)?.tgid !== this.session.liveTask(this.pid)?.tgid) return undefined;
     for (const b of [...this.breakpoints]) this.removeBreakpoint(b);
     for (const w of [...this.watches.watches]) this.removeWatchpoint(w);
     return { kind: 'exec', tid: applied.tid, exe: this.trace.blobPath(applied.exe) };

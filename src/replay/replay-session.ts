@@ -24,7 +24,7 @@ import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from 
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
 } from '../trace/format.js';
-import type { IndexedRecord, TraceReader } from '../trace/trace-stream.js';
+import type { TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
 import { EmulatedFiles } from './emulated-files.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
@@ -54,8 +54,6 @@ export interface SessionImage {
 }
 
 export class ReplaySession extends ProcessImaging {
-  private readonly records: readonly IndexedRecord[];
-
   private pos = 0;
 
   private readonly checkedFiles = new Set<string>();
@@ -71,7 +69,6 @@ export class ReplaySession extends ProcessImaging {
     private readonly options: ReplayOptions,
   ) {
     super();
-    this.records = trace.records();
   }
 
   get position(): number {
@@ -79,16 +76,16 @@ export class ReplaySession extends ProcessImaging {
   }
 
   get eventCount(): number {
-    return this.records.length;
+    return this.trace.eventCount;
   }
 
   get atEnd(): boolean {
-    return this.pos >= this.records.length;
+    return this.pos >= this.trace.eventCount;
   }
 
   /** Starts the initial process, stopped before its first recorded event. */
   start(): void {
-    const first = this.records[0]?.record;
+    const first = this.trace.eventCount > 0 ? this.trace.recordAt(0) : undefined;
     if (!first || first.kind !== 'exec') throw new DivergenceError(`the trace does not start with the program's execve; nothing to replay.`);
     const h = this.trace.header;
     const pid = spawnTracee({
@@ -141,7 +138,8 @@ export class ReplaySession extends ProcessImaging {
 
   /** Replays one record. */
   step(): StepResult {
-    const { index, record } = this.records[this.pos]!;
+    const index = this.pos;
+    const record = this.trace.recordAt(index);
     if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     try {
       this.apply(record, index);
@@ -162,7 +160,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** The next record to replay, if any. */
   nextRecord(): TraceRecord | undefined {
-    return this.records[this.pos]?.record;
+    return this.atEnd ? undefined : this.trace.recordAt(this.pos);
   }
 
   /**
@@ -270,8 +268,8 @@ export class ReplaySession extends ProcessImaging {
     if (r.nr === nr('exit') || r.nr === nr('exit_group') || r.nr === nr('execve') || r.nr === nr('execveat')) return;
     // Syscalls replay runs for real run now; vfork leaves the parent blocked in the kernel until the child execs.
     const vfork = r.nr === nr('vfork') || ((r.nr === nr('clone') || r.nr === nr('clone3')) && (cloneTidPointers(r.nr, split.args, t.task.mem).flags & CLONE.VFORK) !== 0n);
-    const child = this.lookaheadChild(t);
-    split.executedResult = this.execute(t, r.nr, split.args, undefined, this.findExit(t)?.extra, child, vfork);
+    const exit = this.findExit(t);
+    split.executedResult = this.execute(t, r.nr, split.args, undefined, exit?.extra, exit?.extra?.child, vfork);
   }
 
   private applyExit(t: ReplayTask, r: SyscallExitRecord): void {
@@ -297,15 +295,21 @@ export class ReplaySession extends ProcessImaging {
     this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
-  private lookaheadChild(t: ReplayTask): number | undefined {
-    return this.findExit(t)?.extra?.child;
+  /** The exit record of the syscall t entered (it is t's next record). */
+  private findExit(t: ReplayTask): SyscallExitRecord | undefined {
+    const r = this.nextRecordOf(t);
+    return r?.kind === 'syscall-exit' ? r : undefined;
   }
 
-  private findExit(t: ReplayTask): SyscallExitRecord | undefined {
-    for (let i = this.pos + 1; i < this.records.length; i++) {
-      const r = this.records[i]!.record;
-      if (r.tid === t.recTid) return r.kind === 'syscall-exit' ? r : undefined;
-    }
+  /**
+   * t's next record after the one being applied. The scan stops there: it
+   * is usually a few records ahead, in a frame already decoded. It goes
+   * further only while t is blocked and others run, and to the end of the
+   * trace only when t has no later record (a cut-off trace), which can
+   * happen once per thread, since t then has nothing more to replay.
+   */
+  private nextRecordOf(t: ReplayTask): TraceRecord | undefined {
+    for (const { record } of this.trace.scan(this.pos + 1)) if (record.tid === t.recTid) return record;
     return undefined;
   }
 
@@ -345,11 +349,8 @@ export class ReplaySession extends ProcessImaging {
 
   /** Whether t's next record is a signal delivered where it stands. */
   private signalDeliveredNext(t: ReplayTask): boolean {
-    for (let i = this.pos + 1; i < this.records.length; i++) {
-      const r = this.records[i]!.record;
-      if (r.tid === t.recTid) return r.kind === 'signal' && !r.sync;
-    }
-    return false;
+    const r = this.nextRecordOf(t);
+    return r?.kind === 'signal' && !r.sync;
   }
 
   private writeMemory(mem: AddressSpace, writes: readonly MemoryWrite[] | undefined): void {

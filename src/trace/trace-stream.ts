@@ -12,10 +12,12 @@
 //   files/        copies of executables and mapped files
 // Every record is in the journal as soon as it is appended, so a recorder
 // killed with SIGKILL loses nothing that was appended; frames are compressed
-// in batches and the journal is emptied after each frame.
+// in batches and the journal is emptied after each frame. The reader never
+// holds the whole trace: it indexes the frame headers and decodes a frame
+// when a record in it is needed.
 import {
-  chmodSync, closeSync, constants as fsConstants, existsSync, fchmodSync, ftruncateSync, lstatSync,
-  mkdirSync, openSync, readFileSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
+  chmodSync, closeSync, constants as fsConstants, existsSync, fchmodSync, fstatSync, ftruncateSync, lstatSync,
+  mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, statSync, unlinkSync, writeSync,
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
@@ -254,10 +256,41 @@ export interface IndexedRecord {
   readonly record: TraceRecord;
 }
 
+/** Decoded frames recordAt() keeps: replay moves forwards and looks a little ahead, so a few suffice. */
+export const FRAME_CACHE_SIZE = 4;
+
+/** Where a frame of the events file is and what its header says (its body is read when needed). */
+interface Frame {
+  /** Offset of the frame header in the events file. */
+  readonly offset: number;
+  readonly length: number;
+  readonly crc: number;
+  readonly first: number;
+  readonly count: number;
+}
+
+/** What indexing a trace found: the frames, and the journal's records (few: at most one frame's worth). */
+interface TraceIndex {
+  readonly frames: readonly Frame[];
+  /** Index of the journal's first record (= records in frames). */
+  readonly journalFirst: number;
+  readonly journal: readonly TraceRecord[];
+  readonly count: number;
+}
+
+/**
+ * Reads a trace without holding it in memory. Opening reads the header;
+ * the first question about the records indexes the events file (its frame
+ * headers only, checked) and decodes the journal. Frames are decoded, and
+ * checked, when a record in them is asked for: recordAt() keeps the last
+ * FRAME_CACHE_SIZE decoded frames, scan() holds the frame it is in.
+ */
 export class TraceReader {
-  /** Set once reading reached the end: the trace has no 'end' record. */
-  incomplete = false;
-  private cached: IndexedRecord[] | undefined;
+  private indexed: TraceIndex | undefined;
+  private endless: boolean | undefined;
+  /** Decoded frames by number, least recently used first. */
+  private readonly cache = new Map<number, readonly TraceRecord[]>();
+  private decodes = 0;
 
   private constructor(
     readonly dir: string,
@@ -280,17 +313,30 @@ export class TraceReader {
     return new TraceReader(dir, validateHeader(parsed, headerPath));
   }
 
-  private mapped: ReadonlyMap<string, string> | undefined;
+  private fileRefs: { readonly mapped: ReadonlyMap<string, string>; readonly programs: ReadonlySet<string> } | undefined;
+
+  /** One pass over the trace for the files it refers to. */
+  private fileFacts(): NonNullable<TraceReader['fileRefs']> {
+    if (this.fileRefs) return this.fileRefs;
+    const mapped = new Map<string, string>();
+    const programs = new Set<string>();
+    for (const { record: r } of this.scan()) {
+      if (r.kind === 'exec') {
+        programs.add(r.exe);
+        for (const [path, blob] of r.files) mapped.set(path, blob);
+      } else if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.file && r.extra.path) mapped.set(r.extra.path, r.extra.file);
+    }
+    return (this.fileRefs = { mapped, programs });
+  }
 
   /** Every file the recorded programs mapped: path then -> blob. */
   mappedFiles(): ReadonlyMap<string, string> {
-    if (this.mapped) return this.mapped;
-    const out = new Map<string, string>();
-    for (const { record: r } of this.records()) {
-      if (r.kind === 'exec') for (const [path, blob] of r.files) out.set(path, blob);
-      else if ((r.kind === 'syscall' || r.kind === 'syscall-exit') && r.extra?.file && r.extra.path) out.set(r.extra.path, r.extra.file);
-    }
-    return (this.mapped = out);
+    return this.fileFacts().mapped;
+  }
+
+  /** The blobs of the programs the recording executed. */
+  programBlobs(): ReadonlySet<string> {
+    return this.fileFacts().programs;
   }
 
   /** The directory of the blobs (copies of the programs' files). */
@@ -314,61 +360,159 @@ export class TraceReader {
     return total;
   }
 
-  /** All records in order; decodes the trace once. */
-  records(): readonly IndexedRecord[] {
-    if (!this.cached) this.cached = this.decodeAll();
-    return this.cached;
+  /** Number of complete records in the trace. */
+  get eventCount(): number {
+    return this.index().count;
   }
 
-  private decodeAll(): IndexedRecord[] {
-    const out: IndexedRecord[] = [];
-    const eventsPath = join(this.dir, 'events');
-    const data = readFileSync(eventsPath);
-    if (data.length < EVENTS_MAGIC.length || !data.subarray(0, EVENTS_MAGIC.length).equals(EVENTS_MAGIC)) {
-      throw new TraceFormatError(`${eventsPath}: not a trr events file (bad magic at offset 0).`);
+  /** The trace has no 'end' record: the recording was cut off (decodes the last record's frame). */
+  get incomplete(): boolean {
+    const n = this.eventCount;
+    return (this.endless ??= n === 0 || this.recordAt(n - 1).kind !== 'end');
+  }
+
+  /** Record `index` (0 <= index < eventCount). */
+  recordAt(index: number): TraceRecord {
+    const { frames, journalFirst, journal, count } = this.index();
+    if (!Number.isInteger(index) || index < 0 || index >= count) throw new RangeError(`record ${index} is not in the trace (it has ${count})`);
+    if (index >= journalFirst) return journal[index - journalFirst]!;
+    const k = this.frameOf(index);
+    let records = this.cache.get(k);
+    if (records) this.cache.delete(k); // re-inserted below as the most recently used
+    else records = this.decodeFrame(frames[k]!);
+    this.cache.set(k, records);
+    if (this.cache.size > FRAME_CACHE_SIZE) this.cache.delete(this.cache.keys().next().value!);
+    return records[index - frames[k]!.first]!;
+  }
+
+  /**
+   * The records from `from` on, in order, for passes over the trace. It
+   * holds one decoded frame at a time (taking it from recordAt's cache when
+   * there, without adding to it), so a pass needs no more memory than that.
+   */
+  *scan(from = 0): Generator<IndexedRecord> {
+    const { frames, journalFirst, journal } = this.index();
+    for (let k = from < journalFirst ? this.frameOf(Math.max(from, 0)) : frames.length; k < frames.length; k++) {
+      const f = frames[k]!;
+      const records = this.cache.get(k) ?? this.decodeFrame(f);
+      for (let i = Math.max(from - f.first, 0); i < records.length; i++) yield { index: f.first + i, record: records[i]! };
     }
-    let off = EVENTS_MAGIC.length;
-    while (off < data.length) {
-      if (data.length - off < FRAME_HEADER) break; // torn frame header: the recorder was killed
-      if (crc32(data.subarray(off, off + 16)) !== data.readUInt32LE(off + 16)) {
-        throw new TraceFormatError(`${eventsPath} offset ${off}: frame header checksum mismatch; the trace is corrupt.`);
-      }
-      const len = data.readUInt32LE(off);
-      const crc = data.readUInt32LE(off + 4);
-      const first = data.readUInt32LE(off + 8);
-      const count = data.readUInt32LE(off + 12);
-      if (len > MAX_FRAME) throw new TraceFormatError(`${eventsPath} offset ${off}: frame length ${len} is impossible; the trace is corrupt.`);
-      if (off + FRAME_HEADER + len > data.length) break; // torn frame
-      const body = data.subarray(off + FRAME_HEADER, off + FRAME_HEADER + len);
-      if (crc32(body) !== crc) throw new TraceFormatError(`${eventsPath} offset ${off}: frame checksum mismatch; the trace is corrupt.`);
-      if (first !== out.length) throw new TraceFormatError(`${eventsPath} offset ${off}: frame starts at event ${first}, expected ${out.length}; the trace is corrupt.`);
-      let raw: Buffer;
-      try {
-        raw = inflateRawSync(body);
-      } catch (e) {
-        throw new TraceFormatError(`${eventsPath} offset ${off}: frame does not decompress (${(e as Error).message}); the trace is corrupt.`);
-      }
-      let p = 0;
-      for (let i = 0; i < count; i++) {
-        if (raw.length - p < 4) throw new TraceFormatError(`${eventsPath} offset ${off}: frame holds fewer records than its header says; the trace is corrupt.`);
-        const rlen = raw.readUInt32LE(p);
-        if (p + 4 + rlen > raw.length) throw new TraceFormatError(`${eventsPath} offset ${off}: record ${first + i} overruns its frame; the trace is corrupt.`);
-        out.push({ index: first + i, record: this.decode(raw.subarray(p + 4, p + 4 + rlen), `${eventsPath} event ${first + i}`) });
-        p += 4 + rlen;
-      }
-      if (p !== raw.length) throw new TraceFormatError(`${eventsPath} offset ${off}: ${raw.length - p} trailing bytes after the last record of a frame; the trace is corrupt.`);
-      off += FRAME_HEADER + len;
+    for (let i = Math.max(from - journalFirst, 0); i < journal.length; i++) yield { index: journalFirst + i, record: journal[i]! };
+  }
+
+  /**
+   * Checks every frame's body checksum, reading one frame at a time without
+   * decompressing or decoding: finds damage before a replay starts rather
+   * than when it reaches it.
+   */
+  verifyChecksums(): void {
+    for (const f of this.index().frames) this.frameBody(f);
+  }
+
+  /** For tests of the memory bound: frames in the events file, decoded frames cached now, frames decoded so far. */
+  get frameStats(): { readonly frames: number; readonly cached: number; readonly decoded: number } {
+    return { frames: this.index().frames.length, cached: this.cache.size, decoded: this.decodes };
+  }
+
+  private get eventsPath(): string {
+    return join(this.dir, 'events');
+  }
+
+  /** Number of the frame that holds record `index` (which is in a frame). */
+  private frameOf(index: number): number {
+    const frames = this.index().frames;
+    let lo = 0;
+    let hi = frames.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (frames[mid]!.first <= index) lo = mid;
+      else hi = mid - 1;
     }
-    this.readJournal(out);
-    this.incomplete = out.length === 0 || out[out.length - 1]!.record.kind !== 'end';
+    return lo;
+  }
+
+  private index(): TraceIndex {
+    if (this.indexed) return this.indexed;
+    const eventsPath = this.eventsPath;
+    const frames: Frame[] = [];
+    let count = 0;
+    const fd = openSync(eventsPath, 'r');
+    try {
+      const size = fstatSync(fd).size;
+      const magic = Buffer.alloc(EVENTS_MAGIC.length);
+      if (size < EVENTS_MAGIC.length || readSync(fd, magic, 0, magic.length, 0) !== magic.length || !magic.equals(EVENTS_MAGIC)) {
+        throw new TraceFormatError(`${eventsPath}: not a trr events file (bad magic at offset 0).`);
+      }
+      const head = Buffer.alloc(FRAME_HEADER);
+      let off = EVENTS_MAGIC.length;
+      // A frame header or frame cut off at the end is where the recorder was killed.
+      while (size - off >= FRAME_HEADER) {
+        readExactly(fd, head, off, eventsPath);
+        if (crc32(head.subarray(0, 16)) !== head.readUInt32LE(16)) {
+          throw new TraceFormatError(`${eventsPath} offset ${off}: frame header checksum mismatch; the trace is corrupt.`);
+        }
+        const length = head.readUInt32LE(0);
+        const first = head.readUInt32LE(8);
+        if (length > MAX_FRAME) throw new TraceFormatError(`${eventsPath} offset ${off}: frame length ${length} is impossible; the trace is corrupt.`);
+        if (off + FRAME_HEADER + length > size) break;
+        if (first !== count) throw new TraceFormatError(`${eventsPath} offset ${off}: frame starts at event ${first}, expected ${count}; the trace is corrupt.`);
+        const frame = { offset: off, length, crc: head.readUInt32LE(4), first, count: head.readUInt32LE(12) };
+        frames.push(frame);
+        count += frame.count;
+        off += FRAME_HEADER + length;
+      }
+    } finally {
+      closeSync(fd);
+    }
+    const journal = this.readJournal(count);
+    return (this.indexed = { frames, journalFirst: count, journal, count: count + journal.length });
+  }
+
+  /** A frame's compressed bytes, their checksum checked. */
+  private frameBody(f: Frame): Buffer {
+    const body = Buffer.allocUnsafe(f.length);
+    const fd = openSync(this.eventsPath, 'r');
+    try {
+      readExactly(fd, body, f.offset + FRAME_HEADER, this.eventsPath);
+    } finally {
+      closeSync(fd);
+    }
+    if (crc32(body) !== f.crc) throw new TraceFormatError(`${this.eventsPath} offset ${f.offset}: frame checksum mismatch; the trace is corrupt.`);
+    return body;
+  }
+
+  /** The records of a frame, every check applied. */
+  private decodeFrame(f: Frame): TraceRecord[] {
+    const eventsPath = this.eventsPath;
+    const where = `${eventsPath} offset ${f.offset}`;
+    const body = this.frameBody(f);
+    let raw: Buffer;
+    try {
+      raw = inflateRawSync(body);
+    } catch (e) {
+      throw new TraceFormatError(`${where}: frame does not decompress (${(e as Error).message}); the trace is corrupt.`);
+    }
+    const out: TraceRecord[] = [];
+    let p = 0;
+    for (let i = 0; i < f.count; i++) {
+      if (raw.length - p < 4) throw new TraceFormatError(`${where}: frame holds fewer records than its header says; the trace is corrupt.`);
+      const rlen = raw.readUInt32LE(p);
+      if (p + 4 + rlen > raw.length) throw new TraceFormatError(`${where}: record ${f.first + i} overruns its frame; the trace is corrupt.`);
+      out.push(this.decode(raw.subarray(p + 4, p + 4 + rlen), `${eventsPath} event ${f.first + i}`));
+      p += 4 + rlen;
+    }
+    if (p !== raw.length) throw new TraceFormatError(`${where}: ${raw.length - p} trailing bytes after the last record of a frame; the trace is corrupt.`);
+    this.decodes++;
     return out;
   }
 
-  private readJournal(out: IndexedRecord[]): void {
+  /** The journal's records that continue the frames' `next` records. */
+  private readJournal(next: number): TraceRecord[] {
+    const out: TraceRecord[] = [];
     const path = join(this.dir, 'journal');
-    if (!existsSync(path)) return;
+    if (!existsSync(path)) return out;
     const data = readFileSync(path);
-    if (data.length === 0) return;
+    if (data.length === 0) return out;
     if (data.length < JOURNAL_MAGIC.length || !data.subarray(0, JOURNAL_MAGIC.length).equals(JOURNAL_MAGIC)) {
       throw new TraceFormatError(`${path}: not a trr journal (bad magic at offset 0).`);
     }
@@ -381,10 +525,12 @@ export class TraceReader {
         throw new TraceFormatError(`${path} offset ${off}: journal entry checksum mismatch; the trace is corrupt.`);
       }
       // Entries already in a frame (the recorder died between writing the frame and emptying the journal) are skipped.
-      if (index === out.length) out.push({ index, record: this.decode(data.subarray(off + 12, off + 12 + len), `${path} event ${index}`) });
-      else if (index > out.length) throw new TraceFormatError(`${path} offset ${off}: journal jumps to event ${index}, expected ${out.length}; the trace is corrupt.`);
+      const expected = next + out.length;
+      if (index === expected) out.push(this.decode(data.subarray(off + 12, off + 12 + len), `${path} event ${index}`));
+      else if (index > expected) throw new TraceFormatError(`${path} offset ${off}: journal jumps to event ${index}, expected ${expected}; the trace is corrupt.`);
       off += 12 + len;
     }
+    return out;
   }
 
   private decode(buf: Buffer, where: string): TraceRecord {
@@ -395,6 +541,16 @@ export class TraceReader {
       throw new TraceFormatError(`${where}: record does not decode (${(e as Error).message.slice(0, 120)}); the trace is corrupt.`);
     }
     return validateRecord(value, where);
+  }
+}
+
+/** Reads buf.length bytes at `pos`; a shorter read means the file shrank under the reader. */
+function readExactly(fd: number, buf: Buffer, pos: number, path: string): void {
+  let got = 0;
+  while (got < buf.length) {
+    const n = readSync(fd, buf, got, buf.length - got, pos + got);
+    if (n === 0) throw new TraceFormatError(`${path} offset ${pos}: the file ends inside a frame it had when the trace was opened; it changed while being read.`);
+    got += n;
   }
 }
 

@@ -27,8 +27,8 @@ for (const name of ['threads', 'processes', 'signals', 'rust_threads', 'shared_f
       const rec = trr(['record', '-o', trace, buildProgram(spec), ...(spec.args ?? [])], { cwd: dir });
       assert.equal(rec.status, spec.expect.exit ?? 0, rec.stderr);
       const reader = TraceReader.open(trace);
-      const pid = reader.records()[0]!.record.tid;
-      const compareAt = Math.floor(reader.records().length * 0.9);
+      const pid = reader.recordAt(0).tid;
+      const compareAt = Math.floor(reader.eventCount * 0.9);
 
       const original = new ReplaySession(reader, { echo: false });
       original.start();
@@ -68,7 +68,7 @@ test('checkpoints: an image leaves the debugger breakpoints out of the copy', as
     const trace = join(dir, 'trace');
     assert.equal(trr(['record', '-o', trace, buildProgram(spec)], { cwd: dir }).status, 0);
     const reader = TraceReader.open(trace);
-    const pid = reader.records()[0]!.record.tid;
+    const pid = reader.recordAt(0).tid;
     const s = new ReplaySession(reader, { echo: false });
     s.start();
     while (s.position < 10) s.step();

@@ -15,7 +15,7 @@ export function tamperTrace(src: string, dst: string, change: (r: TraceRecord, i
   cpSync(join(src, 'files'), join(dst, 'files'), { recursive: true });
   const writer = TraceWriter.create(dst, reader.header);
   let changed = -1;
-  for (const { index, record } of reader.records()) {
+  for (const { index, record } of reader.scan()) {
     const next = changed < 0 ? change(record, index) : undefined;
     if (next) changed = index;
     writer.append(next ?? record);
