@@ -10,6 +10,7 @@
 // pages, as they went to the real file's. Changes made by processes outside
 // the recording are not seen.
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
+import { fdPosition } from '../task/procfs.js';
 import type { Task } from '../task/task.js';
 import { SYSCALL_NUMBERS } from '../syscalls/table.generated.js';
 import { UnsupportedError } from '../util/errors.js';
@@ -38,11 +39,6 @@ function fdPath(task: Task, fd: number): string {
 function fdFlags(task: Task, fd: number): number {
   const m = /^flags:\s*([0-7]+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
   return m ? parseInt(m[1]!, 8) : 0;
-}
-
-function fdPosition(task: Task, fd: number): bigint {
-  const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${task.tid}/fdinfo/${fd}`, 'utf8'));
-  return m ? BigInt(m[1]!) : 0n;
 }
 
 export class TrackedFiles {
@@ -85,7 +81,7 @@ export class TrackedFiles {
    */
   writeOffset(task: Task, nr: number, args: readonly bigint[], result: bigint, fd: number, offsetAfter?: bigint): bigint {
     if (POSITIONED.has(nr)) return args[3]!; // pwrite64's offset; pwritev's low half (files under 4 GiB)
-    return (offsetAfter ?? fdPosition(task, fd)) - result;
+    return (offsetAfter ?? fdPosition(task.tid, fd)) - result;
   }
 
   /** The size of a tracked file after a syscall changed it. */

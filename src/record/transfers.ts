@@ -9,8 +9,9 @@
 //     at its exit;
 //   - from anything else: recording stops with an explanation, rather than a
 //     replay that silently prints less than the recording did.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { peekPipe } from '../native/native.js';
+import { fdPosition } from '../task/procfs.js';
 import type { SyscallSemantics } from '../syscalls/semantics.js';
 import { syscallName } from '../syscalls/names.js';
 import type { AddressSpace } from '../task/task.js';
@@ -47,15 +48,10 @@ export function transferSourceAtEntry(
     return { path, kind: 'other', offset: 0n }; // a bad fd: the call fails, and nothing is sent
   }
   const offPtr = transfer.inOff === undefined ? 0n : args[transfer.inOff]!;
-  const offset = kind === 'file' ? (offPtr ? mem.readU64(offPtr) : filePosition(tid, fd)) : 0n;
+  const offset = kind === 'file' ? (offPtr ? mem.readU64(offPtr) : fdPosition(tid, fd)) : 0n;
   const len = args[transfer.lenArg]!;
   const peeked = kind === 'pipe' && transfer.consumes ? peekPipe(path, Number(len > MAX_PEEK ? MAX_PEEK : len)) : undefined;
   return { path, kind, offset, peeked };
-}
-
-function filePosition(tid: number, fd: number): bigint {
-  const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'utf8'));
-  return m ? BigInt(m[1]!) : 0n;
 }
 
 /** The `count` bytes the call moved, at its exit. */

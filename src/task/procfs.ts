@@ -79,3 +79,9 @@ export function stdioStreamOf(pid: number, fd: number): number {
   if (matches(2)) return 2;
   return 0;
 }
+
+/** The file offset of a tracee's descriptor (the "pos" line of /proc/TID/fdinfo/FD). */
+export function fdPosition(tid: number, fd: number): bigint {
+  const m = /^pos:\s*(\d+)/m.exec(readFileSync(`/proc/${tid}/fdinfo/${fd}`, 'utf8'));
+  return m ? BigInt(m[1]!) : 0n;
+}
