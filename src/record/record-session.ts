@@ -29,7 +29,7 @@ import { sampleSpinning } from './spin.js';
 import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
 import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
-type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'exiting';
+type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'stopped' | 'exiting';
 
 interface PendingSyscall {
   readonly nr: number;
@@ -84,6 +84,8 @@ export interface RecordResult {
 }
 
 const SPIN_CHECK_MS = 2000;
+/** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a PTRACE_EVENT_STOP carrying one of them is a group-stop. */
+const STOP_SIGNALS = new Set([19, 20, 21, 22]);
 /** Syscalls that change a file's size (recorded for tracked files). */
 const RESIZES = new Set(['ftruncate', 'truncate', 'fallocate'].map(nr));
 /** si_code of a SIGSYS raised by a seccomp filter. */
@@ -225,7 +227,13 @@ export class RecordSession {
         return this.onExitEvent(t);
       case PTRACE_EVENT.STOP:
         if (t.state === 'new') t.state = 'ready';
-        else this.continueOrYield(t); // group-stop: trr does not stop recorded processes
+        else if (STOP_SIGNALS.has(sig)) {
+          // Group-stop (SIGSTOP, SIGTSTP...): the thread stays stopped, as natively, until a
+          // SIGCONT; PTRACE_LISTEN lets the kernel wake it then (and the parent's wait see it).
+          t.state = 'stopped';
+          if (this.current === t) this.current = undefined;
+          ptraceRaw(PTRACE.LISTEN, t.tid, 0, 0);
+        } else this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
         ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
@@ -664,12 +672,16 @@ export class RecordSession {
       return;
     }
     if (action === 'ignore' || action === 'stop') {
-      const after = restartAdjusted(regs);
+      // A stopped thread stays inside the kernel's signal loop, where an interrupted
+      // syscall is not yet restarted: the next signal (SIGCONT) is delivered at the same
+      // registers. Replay restarts it when no signal follows (see ReplaySession.applySignal).
+      const after = action === 'stop' ? regs : restartAdjusted(regs);
       this.append({ ...base, after: after.raw });
       t.task.invalidate();
       t.boundary = after;
       t.state = 'running';
-      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      // A stopping signal goes to the kernel, which stops the whole process (group-stop).
+      ptraceRaw(PTRACE.CONT, t.tid, 0, action === 'stop' ? sig : 0);
       return;
     }
     // A handler: single-step into it so the kernel builds the frame and stops at the handler's first instruction.

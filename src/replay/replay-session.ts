@@ -593,7 +593,9 @@ export class ReplaySession extends ProcessImaging {
       return;
     }
     this.writeMemory(t.task.mem, r.mem);
-    const after = new Registers(r.after!);
+    let after = new Registers(r.after!);
+    // The end of a group-stop with no signal to deliver: the kernel restarts the syscall.
+    if (r.action === 'stop' && !this.signalDeliveredNext(t)) after = restartAdjusted(after);
     after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
     t.task.setRegs(after);
     t.state = 'ready';
