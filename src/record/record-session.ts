@@ -67,6 +67,8 @@ class RecTask {
   heldExit = false;
   /** The program installed a seccomp filter of its own on this thread (trr's does not count). */
   ownSeccomp = false;
+  /** The program's own PR_SET_TSC mode (trr's PR_TSC_SIGSEGV, which traps rdtsc, does not count). */
+  tscMode = PR_TSC_ENABLE;
   /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
   restartOf: RestartOf | undefined;
   constructor(readonly task: Task) {}
@@ -93,6 +95,10 @@ const SYS_SECCOMP = 1;
 const PR_GET_SECCOMP = 21n;
 const PR_SET_SECCOMP = 22n;
 const SECCOMP_SET_MODE_FILTER = 1n;
+const PR_GET_TSC = 25n;
+const PR_SET_TSC = 26n;
+const PR_TSC_ENABLE = 1;
+const PR_TSC_SIGSEGV = 2;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
 
@@ -250,6 +256,7 @@ export class RecordSession {
     const sem = semanticsOf(nrv);
     const impossible = this.cannotRecord(t, nrv, args);
     if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
+    if (nrv === nr('prctl') && (args[0] === PR_GET_TSC || args[0] === PR_SET_TSC)) return this.virtualiseTsc(t, regs, args);
     if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
@@ -301,7 +308,6 @@ export class RecordSession {
 
   /** Syscalls trr refuses even though the table knows them. */
   private refuse(nrv: number, args: readonly bigint[]): boolean {
-    if (nrv === nr('prctl') && Number(args[0]) === 26 /* PR_SET_TSC */) return true;
     // An ioctl whose effect on memory trr does not know could not be replayed faithfully.
     if (nrv === nr('ioctl') && !ioctlKnown(Number(args[1]! & 0xffffffffn))) return true;
     return false;
@@ -351,16 +357,42 @@ export class RecordSession {
   }
 
   private answerEnosys(t: RecTask, regs: Registers, nrv: number, what = `${syscallName(nrv)} (syscall ${nrv})`): void {
-    const r = regs.clone();
-    r.set('orig_rax', -1n);
-    r.set('rax', -38n);
-    t.task.setRegs(r);
-    this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result: -38n, extra: { emulated: true } });
     if (!QUIET_ENOSYS.has(nrv) && !this.warned.has(what)) {
       this.warned.add(what);
       this.warn(`the program called ${what}, which trr does not support yet; trr answered it with ENOSYS instead of running it, and the recording shows that.`);
     }
+    this.answerInstead(t, regs, nrv, -38n);
+  }
+
+  /** Skips the syscall the thread is entering and gives it `result` (and `mem`) instead; replay applies the record. */
+  private answerInstead(t: RecTask, regs: Registers, nrv: number, result: bigint, mem?: MemoryWrite[]): void {
+    const r = regs.clone();
+    r.set('orig_rax', -1n);
+    r.set('rax', result);
+    t.task.setRegs(r);
+    for (const [addr, data] of mem ?? []) t.task.mem.write(addr, data);
+    this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result, mem, extra: { emulated: true } });
     this.continueOrYield(t);
+  }
+
+  /**
+   * trr itself runs every thread in PR_TSC_SIGSEGV mode to trap rdtsc, so the
+   * program's own PR_SET_TSC/PR_GET_TSC act on a mode trr keeps per thread
+   * (see onSignal: an rdtsc in SIGSEGV mode faults as natively).
+   */
+  private virtualiseTsc(t: RecTask, regs: Registers, args: readonly bigint[]): void {
+    const EINVAL = -22n;
+    const EFAULT = -14n;
+    if (args[0] === PR_SET_TSC) {
+      const mode = Number(args[1]);
+      if (mode !== PR_TSC_ENABLE && mode !== PR_TSC_SIGSEGV) return this.answerInstead(t, regs, nr('prctl'), EINVAL);
+      t.tscMode = mode;
+      return this.answerInstead(t, regs, nr('prctl'), 0n);
+    }
+    const out = Buffer.alloc(4);
+    out.writeInt32LE(t.tscMode);
+    if (t.task.mem.readPartial(args[1]!, 4).length < 4) return this.answerInstead(t, regs, nr('prctl'), EFAULT);
+    this.answerInstead(t, regs, nr('prctl'), 0n, [[args[1]!, out]]);
   }
 
   private stringArgs(t: RecTask, nrv: number, args: readonly bigint[]): [number, string][] | undefined {
@@ -565,6 +597,7 @@ export class RecordSession {
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
     const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
     child.ownSeccomp = parent.ownSeccomp;
+    child.tscMode = parent.tscMode;
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;
@@ -640,7 +673,8 @@ export class RecordSession {
     }
     if (sig === SIG.SEGV && code === SI_KERNEL) {
       const len = rdtscLengthAt(t.task.mem, regs.ip);
-      if (len) return this.emulateRdtsc(t, regs, len);
+      // In the program's own PR_TSC_SIGSEGV mode, rdtsc faults as it would natively.
+      if (len && t.tscMode === PR_TSC_ENABLE) return this.emulateRdtsc(t, regs, len);
     }
     // A SIGSYS from the program's own seccomp filter is raised by the syscall instruction itself.
     const fromFilter = sig === SIG.SYS && code === SYS_SECCOMP;

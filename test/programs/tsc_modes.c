@@ -1,0 +1,78 @@
+/* tsc_modes.c - the program's own PR_SET_TSC/PR_GET_TSC for the trr e2e suite.
+ *
+ * trr runs every recorded thread with rdtsc trapped (PR_TSC_SIGSEGV); the
+ * program must still see its own mode: PR_GET_TSC answers what it set,
+ * rdtsc faults only once it asked for that, a forked child inherits the
+ * mode, and an invalid mode is refused.  Ends with EXIT-SUCCESS / exit 0.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include "check.h"
+
+static sigjmp_buf back;
+static volatile sig_atomic_t last_code;
+
+static void on_segv(int sig, siginfo_t *si, void *ctx) {
+    (void)sig;
+    (void)ctx;
+    last_code = si->si_code;
+    siglongjmp(back, 1);
+}
+
+/* 1 when rdtsc raised SIGSEGV, 0 when it ran. */
+static int rdtsc_faults(void) {
+    if (sigsetjmp(back, 1) == 0) {
+        volatile uint64_t t = __rdtsc();
+        (void)t;
+        return 0;
+    }
+    return 1;
+}
+
+static int tsc_mode(void) {
+    int mode = -1;
+    MUST(prctl(PR_GET_TSC, &mode) == 0, "PR_GET_TSC");
+    return mode;
+}
+
+int main(void) {
+    struct sigaction sa = {0};
+    sa.sa_sigaction = on_segv;
+    sa.sa_flags = SA_SIGINFO;
+    MUST(sigaction(SIGSEGV, &sa, NULL) == 0, "sigaction");
+
+    CHECK(tsc_mode() == PR_TSC_ENABLE, "mode starts enabled");
+    CHECK(!rdtsc_faults(), "rdtsc runs when enabled");
+
+    MUST(prctl(PR_SET_TSC, PR_TSC_SIGSEGV) == 0, "PR_SET_TSC SIGSEGV");
+    CHECK(tsc_mode() == PR_TSC_SIGSEGV, "mode reads back SIGSEGV");
+    CHECK(rdtsc_faults(), "rdtsc faults in SIGSEGV mode");
+    CHECK(last_code == SI_KERNEL, "the fault is SI_KERNEL");
+
+    pid_t child = fork();
+    MUST(child >= 0, "fork");
+    if (child == 0) _exit(tsc_mode() == PR_TSC_SIGSEGV && rdtsc_faults() ? 0 : 1);
+    int status = 0;
+    MUST(waitpid(child, &status, 0) == child, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "a forked child inherits the mode");
+
+    errno = 0;
+    CHECK(prctl(PR_SET_TSC, 7) == -1 && errno == EINVAL, "an invalid mode is refused");
+    CHECK(prctl(PR_GET_TSC, (int *)8) == -1 && errno == EFAULT, "a bad pointer is EFAULT");
+
+    MUST(prctl(PR_SET_TSC, PR_TSC_ENABLE) == 0, "PR_SET_TSC ENABLE");
+    CHECK(tsc_mode() == PR_TSC_ENABLE, "mode reads back enabled");
+    CHECK(!rdtsc_faults(), "rdtsc runs again");
+    printf("rdtsc values differ from run to run: %d\n", __rdtsc() != 0);
+
+    if (failures) return 1;
+    puts("EXIT-SUCCESS");
+    return 0;
+}
