@@ -1,7 +1,7 @@
 // `trr record`: runs a program under recording and writes a trace.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { kill, rdtscTraps, spawnTracee, waitStatus } from '../native/native.js';
+import { kill, rdtscTraps, shieldSignals, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
@@ -109,10 +109,8 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   };
   const writer = TraceWriter.create(dir, header);
   const undoLatest = cmd.output ? undefined : setLatest(dir, warn);
-  // The recorded program gets terminal signals itself; trr must outlive it to finish the trace.
-  const ignore = () => {};
-  process.on('SIGINT', ignore);
-  process.on('SIGQUIT', ignore);
+  // The recorded program gets terminal and process-group signals itself; trr must outlive it to finish the trace.
+  shieldSignals(true);
   let pid: number | undefined;
   try {
     pid = spawnTracee({ path, argv, env, cwd });
@@ -140,7 +138,6 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     throw e;
   } finally {
     writer.close();
-    process.off('SIGINT', ignore);
-    process.off('SIGQUIT', ignore);
+    shieldSignals(false);
   }
 }

@@ -81,6 +81,8 @@ interface Bindings {
   kill(pid: number, sig: number): bigint | number;
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
   takeInterrupt(fd: number): bigint | number;
+  shieldSignals(on: number): bigint | number;
+  termSender(): bigint | number;
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
   copyFile(src: string, dst: string, mode: number): bigint | number;
 }
@@ -106,6 +108,8 @@ function load(): Bindings {
     kill: lib.func('long trr_kill(long, long)'),
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
     takeInterrupt: lib.func('long trr_take_interrupt(long)'),
+    shieldSignals: lib.func('long trr_shield_signals(long)'),
+    termSender: lib.func('long trr_term_sender(void)'),
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
     copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
   } as unknown as Bindings;
@@ -209,6 +213,20 @@ export function cpuid(leaf: number, subleaf: number): [number, number, number, n
 
 export function kill(pid: number, sig: number): number {
   return Number(load().kill(pid, sig));
+}
+
+/**
+ * While recording: ignore the signals the recorded program's process group
+ * may send trr (^C, kill(0, sig)...), and turn SIGTERM into a request read
+ * with termSender(). Off again with `false`.
+ */
+export function shieldSignals(on: boolean): void {
+  check(() => 'sigaction', load().shieldSignals(on ? 1 : 0), NativeError);
+}
+
+/** Who sent trr SIGTERM since the last call: a pid, -1 for the kernel, 0 for nobody. */
+export function termSender(): number {
+  return Number(load().termSender());
 }
 
 /** Takes a pending 0x03 (gdb's Ctrl-C) from socket `fd` without blocking; true if there was one. */

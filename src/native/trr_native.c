@@ -75,6 +75,7 @@ long trr_ptrace_regset(long request, long pid, long nt_type, void *buf,
 }
 
 static void on_wait_timer(int sig) { (void)sig; }
+static volatile sig_atomic_t term_sender;
 static int timer_ready;
 static timer_t wait_timer;
 
@@ -118,12 +119,76 @@ long trr_wait(long pid, int *status, long options, long timeout_ms) {
       return e;
     arm_wait_timer(timeout_ms);
   }
-  pid_t r = waitpid((pid_t)pid, status, (int)options);
-  int err = errno;
+  pid_t r;
+  int err;
+  do {
+    r = waitpid((pid_t)pid, status, (int)options);
+    err = errno;
+    /* A signal to trr itself (see trr_shield_signals) interrupts only a wait for any child. */
+  } while (r < 0 && err == EINTR && timeout_ms <= 0 && !(pid == -1 && term_sender != 0));
   if (timeout_ms > 0)
     arm_wait_timer(0);
   if (r < 0)
-    return (err == EINTR && timeout_ms > 0) ? 0 : -err;
+    return err == EINTR ? 0 : -err;
+  return r;
+}
+
+/*
+ * While trr records, the recorded program shares trr's process group, so
+ * kill(0, sig) or a terminal's ^C / ^\ reach trr too: trr must outlive the
+ * program to finish the trace. trr_shield_signals(1) ignores the signals
+ * that would otherwise end or stop trr (the program still gets its own), and
+ * turns SIGTERM into a request: its sender's pid is kept for
+ * trr_term_sender() (-1 when the kernel sent it) and the main thread's wait
+ * is interrupted. trr_shield_signals(0) puts the previous actions back.
+ */
+static const int shielded[] = {SIGHUP,  SIGINT,    SIGQUIT, SIGTRAP, SIGABRT,
+                               SIGUSR1, SIGUSR2,   SIGPIPE, SIGALRM, SIGTTIN,
+                               SIGTTOU, SIGVTALRM, SIGPROF, SIGIO,   SIGPWR,
+                               SIGXCPU, SIGXFSZ,   SIGSTKFLT, SIGWINCH, SIGTERM};
+#define N_SHIELDED (sizeof shielded / sizeof shielded[0])
+static struct sigaction shield_saved[N_SHIELDED];
+static int shield_on;
+static pid_t shield_tid;
+
+static void on_term(int sig, siginfo_t *si, void *ctx) {
+  (void)sig;
+  (void)ctx;
+  term_sender = si->si_code <= 0 && si->si_pid > 0 ? si->si_pid : -1;
+  syscall(SYS_tgkill, getpid(), shield_tid, SIGRTMIN + 6);
+}
+
+long trr_shield_signals(long on) {
+  if (on && !shield_on) {
+    int e = ensure_wait_timer();
+    if (e < 0)
+      return e;
+    shield_tid = (pid_t)syscall(SYS_gettid);
+    term_sender = 0;
+    for (size_t i = 0; i < N_SHIELDED; i++) {
+      struct sigaction sa;
+      memset(&sa, 0, sizeof sa);
+      if (shielded[i] == SIGTERM) {
+        sa.sa_sigaction = on_term;
+        sa.sa_flags = SA_SIGINFO;
+      } else
+        sa.sa_handler = SIG_IGN;
+      if (sigaction(shielded[i], &sa, &shield_saved[i]) < 0)
+        return -errno;
+    }
+    shield_on = 1;
+  } else if (!on && shield_on) {
+    for (size_t i = 0; i < N_SHIELDED; i++)
+      sigaction(shielded[i], &shield_saved[i], NULL);
+    shield_on = 0;
+  }
+  return 0;
+}
+
+/* The pid that sent trr SIGTERM since the last call (-1: the kernel), or 0; clears it. */
+long trr_term_sender(void) {
+  long r = term_sender;
+  term_sender = 0;
   return r;
 }
 

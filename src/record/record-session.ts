@@ -13,7 +13,7 @@ import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
-  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -86,6 +86,8 @@ export interface RecordResult {
 }
 
 const SPIN_CHECK_MS = 2000;
+/** How long the program has to exit after a SIGTERM trr passed on to it. */
+const TERM_GRACE_MS = 5000;
 /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a PTRACE_EVENT_STOP carrying one of them is a group-stop. */
 const STOP_SIGNALS = new Set([19, 20, 21, 22]);
 /** Syscalls that change a file's size (recorded for tracked files). */
@@ -113,6 +115,8 @@ export class RecordSession {
   private sliceStart = 0;
   private rrCursor = 0;
   private killedRest = false;
+  /** When a SIGTERM passed on to the program runs out of time (see checkTermRequest). */
+  private termDeadline: number | undefined;
   private started = false;
   private execErrno: number | undefined;
 
@@ -136,13 +140,14 @@ export class RecordSession {
         if (next) this.resumeUser(next);
       }
       const cur = this.current;
-      const watch = cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur));
+      const watch = (cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur))) || this.termDeadline !== undefined;
       let w: WaitResult | undefined;
       try {
         w = waitpid(-1, WAIT.__WALL, watch ? 500 : 0);
       } catch (e) {
         throw new UnsupportedError(`lost track of the recorded processes (${(e as Error).message}); ${this.tasks.size} thread(s) unaccounted for.`);
       }
+      this.checkTermRequest();
       if (!w) {
         this.checkStarvation();
         continue;
@@ -162,6 +167,26 @@ export class RecordSession {
   private killTheRest(): void {
     this.killedRest = true;
     for (const tgid of new Set([...this.tasks.values()].map((t) => t.task.tgid))) kill(tgid, SIG.KILL);
+  }
+
+  /**
+   * A SIGTERM sent to trr from outside the recording (the program's own
+   * kill(0, SIGTERM) reaches the program anyway) is passed on to the initial
+   * process, as if it had been sent to it; if the recording has not ended
+   * TERM_GRACE_MS later, or a second one comes, everything is killed and the
+   * trace ends there.
+   */
+  private checkTermRequest(): void {
+    const from = termSender();
+    const outside = from !== 0 && ![...this.tasks.values()].some((t) => t.task.tgid === from);
+    if (outside && this.termDeadline === undefined) {
+      this.warn(`trr was sent SIGTERM${from > 0 ? ` by process ${from}` : ''}; it passed it on to the recorded program, and ends the recording when the program exits (within ${TERM_GRACE_MS / 1000} s, or the program is killed).`);
+      kill(this.rootPid, SIG.TERM);
+      this.termDeadline = Date.now() + TERM_GRACE_MS;
+    } else if ((outside || (this.termDeadline !== undefined && Date.now() > this.termDeadline)) && !this.killedRest) {
+      this.warn('the recorded program did not exit after SIGTERM; trr killed it, and the trace ends there.');
+      this.killTheRest();
+    }
   }
 
   // ---- scheduling -------------------------------------------------------

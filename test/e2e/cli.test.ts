@@ -3,9 +3,10 @@
 // pass-through, dump/ps/ls output.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, trr, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, trr, trrBin, withOutputDir } from '../support/harness.js';
 
 const prog = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
@@ -61,6 +62,34 @@ test('death by signal gives 128+N in record and replay', async () => {
     assert.equal(trr(['replay', '-a', trace]).status, 139);
     const ps = trr(['ps', trace]);
     assert.match(ps.stdout, /\t-11\t/);
+  });
+});
+
+test('SIGTERM sent to trr is passed on to the program, and the trace still replays', async () => {
+  await withOutputDir('cli-sigterm', async (dir) => {
+    const trace = join(dir, 't');
+    // A shell that handles SIGTERM and exits 3: its handler must run under trr as natively.
+    const script = 'trap "echo got TERM; exit 3" TERM; echo ready; while :; do sleep 0.1; done';
+    const child = spawn(process.execPath, [trrBin, 'record', '-o', trace, '/bin/sh', '-c', script], { cwd: dir });
+    let out = '';
+    let err = '';
+    child.stdout.on('data', (d: Buffer) => (out += d));
+    child.stderr.on('data', (d: Buffer) => (err += d));
+    const status = await new Promise<number | null>((resolve) => {
+      const poll = setInterval(() => {
+        if (out.includes('ready')) {
+          clearInterval(poll);
+          child.kill('SIGTERM');
+        }
+      }, 50);
+      child.on('exit', (code) => resolve(code));
+    });
+    assert.equal(status, 3, err);
+    assert.match(out, /got TERM/);
+    assert.match(err, /trr was sent SIGTERM by process \d+; it passed it on to the recorded program/);
+    const replayed = trr(['replay', '-a', trace]);
+    assert.equal(replayed.status, 3, replayed.stderr);
+    assert.equal(replayed.stdout, out);
   });
 });
 

@@ -12,7 +12,7 @@ for (const spec of manifest()) {
       await withOutputDir(`programs-${spec.name}-${variant}`, (dir) => {
         const bin = buildProgram(spec, variant);
         const env = { ...process.env, ...(spec.env ?? {}) };
-        const { native, recorded, replayed } = recordAndReplay(dir, bin, spec.args ?? [], { cwd: dir, input: spec.stdin ?? '', env });
+        const { native, recorded, replayed } = recordAndReplay(dir, bin, spec.args ?? [], { cwd: dir, input: spec.stdin ?? '', env, ownSession: spec.ownSession });
         const expected = spec.expect.signal !== undefined ? 128 + spec.expect.signal : (spec.expect.exit ?? 0);
         assert.equal(statusOf(native), expected, `native status\n${native.stderr}`);
         assert.equal(statusOf(recorded), expected, `record status\n${recorded.stderr}`);

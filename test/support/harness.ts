@@ -24,6 +24,8 @@ export interface ProgramSpec {
   readonly args?: readonly string[];
   readonly env?: Readonly<Record<string, string>>;
   readonly stdin?: string;
+  /** The program signals its whole process group: run it (and trr) as the leader of a new session. */
+  readonly ownSession?: boolean;
   readonly expect: { readonly exit?: number; readonly signal?: number };
 }
 
@@ -67,9 +69,12 @@ export interface RunOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Run the command as the leader of a new session (setsid), in a process group of its own. */
+  readonly ownSession?: boolean;
 }
 
 export function run(cmd: string, args: readonly string[], opts: RunOptions = {}): RunResult {
+  if (opts.ownSession) [cmd, args] = ['setsid', ['-w', cmd, ...args]];
   return result(
     spawnSync(cmd, args, {
       cwd: opts.cwd,
