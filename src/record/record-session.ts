@@ -19,9 +19,9 @@ import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
-import { parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
+import { innermostTid, parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import type { MemoryWrite, SignalAction, SyscallExtra, TraceRecord } from '../trace/format.js';
+import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
@@ -42,6 +42,8 @@ interface PendingSyscall {
   exec?: { path: string; argv: string[] };
   child?: number;
   childIsThread?: boolean;
+  /** The child's tid as it sees itself, inside a PID namespace. */
+  childOwnTid?: number;
   /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
   stdio?: number;
   /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
@@ -69,6 +71,8 @@ class RecTask {
   ownSeccomp = false;
   /** The program's own PR_SET_TSC mode (trr's PR_TSC_SIGSEGV, which traps rdtsc, does not count). */
   tscMode = PR_TSC_ENABLE;
+  /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
+  nsInit = false;
   /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
   restartOf: RestartOf | undefined;
   constructor(readonly task: Task) {}
@@ -344,22 +348,6 @@ export class RecordSession {
    * ENOSYS, which would make the program behave differently from a native run.
    */
   private cannotRecord(t: RecTask, nrv: number, args: readonly bigint[]): string | undefined {
-    const NEWPID = 0x20000000n;
-    const newPid = 'it creates a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
-    if (nrv === nr('unshare') && (args[0]! & NEWPID) !== 0n) return newPid;
-    if ((nrv === nr('clone') || nrv === nr('clone3')) && (cloneFlagsOf(nrv, args, t.task.mem) & NEWPID) !== 0n) return newPid;
-    if (nrv === nr('setns')) {
-      const fd = Number(BigInt.asIntN(32, args[0]!));
-      let target = '';
-      try {
-        target = readlinkSync(`/proc/${t.task.tgid}/fd/${fd}`);
-      } catch {
-        // a bad fd: the kernel fails it
-      }
-      if ((args[1]! & NEWPID) !== 0n || /^pid(_for_children)?:/.test(target)) {
-        return 'it joins a PID namespace, in which processes see other pids than the ones trr records; replaying clone there is not supported yet, so this program cannot be recorded.';
-      }
-    }
     if (nrv === nr('shmat')) {
       return 'attaching System V shared memory maps a segment that other processes may write at any time; trr records only what system calls write, and replay cannot recreate the segment, so this program cannot be recorded yet.';
     }
@@ -495,6 +483,7 @@ export class RecordSession {
     if (p.child !== undefined) {
       extra.child = p.child;
       if (p.childIsThread) extra.thread = true;
+      if (p.childOwnTid !== undefined) extra.childOwnTid = p.childOwnTid;
     }
     if (p.nr === nr('mmap') && result >= 0n) {
       const file = this.mappedFile(t, p.args);
@@ -623,10 +612,13 @@ export class RecordSession {
     const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
     child.ownSeccomp = parent.ownSeccomp;
     child.tscMode = parent.tscMode;
+    const own = innermostTid(childTid);
+    child.nsInit = own === 1;
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;
       p.childIsThread = (flags & CLONE.THREAD) !== 0n;
+      if (own !== childTid) p.childOwnTid = own;
     }
     const early = this.earlyStops.get(childTid);
     if (early !== undefined) {
@@ -656,7 +648,9 @@ export class RecordSession {
     // The kernel clears the thread's clear_child_tid word and wakes joiners as
     // it dies: let that finish before any other thread runs, as replay does.
     const alone = ![...this.tasks.values()].some((o) => o !== t && o.task.tgid === t.task.tgid && o.state !== 'exiting');
-    if (t.tid !== t.task.tgid || alone) {
+    // A PID namespace's init is not gone before every other process of its
+    // namespace is: their deaths come to the main loop, and so does its own.
+    if ((t.tid !== t.task.tgid || alone) && !t.nsInit) {
       for (;;) {
         const w = waitpid(t.tid, WAIT.__WALL);
         if (!w) break;
@@ -721,7 +715,13 @@ export class RecordSession {
   }
 
   private deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void {
-    const action: SignalAction = signalDisposition(t.tid, sig);
+    let action: SignalAction = signalDisposition(t.tid, sig);
+    if ((action === 'terminate' || action === 'stop') && t.nsInit && sig !== SIG.KILL && sig !== SIG.STOP) {
+      // A namespace's init ignores signals it has no handler for, and the kernel drops
+      // them after this stop; only a fault kills it, and only while it is not traced.
+      if (sync) return this.dieOfFault(t, sig, { kind: 'signal', tid: t.tid, signo: sig, sync, info, regs: regs.raw, action });
+      action = 'ignore';
+    }
     const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
     if (action === 'terminate') {
       this.append(base);
@@ -760,6 +760,19 @@ export class RecordSession {
     this.append({ ...base, after: after.raw, mem });
     t.state = 'ready';
     if (this.current === t || this.current === undefined) this.resumeUser(t);
+  }
+
+  /**
+   * A fault in a namespace's init: natively it dies of it, but the kernel
+   * keeps a traced init alive (the fault repeats forever). trr lets it go
+   * (PTRACE_DETACH), so that it faults again untraced and dies, and records
+   * that death now; replay, where it is no init, sees it die of the signal.
+   */
+  private dieOfFault(t: RecTask, sig: number, record: SignalRecord): void {
+    this.append(record);
+    if (this.current === t) this.current = undefined;
+    ptraceRaw(PTRACE.DETACH, t.tid, 0, 0);
+    this.onGone(t, sig);
   }
 
   private emulateRdtsc(t: RecTask, regs: Registers, len: number): void {

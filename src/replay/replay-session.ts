@@ -290,8 +290,8 @@ export class ReplaySession extends ProcessImaging {
       const stop = this.runToStop(t);
       if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(r.nr)}`);
       result = t.task.regs().result;
-      if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child);
     }
+    if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child, r.result);
     this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
@@ -364,6 +364,9 @@ export class ReplaySession extends ProcessImaging {
    * result, or undefined when it left t blocked in the kernel (vfork).
    */
   private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, mapping: SyscallExtra | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
+    const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
+    // A clone that failed in the recording (bad flags, no memory...) creates nothing in replay either.
+    if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
     const regs = t.task.regs().clone();
     let closeFd: bigint | undefined;
     let substituted = false;
@@ -411,14 +414,13 @@ export class ReplaySession extends ProcessImaging {
       return 0n;
     }
     this.resume(t, 'syscall');
-    const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
     if (isClone) {
       const stop = this.runToStop(t);
       if (stop.kind !== 'event' || ![PTRACE_EVENT.CLONE, PTRACE_EVENT.FORK, PTRACE_EVENT.VFORK].includes(stop.event as 1 | 2 | 3)) {
         throw this.unexpected(t, stop, `the creation of a new task by ${syscallName(nrv)}`);
       }
       if (child === undefined) throw new DivergenceError(`the recording has no child for ${syscallName(nrv)}`);
-      this.adoptChild(t, nrv, args, child, Number(t.task.eventMessage()));
+      this.adoptChild(t, nrv, args, child, Number(t.task.eventMessage()), mapping?.childOwnTid ?? child);
       this.resume(t, 'syscall');
       if (leaveBlocked) {
         t.state = 'in-kernel';
@@ -429,7 +431,7 @@ export class ReplaySession extends ProcessImaging {
     if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(nrv)}`);
     t.state = 'ready';
     let result = t.task.regs().result;
-    if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child);
+    if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child, recorded);
     if (closeFd !== undefined) this.injectSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
     if (substituted) {
       // The program must see its own arguments in the registers, not the ones replay substituted.
@@ -469,7 +471,7 @@ export class ReplaySession extends ProcessImaging {
     }
   }
 
-  private adoptChild(parent: ReplayTask, nrv: number, args: bigint[], recChild: number, liveChild: number): void {
+  private adoptChild(parent: ReplayTask, nrv: number, args: bigint[], recChild: number, liveChild: number, ownTid: number): void {
     const { flags } = cloneTidPointers(nrv, args, parent.task.mem);
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : liveChild;
@@ -483,18 +485,23 @@ export class ReplaySession extends ProcessImaging {
     if (stop.kind !== 'event' || stop.event !== PTRACE_EVENT.STOP) throw this.unexpected(child, stop, 'its first stop');
     child.state = 'ready';
     const { childTid } = cloneTidPointers(nrv, args, parent.task.mem);
-    if (flags & CLONE.CHILD_SETTID && childTid) task.mem.write(childTid, u32(recChild));
+    if (flags & CLONE.CHILD_SETTID && childTid) task.mem.write(childTid, u32(ownTid));
     if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = childTid;
   }
 
-  /** After clone returned in the parent: the program sees the recorded child tid, not the live one. */
-  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number): bigint {
+  /**
+   * After clone returned in the parent: the program sees the recorded child
+   * tid, not the live one (the recorded result, which differs from the
+   * child's recorded tid when the child is in another PID namespace).
+   */
+  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number, recorded: bigint | undefined): bigint {
+    const seen = recorded !== undefined && recorded > 0n ? recorded : BigInt(recChild);
     const { flags, parentTid } = cloneTidPointers(nrv, args, t.task.mem);
-    if (flags & CLONE.PARENT_SETTID && parentTid) t.task.mem.write(parentTid, u32(recChild));
+    if (flags & CLONE.PARENT_SETTID && parentTid) t.task.mem.write(parentTid, u32(Number(seen)));
     const regs = t.task.regs().clone();
-    regs.set('rax', BigInt(recChild));
+    regs.set('rax', seen);
     t.task.setRegs(regs);
-    return BigInt(recChild);
+    return seen;
   }
 
   /**

@@ -27,6 +27,19 @@ export function readMapsText(pid: number): string {
   return readFileSync(`/proc/${pid}/maps`, 'utf8');
 }
 
+/** A task's tid in the innermost PID namespace it belongs to (the last of NSpid). */
+export function innermostTid(tid: number): number {
+  let text = '';
+  try {
+    text = readFileSync(`/proc/${tid}/status`, 'utf8');
+  } catch {
+    return tid; // already reaped
+  }
+  const m = /^NSpid:\s*([\d\s]+)$/m.exec(text);
+  const ids = m ? m[1]!.trim().split(/\s+/) : [];
+  return ids.length ? Number(ids[ids.length - 1]) : tid;
+}
+
 /** Bitmasks of ignored and caught signals (bit n-1 for signal n). */
 export function signalMasks(pid: number): { ignored: bigint; caught: bigint; blocked: bigint } {
   const text = readFileSync(`/proc/${pid}/status`, 'utf8');

@@ -69,6 +69,12 @@ export interface SyscallExtra {
   readonly child?: number;
   /** clone with CLONE_THREAD: the child is a thread, not a process. */
   readonly thread?: boolean;
+  /**
+   * clone into a PID namespace: the child's tid as the child itself sees it
+   * (what CLONE_CHILD_SETTID writes), when it is not `child`. The tid the
+   * parent sees is the syscall's result.
+   */
+  readonly childOwnTid?: number;
   /** mmap of a file: blob name under files/ holding its contents. */
   readonly file?: string;
   /** mmap of a file: the file's path then (what gdb asks for). Absent in traces from before 2026-11-25. */

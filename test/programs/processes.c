@@ -4,7 +4,8 @@
  * (/bin/echo hello; clone(CLONE_VM|CLONE_VFORK) inside glibc), wait4,
  * waitpid (incl. WNOHANG), waitid, kill of a child (WIFSIGNALED), a child
  * that raises SIGKILL, system() (sh -c with a pipeline), popen/pclose, exit
- * codes propagated through several generations, getppid in a child.
+ * codes propagated through several generations, getppid in a child, a clone
+ * with invalid flags.
  *
  * Child output reaches the shared stdout in a fixed order because the
  * parent always waits before printing again.  Ends with EXIT-SUCCESS / 0.
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <sched.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -262,6 +264,13 @@ int main(void)
         CHECK(execve(NULL, NULL, NULL) == -1 && errno == EFAULT, "execve(NULL) fails with EFAULT");
         CHECK(execve("/proc/self/exe", (char **)0xdeadbeef, NULL) == -1 && errno == EFAULT, "execve with a bad argv pointer fails");
         CHECK(execve("/proc/self/exe", bad_argv, NULL) == -1 && errno == EFAULT, "execve with a bad argv[0] fails");
+    }
+
+    /* ---- clone with flags the kernel refuses creates nothing ---- */
+    {
+        errno = 0;
+        CHECK(syscall(SYS_clone, 0xffffffffUL, 0UL, NULL, NULL, 0UL) == -1 && errno == EINVAL, "clone with invalid flags fails with EINVAL");
+        CHECK(waitpid(-1, &status, WNOHANG) == -1 && errno == ECHILD, "and leaves no child behind");
     }
 
     CHECK(getpid() == self, "pid unchanged");
