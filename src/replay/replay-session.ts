@@ -57,6 +57,8 @@ export class ReplaySession extends ProcessImaging {
   private pos = 0;
 
   private readonly checkedFiles = new Set<string>();
+  /** stdout/stderr whose reader went away: their echo stops there. */
+  private readonly closedEcho = new Set<number>();
 
   /** The replay's copies of files that change while mapped. */
   private files = new EmulatedFiles();
@@ -330,7 +332,7 @@ export class ReplaySession extends ProcessImaging {
       }
       sent = Buffer.concat(chunks);
     }
-    if (sent && extra?.stdio && this.options.echo) writeAll(extra.stdio, sent);
+    if (sent && extra?.stdio && this.options.echo && !this.closedEcho.has(extra.stdio) && !writeAll(extra.stdio, sent)) this.closedEcho.add(extra.stdio);
     if (extra?.fileWrite) this.files.write(extra.fileWrite[0], extra.fileWrite[1], sent ?? Buffer.alloc(0));
     if (extra?.fileSize) this.files.resize(extra.fileSize[0], extra.fileSize[1]);
     let regs = t.task.regs().clone();
@@ -649,9 +651,23 @@ function fmt(v: bigint): string {
   return v < 0n && v > -4096n ? `-errno ${-v}` : `0x${v.toString(16)}`;
 }
 
-function writeAll(fd: number, data: Buffer): void {
+/**
+ * Echoes the program's output; false once the reader is gone (EPIPE): the
+ * replay goes on, as the recording did, without anyone to show it to.
+ */
+function writeAll(fd: number, data: Buffer): boolean {
   let off = 0;
-  while (off < data.length) off += writeSync(fd, data, off);
+  while (off < data.length) {
+    try {
+      off += writeSync(fd, data, off);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code === 'EPIPE') return false;
+      if (code !== 'EAGAIN') throw e;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking stdout that is full
+    }
+  }
+  return true;
 }
 
 export function describe(r: TraceRecord): string {

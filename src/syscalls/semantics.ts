@@ -345,6 +345,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   fsetxattr: emulate(),
   lsetxattr: emulate(),
   removexattr: emulate(),
+  lremovexattr: emulate(),
+  fremovexattr: emulate(),
   sendfile: blocking({ outputs: fixed(2, 8), transfer: { inFd: 1, inOff: 2, outFd: 0, lenArg: 3, consumes: true } }),
   copy_file_range: emulate({
     outputs: (_m, a) => [...(a[1] ? [[a[1], 8] as const] : []), ...(a[3] ? [[a[3], 8] as const] : [])],
@@ -594,6 +596,7 @@ const TABLE: Record<string, SyscallSemantics> = {
   ioprio_set: emulate(),
   syslog: blocking({ outputs: syslogOutputs }),
   sethostname: emulate(),
+  acct: emulate(),
   setdomainname: emulate(),
   // ---- signals
   rt_sigaction: emulate({ outputs: fixed(2, 32) }),
@@ -644,6 +647,8 @@ const TABLE: Record<string, SyscallSemantics> = {
   set_robust_list: execute,
   get_robust_list: emulate({ outputs: (_m, a) => [[a[1]!, 8], [a[2]!, 8]] }),
   arch_prctl: execute,
+  // The LDT is the process's own: writes must happen in replay too, and reads then give what they gave.
+  modify_ldt: execute,
   // New PID namespaces are refused (RecordSession.cannotRecord); the others only change what emulated syscalls saw.
   setns: emulate(),
   unshare: emulate(),

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { existsSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, trr, trrBin, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, run, trr, trrBin, withOutputDir } from '../support/harness.js';
 
 const prog = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
@@ -90,6 +90,17 @@ test('SIGTERM sent to trr is passed on to the program, and the trace still repla
     const replayed = trr(['replay', '-a', trace]);
     assert.equal(replayed.status, 3, replayed.stderr);
     assert.equal(replayed.stdout, out);
+  });
+});
+
+test('replay whose output reader goes away (| head) finishes quietly with the recorded status', async () => {
+  await withOutputDir('cli-replay-epipe', (dir) => {
+    const trace = join(dir, 't');
+    assert.equal(trr(['record', '-o', trace, 'seq', '1', '200000'], { cwd: dir }).status, 0);
+    const r = run('bash', ['-c', `"${process.execPath}" "${trrBin}" replay -a "${trace}" | head -1; exit \${PIPESTATUS[0]}`]);
+    assert.equal(r.stdout, '1\n');
+    assert.equal(r.status, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /internal error|EPIPE/);
   });
 });
 

@@ -6,7 +6,9 @@
  * priority, the kernel log, file system types (sysfs), quotas, keys,
  * inotify/fanotify, process_vm_readv/writev on itself, pidfd_getfd,
  * perf_event_open, and in a child with its own mount and UTS namespaces:
- * mount/umount2, the new mount API, sethostname, exec from a new mount.
+ * mount/umount2, the new mount API, sethostname, exec from a new mount;
+ * extended attributes set and removed (setxattr family), the process's own
+ * LDT (modify_ldt), process accounting switched off (acct(NULL)).
  */
 #define _GNU_SOURCE
 #include "check.h"
@@ -18,6 +20,7 @@
 #include <sys/fanotify.h>
 #include <sys/inotify.h>
 #include <sys/mount.h>
+#include <sys/xattr.h>
 #include <sys/personality.h>
 #include <sys/quota.h>
 #include <sys/resource.h>
@@ -296,8 +299,33 @@ static void namespaces(const char *self) {
     CHECK(uname(&u) == 0 && strcmp(u.nodename, "trr-admin") != 0, "the host name outside is unchanged");
 }
 
+/* Extended attributes, the LDT and accounting: none may be answered ENOSYS. */
+static void attributes_and_ldt(void) {
+    char path[] = "/tmp/trr-admin-xattr-XXXXXX";
+    int fd = mkstemp(path);
+    MUST(fd >= 0, "mkstemp");
+    int set = fsetxattr(fd, "user.trr", "v", 1, 0);
+    CHECK(set == 0 || errno == ENOTSUP || errno == EPERM, "fsetxattr");
+    if (set == 0) {
+        char v[4] = {0};
+        CHECK(fgetxattr(fd, "user.trr", v, sizeof v) == 1 && v[0] == 'v', "fgetxattr reads it back");
+        CHECK(fremovexattr(fd, "user.trr") == 0, "fremovexattr");
+        CHECK(fgetxattr(fd, "user.trr", v, sizeof v) == -1 && errno == ENODATA, "and it is gone");
+        CHECK(lsetxattr(path, "user.trr2", "w", 1, 0) == 0 && lremovexattr(path, "user.trr2") == 0, "lsetxattr, lremovexattr");
+    }
+    close(fd);
+    unlink(path);
+    unsigned char ldt[64];
+    memset(ldt, 0xff, sizeof ldt);
+    long n = syscall(SYS_modify_ldt, 0, ldt, sizeof ldt);
+    CHECK(n >= 0, "modify_ldt reads the LDT");
+    printf("LDT bytes read: %ld\n", n);
+    CHECK(acct(NULL) == 0 || errno == EPERM, "acct(NULL)");
+}
+
 int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    attributes_and_ldt();
     if (argc > 1 && strcmp(argv[1], "in-mount") == 0) return 0;
     clocks();
     scheduling();
