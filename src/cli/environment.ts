@@ -4,7 +4,7 @@ import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { CPUID_LEAVES, cpuFeatureDifferences, cpuidKey } from '../arch/cpuid.js';
-import { cpuid } from '../native/native.js';
+import { cpuAllowed, cpuid } from '../native/native.js';
 import type { Header } from '../trace/format.js';
 import { TrrError } from '../util/errors.js';
 
@@ -40,6 +40,9 @@ export function cpuidLeaves(): Record<string, number[]> {
 
 /** Before a replay: one warning naming the CPU features that differ from the recording machine's, if any. */
 export function warnCpuDifferences(header: Header, warn: (m: string) => void): void {
+  if (header.cpu !== undefined && !cpuAllowed(header.cpu)) {
+    warn(`the program ran on CPU ${header.cpu} when it was recorded, and this replay cannot run there; a program that reads the CPU number (sched_getcpu, rdpid, lsl) may diverge from the recording.`);
+  }
   const diffs = cpuFeatureDifferences(header.cpuid, cpuidLeaves());
   if (diffs.length === 0) return;
   warn(

@@ -1,7 +1,7 @@
 // `trr record`: runs a program under recording and writes a trace.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { kill, rdtscTraps, shieldSignals, spawnTracee, waitStatus } from '../native/native.js';
+import { currentCpu, kill, pinCpu, rdtscTraps, shieldSignals, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
@@ -106,6 +106,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     kernel: kernelRelease(),
     cpuid: cpuidLeaves(),
     features: rdtscTraps() ? ['rdtsc-trapped'] : [],
+    cpu: currentCpu(),
   };
   const writer = TraceWriter.create(dir, header);
   const undoLatest = cmd.output ? undefined : setLatest(dir, warn);
@@ -114,6 +115,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   let pid: number | undefined;
   try {
     pid = spawnTracee({ path, argv, env, cwd });
+    if (!pinCpu(pid, header.cpu!)) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
     const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true });
     const { status, execErrno } = session.run();
     if (execErrno !== undefined) {

@@ -83,6 +83,9 @@ interface Bindings {
   takeInterrupt(fd: number): bigint | number;
   shieldSignals(on: number): bigint | number;
   termSender(): bigint | number;
+  currentCpu(): bigint | number;
+  cpuAllowed(cpu: number): bigint | number;
+  pinCpu(pid: number, cpu: number): bigint | number;
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
   copyFile(src: string, dst: string, mode: number): bigint | number;
 }
@@ -110,6 +113,9 @@ function load(): Bindings {
     takeInterrupt: lib.func('long trr_take_interrupt(long)'),
     shieldSignals: lib.func('long trr_shield_signals(long)'),
     termSender: lib.func('long trr_term_sender(void)'),
+    currentCpu: lib.func('long trr_current_cpu(void)'),
+    cpuAllowed: lib.func('long trr_cpu_allowed(long)'),
+    pinCpu: lib.func('long trr_pin_cpu(long, long)'),
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
     copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
   } as unknown as Bindings;
@@ -227,6 +233,21 @@ export function shieldSignals(on: boolean): void {
 /** Who sent trr SIGTERM since the last call: a pid, -1 for the kernel, 0 for nobody. */
 export function termSender(): number {
   return Number(load().termSender());
+}
+
+/** The CPU trr runs on now. */
+export function currentCpu(): number {
+  return check(() => 'sched_getcpu', load().currentCpu());
+}
+
+/** Whether trr may run on `cpu` (its affinity allows it). */
+export function cpuAllowed(cpu: number): boolean {
+  return Number(load().cpuAllowed(cpu)) === 1;
+}
+
+/** Confines process `pid` (and the children it makes afterwards) to one CPU; false if it cannot. */
+export function pinCpu(pid: number, cpu: number): boolean {
+  return Number(load().pinCpu(pid, cpu)) === 0;
 }
 
 /** Takes a pending 0x03 (gdb's Ctrl-C) from socket `fd` without blocking; true if there was one. */

@@ -14,6 +14,7 @@
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -508,4 +509,31 @@ long trr_take_interrupt(long fd) {
   if (recv((int)fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1 || c != 0x03)
     return 0;
   return recv((int)fd, &c, 1, MSG_DONTWAIT) == 1 ? 1 : 0;
+}
+
+/*
+ * CPU pinning: the recorded program runs on one CPU, and replay on the same
+ * one, so that instructions that read the CPU number (lsl of the per-CPU
+ * segment, rdpid, rdtscp's TSC_AUX, the vDSO's getcpu) give the same answers.
+ */
+long trr_current_cpu(void) {
+  int cpu = sched_getcpu();
+  return cpu < 0 ? -errno : cpu;
+}
+
+/* 1 when this process may run on `cpu`, else 0. */
+long trr_cpu_allowed(long cpu) {
+  cpu_set_t set;
+  if (cpu < 0 || cpu >= CPU_SETSIZE || sched_getaffinity(0, sizeof set, &set) < 0)
+    return 0;
+  return CPU_ISSET((int)cpu, &set) ? 1 : 0;
+}
+
+long trr_pin_cpu(long pid, long cpu) {
+  cpu_set_t set;
+  if (cpu < 0 || cpu >= CPU_SETSIZE)
+    return -EINVAL;
+  CPU_ZERO(&set);
+  CPU_SET((int)cpu, &set);
+  return sched_setaffinity((pid_t)pid, sizeof set, &set) < 0 ? -errno : 0;
 }

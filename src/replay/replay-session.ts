@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, ptraceRaw, spawnTracee } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, kill, pinCpu, ptraceRaw, spawnTracee } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -97,6 +97,7 @@ export class ReplaySession extends ProcessImaging {
       cwd: h.cwd,
       stackLimit: h.stackLimit === 'unlimited' ? undefined : BigInt(h.stackLimit),
     });
+    if (h.cpu !== undefined) pinCpu(pid, h.cpu); // when it cannot, warnCpuDifferences said so
     const root = new ReplayTask(first.tid, new Task(pid, pid, new AddressSpace(pid)));
     root.state = 'running';
     this.tasks.set(first.tid, root);

@@ -29,6 +29,8 @@ export interface Header {
   /** CPUID leaves: "leaf.subleaf" -> [eax, ebx, ecx, edx]. */
   readonly cpuid: Readonly<Record<string, readonly number[]>>;
   readonly features: readonly string[];
+  /** The CPU the recorded program was confined to (absent in traces from before 2026-12-03). */
+  readonly cpu?: number;
 }
 
 interface Base {
@@ -362,5 +364,6 @@ export function validateHeader(value: unknown, where: string): Header {
     kernel: c.str(o, 'kernel'),
     cpuid: (o.cpuid ?? {}) as Record<string, number[]>,
     features: Array.isArray(o.features) ? (o.features as string[]) : [],
+    ...(typeof o.cpu === 'number' && Number.isInteger(o.cpu) && o.cpu >= 0 ? { cpu: o.cpu } : {}),
   };
 }

@@ -128,3 +128,32 @@ test('a dynamic loader that changed since the recording is reported, not silentl
     assert.match(r.stderr, /ld\.so, which the kernel loads for .*hello, is not the file that was loaded during recording/);
   });
 });
+
+test('the CPU number a program reads without a syscall (lsl, rdpid, sched_getcpu) is the same in replay', async () => {
+  await withOutputDir('limits-cpu-number', (dir) => {
+    const src = join(dir, 'cpu.c');
+    writeFileSync(src, [
+      '#define _GNU_SOURCE',
+      '#include <sched.h>', '#include <stdio.h>', '#include <unistd.h>',
+      'int main(void) {',
+      '  for (int i = 0; i < 20; i++) {',
+      '    unsigned seg = 0;',
+      '    __asm__ volatile("lsl %1, %0" : "=r"(seg) : "r"(0x7b));', // the per-CPU segment's limit holds the CPU number
+      '    printf("lsl %u getcpu %d\\n", seg & 0xfff, sched_getcpu());',
+      '    usleep(2000);',
+      '  }',
+      '  return 0;',
+      '}',
+    ].join('\n'));
+    const bin = join(dir, 'cpu');
+    assert.equal(run('cc', ['-O1', '-o', bin, src]).status, 0);
+    const trace = join(dir, 't');
+    const recorded = trr(['record', '-o', trace, bin], { cwd: dir });
+    assert.equal(recorded.status, 0, recorded.stderr);
+    const lines = new Set(recorded.stdout.trim().split('\n'));
+    assert.equal(lines.size, 1, `the program moved between CPUs while recorded:\n${recorded.stdout}`);
+    const replayed = trr(['replay', '-a', trace]);
+    assert.equal(replayed.status, 0, replayed.stderr);
+    assert.equal(replayed.stdout, recorded.stdout);
+  });
+});
