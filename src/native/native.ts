@@ -51,6 +51,8 @@ export const PTRACE = {
   SEIZE: 0x4206,
   INTERRUPT: 0x4207,
   LISTEN: 0x4208,
+  GETSIGMASK: 0x420a,
+  SETSIGMASK: 0x420b,
 } as const;
 
 export const PTRACE_EVENT = {

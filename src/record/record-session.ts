@@ -21,6 +21,7 @@ import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { innermostTid, parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
+import { SigsegvState } from './rdtsc-fault.js';
 import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
@@ -44,6 +45,8 @@ interface PendingSyscall {
   childIsThread?: boolean;
   /** The child's tid as it sees itself, inside a PID namespace. */
   childOwnTid?: number;
+  /** rt_sigaction(SIGSEGV): the action it sets (see SigsegvState). */
+  segvAction?: Buffer;
   /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
   stdio?: number;
   /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
@@ -119,6 +122,7 @@ export class RecordSession {
   private sliceStart = 0;
   private rrCursor = 0;
   private killedRest = false;
+  private readonly segv = new SigsegvState();
   /** When a SIGTERM passed on to the program runs out of time (see checkTermRequest). */
   private termDeadline: number | undefined;
   private started = false;
@@ -300,6 +304,7 @@ export class RecordSession {
       p.restoreArgs = true;
     }
     p.strings = this.stringArgs(t, nrv, args);
+    p.segvAction = this.segv.actionAtEntry(t.task, nrv, args);
     if (nrv === nr('execve') || nrv === nr('execveat')) {
       const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
       p.exec = { path: t.task.mem.readCString(pathArg), argv: this.readStringArray(t, nrv === nr('execve') ? args[1]! : args[2]!) };
@@ -462,6 +467,7 @@ export class RecordSession {
     let regs = t.task.regs();
     if (this.virtualiseSeccomp(t, p, regs.result)) regs = t.task.regs();
     const result = regs.result;
+    this.segv.afterSyscall(t.task, p.nr, result, p.segvAction);
     if (p.exec && result === 0n) return this.recordExec(t, p);
     if (p.exec && !this.started) this.execErrno = Number(-result);
     if (p.child !== undefined && this.tasks.get(p.child)?.pending?.exec) {
@@ -587,7 +593,8 @@ export class RecordSession {
     if (!stack) throw new UnsupportedError(`process ${tid} has no [stack] mapping after execve`);
     const stackData = t.task.mem.read(regs.sp, Number(stack.end - regs.sp));
     const vdso = maps.find((m) => m.path === '[vdso]');
-    if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
+    if (vdso) t.task.mem.syscallInstruction = patchVdso(t.task.mem, vdso.start, vdso.end).syscallInstruction;
+    this.segv.onExec(t.task);
     this.dropUnflushed(t);
     t.pending = undefined;
     this.append({
@@ -609,9 +616,12 @@ export class RecordSession {
     const flags = p ? cloneFlagsOf(p.nr, p.args, parent.task.mem) : ev === PTRACE_EVENT.CLONE ? CLONE.VM | CLONE.THREAD : 0n;
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
-    const child = new RecTask(new Task(childTid, tgid, shareVm ? parent.task.mem : new AddressSpace(childTid)));
+    const mem = shareVm ? parent.task.mem : new AddressSpace(childTid);
+    mem.syscallInstruction = parent.task.mem.syscallInstruction; // a copy of the parent's memory, vDSO and all
+    const child = new RecTask(new Task(childTid, tgid, mem));
     child.ownSeccomp = parent.ownSeccomp;
     child.tscMode = parent.tscMode;
+    this.segv.onClone(parent.task, child.task);
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
     this.tasks.set(childTid, child);
@@ -674,6 +684,7 @@ export class RecordSession {
     }
     this.recordExit(t, status);
     this.tasks.delete(t.tid);
+    this.segv.onGone(t.task);
     t.task.mem.close();
     if (t.tid === this.rootPid) this.rootStatus = status;
     if (this.current === t) this.current = undefined;
@@ -755,6 +766,7 @@ export class RecordSession {
     const after = t.task.regs().clone();
     after.set('eflags', after.get('eflags') & ~0x10100n); // the single-step's TF and RF are ours, not the program's
     t.task.setRegs(after);
+    this.segv.afterHandlerEntry(t.task);
     const [start, len] = frameRange(t.task.mem, regs, after);
     const mem = len > 0 ? [[start, t.task.mem.readPartial(start, len)] as const] : undefined;
     this.append({ ...base, after: after.raw, mem });
@@ -787,6 +799,7 @@ export class RecordSession {
     after.set('rdx', tsc >> 32n);
     after.set('rip', regs.ip + BigInt(len));
     t.task.setRegs(after);
+    this.segv.restoreAfterFault(t.task);
     this.append({ kind: 'rdtsc', tid: t.tid, regs: regs.raw, after: after.raw });
     t.boundary = after;
     ptraceRaw(PTRACE.CONT, t.tid, 0, 0);

@@ -184,6 +184,19 @@ export class Task {
     ptraceBuffer(PTRACE.SETSIGINFO, this.tid, 0, Buffer.from(info));
   }
 
+  /** The blocked-signal mask (bit n-1 for signal n). */
+  sigMask(): bigint {
+    const b = Buffer.alloc(8);
+    ptraceBuffer(PTRACE.GETSIGMASK, this.tid, 8, b);
+    return b.readBigUInt64LE(0);
+  }
+
+  setSigMask(mask: bigint): void {
+    const b = Buffer.alloc(8);
+    b.writeBigUInt64LE(mask);
+    ptraceBuffer(PTRACE.SETSIGMASK, this.tid, 8, b);
+  }
+
   /** XSAVE area (x87, SSE, AVX and later state), as the kernel lays it out. */
   xstate(): Buffer {
     const b = Buffer.alloc(16384); // room for AMX tile data too

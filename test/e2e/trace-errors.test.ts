@@ -106,7 +106,15 @@ test('a recording cut off by SIGKILL still replays up to its last complete event
     const child = spawn(process.execPath, [join(import.meta.dirname, '../../../bin/trr'), 'record', '-o', trace, 'sh', '-c', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.on('data', (d) => (out += d));
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Killed once it has printed two lines (however long a loaded machine takes to get there).
+    await new Promise<void>((resolve) => {
+      const poll = setInterval(() => {
+        if (out.includes('line 2\n')) {
+          clearInterval(poll);
+          resolve();
+        }
+      }, 20);
+    });
     child.kill('SIGKILL');
     await new Promise((resolve) => child.on('close', resolve));
     assert.match(out, /^line 1\nline 2\n/);

@@ -3,7 +3,10 @@
  * trr runs every recorded thread with rdtsc trapped (PR_TSC_SIGSEGV); the
  * program must still see its own mode: PR_GET_TSC answers what it set,
  * rdtsc faults only once it asked for that, a forked child inherits the
- * mode, and an invalid mode is refused.  Ends with EXIT-SUCCESS / exit 0.
+ * mode, and an invalid mode is refused. And trr's trapping must not show:
+ * an rdtsc while SIGSEGV is blocked or ignored leaves the mask and the
+ * handler as they were (the kernel resets them when it forces the fault).
+ * Ends with EXIT-SUCCESS / exit 0.
  */
 #define _GNU_SOURCE
 #include <setjmp.h>
@@ -71,6 +74,42 @@ int main(void) {
     CHECK(tsc_mode() == PR_TSC_ENABLE, "mode reads back enabled");
     CHECK(!rdtsc_faults(), "rdtsc runs again");
     printf("rdtsc values differ from run to run: %d\n", __rdtsc() != 0);
+
+    /* rdtsc with SIGSEGV blocked, then ignored: nothing about SIGSEGV changes. */
+    sigset_t segv, now;
+    sigemptyset(&segv);
+    sigaddset(&segv, SIGSEGV);
+    MUST(sigprocmask(SIG_BLOCK, &segv, NULL) == 0, "block SIGSEGV");
+    volatile uint64_t t1 = __rdtsc();
+    (void)t1;
+    MUST(sigprocmask(SIG_SETMASK, NULL, &now) == 0, "read mask");
+    CHECK(sigismember(&now, SIGSEGV), "SIGSEGV is still blocked after rdtsc");
+    struct sigaction cur;
+    MUST(sigaction(SIGSEGV, NULL, &cur) == 0, "read action");
+    CHECK(cur.sa_sigaction == on_segv, "the SIGSEGV handler is still set after rdtsc");
+    MUST(sigprocmask(SIG_UNBLOCK, &segv, NULL) == 0, "unblock SIGSEGV");
+    MUST(prctl(PR_SET_TSC, PR_TSC_SIGSEGV) == 0, "PR_SET_TSC SIGSEGV again");
+    CHECK(rdtsc_faults(), "and the handler still catches a fault");
+    MUST(prctl(PR_SET_TSC, PR_TSC_ENABLE) == 0, "PR_SET_TSC ENABLE again");
+    MUST(signal(SIGSEGV, SIG_IGN) != SIG_ERR, "ignore SIGSEGV");
+    volatile uint64_t t2 = __rdtsc();
+    (void)t2;
+    MUST(sigaction(SIGSEGV, NULL, &cur) == 0, "read action");
+    CHECK(cur.sa_handler == SIG_IGN, "SIGSEGV is still ignored after rdtsc");
+    pid_t kid = fork();
+    MUST(kid >= 0, "fork");
+    if (kid == 0) {
+        /* The same in a child, which inherited the blocked mask and the action. */
+        MUST(sigprocmask(SIG_BLOCK, &segv, NULL) == 0, "block SIGSEGV");
+        volatile uint64_t t3 = __rdtsc();
+        (void)t3;
+        struct sigaction c;
+        sigprocmask(SIG_SETMASK, NULL, &now);
+        sigaction(SIGSEGV, NULL, &c);
+        _exit(sigismember(&now, SIGSEGV) && c.sa_handler == SIG_IGN ? 0 : 1);
+    }
+    MUST(waitpid(kid, &status, 0) == kid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and in a forked child");
 
     if (failures) return 1;
     puts("EXIT-SUCCESS");
