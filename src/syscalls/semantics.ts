@@ -140,6 +140,22 @@ const selectOutputs: SyscallSemantics['outputs'] = (_m, a) => {
 };
 
 const emulate = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'emulate', ...s });
+/**
+ * The one setsockopt that writes back: iptables' and ip6tables' SET_REPLACE
+ * (optname 64 at SOL_IP or SOL_IPV6) copy the replaced table's counters to
+ * the `counters` pointer of struct ipt_replace / ip6t_replace (num_counters
+ * at offset 84, the pointer at 88), 16 bytes (struct xt_counters) each.
+ */
+function setsockoptOutputs(m: AddressSpace, a: readonly bigint[], result: bigint): Range[] {
+  const SOL_IP = 0n;
+  const SOL_IPV6 = 41n;
+  const SO_SET_REPLACE = 64n;
+  if (result !== 0n || (a[1] !== SOL_IP && a[1] !== SOL_IPV6) || a[2] !== SO_SET_REPLACE || !a[3] || (a[4]! & 0xffffffffn) < 96n) return [];
+  const num = m.readU32(a[3]! + 84n);
+  const counters = m.readU64(a[3]! + 88n);
+  return counters && num ? [[counters, num * 16]] : [];
+}
+
 const execute: SyscallSemantics = { policy: 'execute' };
 const special = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'special', ...s });
 const blocking = (s: Partial<SyscallSemantics> = {}): SyscallSemantics => ({ policy: 'emulate', mayBlock: true, ...s });
@@ -482,7 +498,7 @@ const TABLE: Record<string, SyscallSemantics> = {
     atEntry: (m, a) => (a[4] ? m.readU32(a[4]!) : 0),
     outputs: (m, a, _r, inLen) => (a[4] ? [[a[4]!, 4], ...(a[3] ? [[a[3]!, Math.min(m.readU32(a[4]!), inLen as number)] as const] : [])] : []),
   }),
-  setsockopt: emulate(),
+  setsockopt: emulate({ outputs: setsockoptOutputs }),
   shutdown: emulate(),
   sendto: blocking({ sent: sentByResult(1), fdArg: 0 }),
   sendmsg: blocking({

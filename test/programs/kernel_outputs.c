@@ -6,7 +6,9 @@
  * u64; clone and clone3 with CLONE_PIDFD write the pidfd into the parent;
  * waitid takes a pidfd; ioctls whose numbers carry no size (SIOCGIFCONF,
  * SIOCGIF*, terminal and FIO* requests) or a wrong one (TUNSETIFF,
- * FS_IOC_GETFLAGS). Buffers are filled with a pattern first, so that the
+ * FS_IOC_GETFLAGS); setsockopt(IPT_SO_SET_REPLACE), which writes the old
+ * counters back through a pointer in its argument (the filter table is
+ * replaced by itself). Buffers are filled with a pattern first, so that the
  * checks see what the kernel wrote and that it wrote no further.
  */
 #define _GNU_SOURCE
@@ -15,8 +17,9 @@
 #include <linux/capability.h>
 #include <linux/fs.h>
 #include <linux/if_tun.h>
+#include <linux/netfilter_ipv4/ip_tables.h>
 #include <linux/sched.h>
-#include <net/if.h>
+
 #include <poll.h>
 #include <signal.h>
 #include <stdint.h>
@@ -269,8 +272,52 @@ static void terminals(void) {
     close(m);
 }
 
+/* Replaces iptables' filter table by itself: the kernel writes the old counters back. */
+static void netfilter(void) {
+    int fd = socket(AF_INET, SOCK_RAW, IPPROTO_RAW);
+    struct ipt_getinfo info = {0};
+    strcpy(info.name, "filter");
+    socklen_t len = sizeof info;
+    if (fd < 0 || getsockopt(fd, IPPROTO_IP, IPT_SO_GET_INFO, &info, &len) != 0) {
+        FACT(1, "no iptables filter table here (or no privilege); setsockopt write-back not checked");
+        if (fd >= 0) close(fd);
+        return;
+    }
+    socklen_t elen = sizeof(struct ipt_get_entries) + info.size;
+    struct ipt_get_entries *entries = calloc(1, elen);
+    strcpy(entries->name, "filter");
+    entries->size = info.size;
+    MUST(getsockopt(fd, IPPROTO_IP, IPT_SO_GET_ENTRIES, entries, &elen) == 0, "IPT_SO_GET_ENTRIES");
+    size_t rlen = sizeof(struct ipt_replace) + info.size;
+    struct ipt_replace *rep = calloc(1, rlen);
+    strcpy(rep->name, "filter");
+    rep->valid_hooks = info.valid_hooks;
+    rep->num_entries = info.num_entries;
+    rep->size = info.size;
+    memcpy(rep->hook_entry, info.hook_entry, sizeof info.hook_entry);
+    memcpy(rep->underflow, info.underflow, sizeof info.underflow);
+    rep->num_counters = info.num_entries;
+    size_t clen = sizeof(struct xt_counters) * info.num_entries;
+    struct xt_counters *counters = malloc(clen + 16);
+    memset(counters, 0xff, clen + 16);
+    rep->counters = counters;
+    memcpy(rep->entries, entries->entrytable, info.size);
+    CHECK(setsockopt(fd, IPPROTO_IP, IPT_SO_SET_REPLACE, rep, rlen) == 0, "IPT_SO_SET_REPLACE");
+    int changed = 0;
+    for (size_t i = 0; i < clen; i++) changed |= ((uint8_t *)counters)[i] != 0xff;
+    CHECK(changed, "the kernel wrote the old counters back");
+    int beyond = 1;
+    for (size_t i = clen; i < clen + 16; i++) beyond &= ((uint8_t *)counters)[i] == 0xff;
+    CHECK(beyond, "and nothing after them");
+    free(counters);
+    free(rep);
+    free(entries);
+    close(fd);
+}
+
 int main(void) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    netfilter();
     capabilities();
     socket_names();
     fcntls();
