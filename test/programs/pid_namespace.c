@@ -35,6 +35,11 @@ static int namespace_init(void) {
     if (a != 2 || waitpid(a, &st, 0) != 2 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) bad |= 2;
     pthread_t th;
     if (pthread_create(&th, NULL, thread_main, NULL) != 0 || pthread_join(th, NULL) != 0 || thread_tid != 3) bad |= 4;
+    /* CLONE_CHILD_SETTID writes the child's tid as the child sees it. */
+    static pid_t settid;
+    pid_t c = (pid_t)syscall(SYS_clone, (unsigned long)(SIGCHLD | CLONE_CHILD_SETTID), NULL, NULL, &settid, NULL);
+    if (c == 0) _exit(settid == getpid() && settid == 4 ? 0 : 1);
+    if (c != 4 || waitpid(c, &st, 0) != 4 || !WIFEXITED(st) || WEXITSTATUS(st) != 0) bad |= 16;
     /* No handler: the init of a namespace does not die of it. */
     kill(getpid(), SIGTERM);
     kill(getpid(), SIGQUIT);
@@ -43,7 +48,7 @@ static int namespace_init(void) {
     if (sleeper == 0) {
         for (;;) pause();
     }
-    if (sleeper != 4) bad |= 8;
+    if (sleeper != 5) bad |= 8;
     return 40 + bad;
 }
 
@@ -90,7 +95,7 @@ int main(void) {
         return 0;
     }
     CHECK(WIFEXITED(st), "the namespace's init exits normally");
-    CHECK(WEXITSTATUS(st) == 40, "inside, pids are 1, 2, 3, 4 (and signals without handlers spare init)");
+    CHECK(WEXITSTATUS(st) == 40, "inside, pids are 1 to 5, CLONE_CHILD_SETTID writes them (and signals without handlers spare init)");
     if (WEXITSTATUS(st) != 40) printf("init reported 0x%x\n", WEXITSTATUS(st) - 40);
     st = host(faulting_init);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "a fault kills a namespace's init");
