@@ -90,6 +90,7 @@ interface Bindings {
   pinCpu(pid: number, cpu: number): bigint | number;
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
   copyFile(src: string, dst: string, mode: number): bigint | number;
+  fallocate(path: string, mode: number, offset: number, len: number): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -120,6 +121,7 @@ function load(): Bindings {
     pinCpu: lib.func('long trr_pin_cpu(long, long)'),
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
     copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
+    fallocate: lib.func('long trr_fallocate(const char *, long, long, long)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -269,6 +271,11 @@ export function peekPipe(path: string, len: number): Buffer {
  * with permission bits `mode`: a reflink where possible, else only the parts
  * of the file that hold data, so holes cost nothing.
  */
+/** fallocate(2) on a file of trr's own; throws NativeError. */
+export function fallocateFile(path: string, mode: number, offset: bigint, len: bigint): void {
+  check(() => `fallocate(${path}, 0x${mode.toString(16)})`, load().fallocate(path, mode, Number(offset), Number(len)));
+}
+
 export function copyFileSparse(src: string, dst: string, mode: number): void {
   check(() => `copying ${src}`, load().copyFile(src, dst, mode));
 }

@@ -537,3 +537,13 @@ long trr_pin_cpu(long pid, long cpu) {
   CPU_SET((int)cpu, &set);
   return sched_setaffinity((pid_t)pid, sizeof set, &set) < 0 ? -errno : 0;
 }
+
+/* fallocate(2) on the file at `path` (replay applies a recorded one to its copy of a mapped file). */
+long trr_fallocate(const char *path, long mode, long offset, long len) {
+  int fd = open(path, O_RDWR | O_CLOEXEC);
+  if (fd < 0)
+    return -errno;
+  long r = fallocate(fd, (int)mode, (off_t)offset, (off_t)len) < 0 ? -errno : 0;
+  close(fd);
+  return r;
+}

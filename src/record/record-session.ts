@@ -508,9 +508,8 @@ export class RecordSession {
       const byPath = p.nr === nr('truncate');
       const key = byPath ? this.tracked.trackedPath(t.task, p.strings?.[0]?.[1] ?? '') : this.tracked.trackedFd(t.task, Number(BigInt.asIntN(32, p.args[0]!)));
       if (key) {
-        if (p.nr === nr('fallocate') && (p.args[1]! & ~1n) !== 0n) {
-          throw new UnsupportedError(`the program called fallocate with mode 0x${p.args[1]!.toString(16)} on a file it maps; trr reproduces only size changes of such files, so recording stops here rather than record a replay that would differ.`);
-        }
+        // A mode that changes the contents (punch, zero, collapse, insert): replay does the same to its copy.
+        if (p.nr === nr('fallocate') && (p.args[1]! & ~1n) !== 0n) extra.fileAllocate = [key, Number(p.args[1]!), p.args[2]!, p.args[3]!];
         extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
       }
     }

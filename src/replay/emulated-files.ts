@@ -8,7 +8,7 @@
 import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { copyFileSparse } from '../native/native.js';
+import { copyFileSparse, fallocateFile } from '../native/native.js';
 import { DivergenceError } from '../util/errors.js';
 
 export class EmulatedFiles {
@@ -47,6 +47,15 @@ export class EmulatedFiles {
       ftruncateSync(fd, Number(size));
     } finally {
       closeSync(fd);
+    }
+  }
+
+  /** A recorded fallocate that changed the file's contents (a hole punched, a range zeroed, moved). */
+  allocate(key: string, mode: number, offset: bigint, len: bigint): void {
+    try {
+      fallocateFile(this.existing(key), mode, offset, len);
+    } catch (e) {
+      throw new DivergenceError(`the recording changed a mapped file with fallocate (mode 0x${mode.toString(16)}), and the replay's copy of it in ${this.ensureDir()} cannot be changed the same way (${(e as Error).message}); set TMPDIR to a file system that supports it.`);
     }
   }
 

@@ -335,6 +335,7 @@ export class ReplaySession extends ProcessImaging {
     }
     if (sent && extra?.stdio && this.options.echo && !this.closedEcho.has(extra.stdio) && !writeAll(extra.stdio, sent)) this.closedEcho.add(extra.stdio);
     if (extra?.fileWrite) this.files.write(extra.fileWrite[0], extra.fileWrite[1], sent ?? Buffer.alloc(0));
+    if (extra?.fileAllocate) this.files.allocate(...extra.fileAllocate);
     if (extra?.fileSize) this.files.resize(extra.fileSize[0], extra.fileSize[1]);
     let regs = t.task.regs().clone();
     regs.set('rax', result);

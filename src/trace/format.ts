@@ -105,6 +105,12 @@ export interface SyscallExtra {
   readonly fileWrite?: readonly [string, bigint];
   /** ftruncate/truncate/fallocate of an emulated file: [key, new size]. Since version 2. */
   readonly fileSize?: readonly [string, bigint];
+  /**
+   * fallocate of an emulated file with a mode that changes its contents
+   * (punching a hole, zeroing, collapsing or inserting a range): [key, mode,
+   * offset, length], applied before `fileSize`. Optional.
+   */
+  readonly fileAllocate?: readonly [string, number, bigint, bigint];
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
@@ -275,6 +281,12 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.tracked !== undefined) out.tracked = c.str(o, 'tracked');
   if (o.fileWrite !== undefined) out.fileWrite = c.keyed(o.fileWrite, 'fileWrite');
   if (o.fileSize !== undefined) out.fileSize = c.keyed(o.fileSize, 'fileSize');
+  if (o.fileAllocate !== undefined) {
+    const f = o.fileAllocate;
+    const integer = (x: unknown) => typeof x === 'bigint' || Number.isInteger(x);
+    if (!Array.isArray(f) || f.length !== 4 || typeof f[0] !== 'string' || !f.slice(1).every(integer)) c.fail(`field 'fileAllocate' is not [key, mode, offset, length]`);
+    out.fileAllocate = [f[0] as string, Number(f[1]), BigInt(f[2] as number | bigint), BigInt(f[3] as number | bigint)];
+  }
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);

@@ -1,12 +1,14 @@
 /*
  * shared_files: files that change while they are mapped. Two processes share
  * a MAP_SHARED mapping of a file; the same file is mapped twice in one
- * process; write, pwrite, copy_file_range and ftruncate change a mapped
+ * process; write, pwrite, copy_file_range, ftruncate and fallocate (punched
+ * holes, zeroed ranges) change a mapped
  * file; private mappings see a file grow under them. Every read through a
  * mapping must see in replay what it saw in the recording.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -74,6 +76,21 @@ int main(void) {
     CHECK(lseek(gfd, 0, SEEK_END) == 3 * pg + 8, "file size after pwrite");
     MUST(ftruncate(gfd, pg) == 0, "ftruncate shrink");
     CHECK(big[10] == 0 && lseek(gfd, 0, SEEK_END) == pg, "shrunk file keeps its first page");
+
+    /* ---- fallocate punches a hole in, and zeroes a range of, a mapped file ---- */
+    MUST(ftruncate(gfd, 3 * pg) == 0, "ftruncate grow again");
+    memset(big, 'h', 3 * pg);
+    if (fallocate(gfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, pg, pg) == 0) {
+        CHECK(big[pg] == 0 && big[2 * pg - 1] == 0 && big[pg - 1] == 'h' && big[2 * pg] == 'h', "a punched hole reads as zeros through the mapping");
+        CHECK(lseek(gfd, 0, SEEK_END) == 3 * pg, "and keeps the size");
+    } else {
+        FACT(errno == EOPNOTSUPP, "this file system cannot punch holes");
+    }
+    if (fallocate(gfd, FALLOC_FL_ZERO_RANGE, 10, 20) == 0) {
+        CHECK(big[9] == 'h' && big[10] == 0 && big[29] == 0 && big[30] == 'h', "a zeroed range reads as zeros");
+    } else {
+        FACT(errno == EOPNOTSUPP, "this file system cannot zero a range");
+    }
 
     CHECK(munmap(shared, 2 * pg) == 0 && munmap(again, 2 * pg) == 0, "munmap");
     CHECK(munmap(big, 3 * pg) == 0 && munmap(priv, 3 * pg) == 0, "munmap grown");
