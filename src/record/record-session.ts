@@ -47,6 +47,8 @@ interface PendingSyscall {
   childOwnTid?: number;
   /** rt_sigaction(SIGSEGV): the action it sets (see SigsegvState). */
   segvAction?: Buffer;
+  /** shmdt: the size of the segment it detaches. */
+  shmSize?: bigint;
   /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
   stdio?: number;
   /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
@@ -305,6 +307,7 @@ export class RecordSession {
     }
     p.strings = this.stringArgs(t, nrv, args);
     p.segvAction = this.segv.actionAtEntry(t.task, nrv, args);
+    if (nrv === nr('shmdt')) p.shmSize = this.tracked.shmSizeAt(t.task, args[0]!);
     if (nrv === nr('execve') || nrv === nr('execveat')) {
       const pathArg = nrv === nr('execve') ? args[0]! : args[1]!;
       p.exec = { path: t.task.mem.readCString(pathArg), argv: this.readStringArray(t, nrv === nr('execve') ? args[1]! : args[2]!) };
@@ -353,9 +356,6 @@ export class RecordSession {
    * ENOSYS, which would make the program behave differently from a native run.
    */
   private cannotRecord(t: RecTask, nrv: number, args: readonly bigint[]): string | undefined {
-    if (nrv === nr('shmat')) {
-      return 'attaching System V shared memory maps a segment that other processes may write at any time; trr records only what system calls write, and replay cannot recreate the segment, so this program cannot be recorded yet.';
-    }
     if (nrv === nr('userfaultfd')) {
       return 'a userfaultfd lets the program resolve its own page faults, which happen in the middle of user code where trr records nothing; this program cannot be recorded yet.';
     }
@@ -499,6 +499,11 @@ export class RecordSession {
         const tracked = this.tracked.onMmap(t.task, Number(BigInt.asIntN(32, p.args[4]!)));
         if (tracked) extra.tracked = tracked;
       }
+    } else if (p.nr === nr('shmat') && result >= 0n) {
+      const seg = this.tracked.onShmat(t.task, p.args[0]!, result, (data, name) => this.writer.storeData(data, name));
+      Object.assign(extra, { file: seg.blob, tracked: seg.key, shmSize: seg.size });
+    } else if (p.nr === nr('shmdt') && result === 0n && p.shmSize) {
+      extra.shmSize = p.shmSize;
     } else if (p.fileDest && result > 0n) {
       const fd = Number(BigInt.asIntN(32, p.args[p.sem.transfer ? p.sem.transfer.outFd : (p.sem.fdArg ?? 0)]!));
       const outOff = p.sem.transfer?.outOff === undefined ? 0n : p.args[p.sem.transfer.outOff]!;

@@ -10,7 +10,7 @@
 // pages, as they went to the real file's. Changes made by processes outside
 // the recording are not seen.
 import { closeSync, fstatSync, openSync, readFileSync, statSync } from 'node:fs';
-import { fdPosition } from '../task/procfs.js';
+import { fdPosition, parseMaps, readMapsText } from '../task/procfs.js';
 import type { Task } from '../task/task.js';
 import { SYSCALL_NUMBERS } from '../syscalls/table.generated.js';
 import { UnsupportedError } from '../util/errors.js';
@@ -43,6 +43,34 @@ function fdFlags(task: Task, fd: number): number {
 
 export class TrackedFiles {
   private readonly keys = new Set<string>();
+  /** System V segments attached so far: key -> blob of their contents at the first attach. */
+  private readonly segments = new Map<string, string>();
+
+  /**
+   * At a successful shmat: the segment becomes a tracked "file" (key
+   * shm:ID), which replay emulates as it does a file mapped MAP_SHARED, so
+   * every replayed process that attaches it shares its pages. Its contents at
+   * the first attach are saved (`store`); the recorded processes' stores to
+   * it replay by themselves. Returns what the record needs.
+   */
+  onShmat(task: Task, shmid: bigint, addr: bigint, store: (data: Buffer, name: string) => string): { key: string; blob: string; size: bigint } {
+    const m = parseMaps(readMapsText(task.tid)).find((x) => x.start === addr);
+    if (!m) throw new UnsupportedError(`shmat returned 0x${addr.toString(16)}, where process ${task.tgid} maps nothing; this cannot be recorded.`);
+    const size = m.end - m.start;
+    const key = `shm:${shmid}`;
+    let blob = this.segments.get(key);
+    if (blob === undefined) {
+      blob = store(task.mem.read(addr, Number(size)), `SYSV-${shmid}`);
+      this.segments.set(key, blob);
+    }
+    return { key, blob, size };
+  }
+
+  /** At a shmdt's entry: how much the segment attached at `addr` covers (0 when nothing is attached there). */
+  shmSizeAt(task: Task, addr: bigint): bigint {
+    const m = parseMaps(readMapsText(task.tid)).find((x) => x.start === addr && x.path.startsWith('/SYSV'));
+    return m ? m.end - m.start : 0n;
+  }
 
   /**
    * At a successful mmap of file descriptor `fd`: the tracked file's key when

@@ -397,6 +397,25 @@ export class ReplaySession extends ProcessImaging {
       }
       regs.set('r10', flags);
       t.task.setRegs(regs);
+    } else if (nrv === nr('shmat') || nrv === nr('shmdt')) {
+      // System V shared memory: replay maps (unmaps) its own copy of the segment where the recording had it.
+      const size = mapping?.shmSize;
+      if (recorded === undefined || recorded < 0n || !size) return this.skipWith(t, recorded ?? -22n);
+      substituted = true;
+      if (nrv === nr('shmat')) {
+        const SHM_RDONLY = 0o10000n;
+        const SHM_EXEC = 0o100000n;
+        const readOnly = (args[2]! & SHM_RDONLY) !== 0n;
+        if (!mapping.tracked || !mapping.file) throw new DivergenceError(`the recording of shmat has no copy of the segment`);
+        closeFd = this.openInTracee(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(mapping.file)), readOnly ? 0n : O_RDWR);
+        const prot = (readOnly ? 1n : 3n) | (args[2]! & SHM_EXEC ? 4n : 0n);
+        [recorded, size, prot, MAP_SHARED | MAP_FIXED, closeFd, 0n].forEach((v, i) => regs.set(SYSCALL_ARG_REGS[i]!, v));
+        regs.set('orig_rax', BigInt(nr('mmap')));
+      } else {
+        regs.set('rsi', size);
+        regs.set('orig_rax', BigInt(nr('munmap')));
+      }
+      t.task.setRegs(regs);
     } else if (nrv === nr('mremap') && recorded !== undefined && recorded >= 0n && (args[3]! & 1n) /* MAYMOVE */) {
       // It must end where it did: moved to the recorded address, or resized in place.
       substituted = true;

@@ -402,7 +402,7 @@ const TABLE: Record<string, SyscallSemantics> = {
   ustat: emulate({ outputs: fixed(1, 32) }),
   // sysfs(2, index, buf) copies a file system's name, NUL included.
   sysfs: emulate({ outputs: (m, a, r) => (i32(a[0]!) === 2 && r === 0n && a[2] ? [[a[2]!, Buffer.byteLength(m.readCString(a[2]!, 256)) + 1]] : []) }),
-  // ---- System V IPC and POSIX message queues (shmat is refused: see RecordSession.cannotRecord)
+  // ---- System V IPC and POSIX message queues
   msgget: emulate(),
   msgsnd: blocking(),
   msgrcv: blocking({ outputs: (_m, a, r) => (r >= 0n ? [[a[1]!, 8 + n(r)]] : []) }), // long mtype, then the text
@@ -415,6 +415,9 @@ const TABLE: Record<string, SyscallSemantics> = {
     outputs: semctlOutputs,
   }),
   shmget: emulate(),
+  // Replay maps its own copy of the segment instead (see TrackedFiles.onShmat), and unmaps it.
+  shmat: special(),
+  shmdt: special(),
   shmctl: emulate({ outputs: shmctlOutputs }),
   mq_open: emulate(),
   mq_unlink: emulate(),

@@ -111,6 +111,8 @@ export interface SyscallExtra {
    * offset, length], applied before `fileSize`. Optional.
    */
   readonly fileAllocate?: readonly [string, number, bigint, bigint];
+  /** shmat and shmdt of a System V segment: the size of the mapping (shmat also has `file` and `tracked`). Optional. */
+  readonly shmSize?: bigint;
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
@@ -281,6 +283,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.tracked !== undefined) out.tracked = c.str(o, 'tracked');
   if (o.fileWrite !== undefined) out.fileWrite = c.keyed(o.fileWrite, 'fileWrite');
   if (o.fileSize !== undefined) out.fileSize = c.keyed(o.fileSize, 'fileSize');
+  if (o.shmSize !== undefined) out.shmSize = c.big(o, 'shmSize');
   if (o.fileAllocate !== undefined) {
     const f = o.fileAllocate;
     const integer = (x: unknown) => typeof x === 'bigint' || Number.isInteger(x);

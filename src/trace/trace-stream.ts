@@ -181,6 +181,32 @@ export class TraceWriter {
     return name;
   }
 
+  /** Stores bytes (e.g. a shared memory segment's contents) as a blob in files/ and returns its name. */
+  storeData(data: Buffer, displayName: string): string {
+    if (this.failure) throw this.failure;
+    const name = `${this.blobs.size}-${blobLabel(displayName)}`;
+    const dest = join(this.dir, 'files', name);
+    try {
+      const fd = openSync(dest, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, FILE_MODE);
+      try {
+        fchmodSync(fd, FILE_MODE); // whatever the umask
+        let done = 0;
+        while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+      } finally {
+        closeSync(fd);
+      }
+    } catch (e) {
+      try {
+        unlinkSync(dest);
+      } catch {
+        /* nothing was created */
+      }
+      throw this.fail(e, `the copy of ${displayName}`);
+    }
+    this.blobs.set(`data:${name}`, name);
+    return name;
+  }
+
   /** Flushes what is pending and closes the files. Never throws for a failed write: the records are in the journal then. */
   close(): void {
     if (this.closed) return;

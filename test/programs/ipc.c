@@ -1,6 +1,7 @@
 /*
- * ipc: System V message queues, semaphores and shared memory control (not
- * shmat, which trr refuses), and POSIX message queues: every call whose
+ * ipc: System V message queues, semaphores and shared memory (a segment
+ * attached by a parent and its child, which see each other's stores, also
+ * read-only and twice in one process), and POSIX message queues: every call whose
  * output depends on its command (msgctl/semctl/shmctl IPC_STAT, *_INFO,
  * semctl GETALL) is checked against what the program knows it stored.
  */
@@ -116,6 +117,30 @@ static void shared_memory(void) {
     CHECK(shmctl(m, IPC_SET, &ds) == 0, "IPC_SET");
     memset(&ds, 0, sizeof ds);
     CHECK(shmctl(m, IPC_STAT, &ds) == 0 && (ds.shm_perm.mode & 0777) == 0640, "the new mode");
+
+    /* Attached: stores show through every attachment, in this process and a child. */
+    char *p = shmat(m, NULL, 0);
+    MUST(p != (char *)-1, "shmat");
+    CHECK(p[0] == 0 && p[8191] == 0, "a new segment is zeroed");
+    strcpy(p, "from the parent");
+    char *again = shmat(m, NULL, SHM_RDONLY);
+    CHECK(again != (char *)-1 && again != p && strcmp(again, "from the parent") == 0, "a second, read-only attachment sees the store");
+    CHECK(shmctl(m, IPC_STAT, &ds) == 0 && ds.shm_nattch == 2, "IPC_STAT counts two attaches");
+    pid_t kid = fork();
+    MUST(kid >= 0, "fork");
+    if (kid == 0) {
+        char *q = shmat(m, NULL, 0);
+        int ok = q != (char *)-1 && strcmp(q, "from the parent") == 0 && strcmp(p, "from the parent") == 0;
+        strcpy(q + 4096, "from the child");
+        _exit(ok && shmdt(q) == 0 ? 0 : 1);
+    }
+    int status = 0;
+    MUST(waitpid(kid, &status, 0) == kid, "waitpid");
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the child saw the parent's store through its own attachment");
+    CHECK(strcmp(p + 4096, "from the child") == 0 && strcmp(again + 4096, "from the child") == 0, "and the parent sees the child's");
+    CHECK(shmdt(again) == 0 && shmdt(p) == 0, "shmdt");
+    errno = 0;
+    CHECK(shmdt(p) == -1 && errno == EINVAL, "shmdt of nothing attached fails with EINVAL");
     CHECK(shmctl(m, IPC_RMID, NULL) == 0, "shmctl IPC_RMID");
 }
 
