@@ -157,15 +157,43 @@ export class TraceWriter {
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
     const known = this.blobs.get(key);
     if (known) return known;
+    // Replay executes the copies of programs, so those keep an execute bit.
+    const mode = st.mode & 0o111 ? EXEC_MODE : FILE_MODE;
+    return this.newBlob(key, displayName, (dest) => {
+      // A new file (O_EXCL), never something a link points at; sparse files stay sparse.
+      copyFileSparse(source, dest, mode);
+      return openSync(dest, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+    }, mode);
+  }
+
+  /** Stores bytes (e.g. a shared memory segment's contents) as a blob in files/ and returns its name. */
+  storeData(data: Buffer, displayName: string): string {
+    if (this.failure) throw this.failure;
+    return this.newBlob(`data:${this.blobs.size}`, displayName, (dest) => {
+      const fd = openSync(dest, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, FILE_MODE);
+      try {
+        let done = 0;
+        while (done < data.length) done += writeSync(fd, data, done, data.length - done);
+      } catch (e) {
+        closeSync(fd);
+        throw e;
+      }
+      return fd;
+    }, FILE_MODE);
+  }
+
+  /**
+   * Creates files/N-NAME with `create` (which returns an open descriptor of
+   * it), gives it `mode` whatever the umask, and names it `key`. A blob that
+   * fails half-way is removed: no record names it.
+   */
+  private newBlob(key: string, displayName: string, create: (dest: string) => number, mode: number): string {
     const name = `${this.blobs.size}-${blobLabel(displayName)}`;
     const dest = join(this.dir, 'files', name);
     try {
-      // A new file (O_EXCL), never something a link points at; sparse files stay sparse.
-      // Replay executes the copies of programs, so those keep an execute bit.
-      copyFileSparse(source, dest, st.mode & 0o111 ? EXEC_MODE : FILE_MODE);
-      const fd = openSync(dest, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
+      const fd = create(dest);
       try {
-        fchmodSync(fd, st.mode & 0o111 ? EXEC_MODE : FILE_MODE); // whatever the umask
+        fchmodSync(fd, mode);
       } finally {
         closeSync(fd);
       }
@@ -178,32 +206,6 @@ export class TraceWriter {
       throw this.fail(e, `the copy of ${displayName}`);
     }
     this.blobs.set(key, name);
-    return name;
-  }
-
-  /** Stores bytes (e.g. a shared memory segment's contents) as a blob in files/ and returns its name. */
-  storeData(data: Buffer, displayName: string): string {
-    if (this.failure) throw this.failure;
-    const name = `${this.blobs.size}-${blobLabel(displayName)}`;
-    const dest = join(this.dir, 'files', name);
-    try {
-      const fd = openSync(dest, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, FILE_MODE);
-      try {
-        fchmodSync(fd, FILE_MODE); // whatever the umask
-        let done = 0;
-        while (done < data.length) done += writeSync(fd, data, done, data.length - done);
-      } finally {
-        closeSync(fd);
-      }
-    } catch (e) {
-      try {
-        unlinkSync(dest);
-      } catch {
-        /* nothing was created */
-      }
-      throw this.fail(e, `the copy of ${displayName}`);
-    }
-    this.blobs.set(`data:${name}`, name);
     return name;
   }
 
