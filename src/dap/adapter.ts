@@ -67,6 +67,10 @@ export class TrrDebugSession extends LoggingDebugSession {
   private ending = false;
   /** Stops are reported once the launch is configured (the one on connecting is the entry). */
   private launched = false;
+  /** A pause was asked for: the SIGINT stop that follows is that pause. */
+  private pausing = false;
+  private running = false;
+  private stoppedOnce: (() => void) | undefined;
 
   constructor() {
     super();
@@ -134,7 +138,16 @@ export class TrrDebugSession extends LoggingDebugSession {
 
   protected async launchRequest(response: DebugProtocol.LaunchResponse, args: TrrLaunchArguments): Promise<void> {
     try {
-      const { port, sysroot, exe } = await this.startServer(args);
+      let served: { port: number; sysroot: string; exe: string } | undefined;
+      for (let attempt = 1; !served; attempt++) {
+        try {
+          served = await this.startServer(args);
+        } catch (e) {
+          // The free port was taken between our look and trr's listen: another one.
+          if (!(e instanceof LaunchError && /EADDRINUSE|address already in use/i.test(e.message)) || attempt >= 3) throw e;
+        }
+      }
+      const { port, sysroot, exe } = served;
       const gdb = new GdbMi(args.gdb ?? 'gdb', []);
       this.gdb = gdb;
       try {
@@ -192,12 +205,19 @@ export class TrrDebugSession extends LoggingDebugSession {
   }
 
   private async onExec(cls: string, r: MiTuple): Promise<void> {
-    if (cls !== 'stopped' || !this.launched) return;
+    if (cls === 'running') this.running = true;
+    if (cls !== 'stopped') return;
+    this.running = false;
+    this.stoppedOnce?.();
+    if (!this.launched || this.ending) return;
     await this.dropVarobjs();
     const thread = Number(str(r['thread-id']) ?? this.currentThread);
     if (Number.isInteger(thread)) this.currentThread = thread;
     // gdb 13 reports the end of a replay's history with a console message and a stop without a reason.
     const reason = str(r.reason) ?? (/No more reverse-execution history/.test(this.gdb?.recent ?? '') ? 'no-history' : '');
+    const paused = this.pausing;
+    this.pausing = false;
+    if (paused && (reason === '' || (reason === 'signal-received' && str(r['signal-name']) === 'SIGINT'))) return this.reportStop('pause', 'a pause');
     switch (reason) {
       case 'breakpoint-hit':
         return this.reportStop('breakpoint', `breakpoint ${str(r.bkptno) ?? ''}`.trim());
@@ -285,7 +305,10 @@ export class TrrDebugSession extends LoggingDebugSession {
     return this.resume(response, `-exec-next --thread ${args.threadId} --reverse`, 'reverse');
   }
   protected pauseRequest(response: DebugProtocol.PauseResponse): Promise<void> {
-    return this.run(response, async () => void (await this.gdb!.command('-exec-interrupt')));
+    return this.run(response, async () => {
+      this.pausing = true;
+      void this.interrupt(30_000);
+    });
   }
 
   protected threadsRequest(response: DebugProtocol.ThreadsResponse): Promise<void> {
@@ -294,7 +317,8 @@ export class TrrDebugSession extends LoggingDebugSession {
       const threads = list(r.results.threads).map((t) => {
         const x = tuple(t) ?? {};
         const id = Number(str(x.id));
-        return new Thread(id, `${str(x.name) ?? 'thread'} (${str(x['target-id']) ?? id})`);
+        const target = str(x['target-id']) ?? `Thread ${id}`;
+        return new Thread(id, str(x.name) ? `${str(x.name)} (${target})` : target);
       });
       response.body = { threads: threads.length ? threads : [new Thread(this.currentThread, 'main')] };
     });
@@ -421,6 +445,8 @@ export class TrrDebugSession extends LoggingDebugSession {
           return;
         }
         let r: MiResult | undefined;
+        if (/^(rc|rn|rs|rsi|rni|reverse-)/.test(expr)) this.lastDirection = 'reverse';
+        else if (/^(c|n|s|si|ni|continue|next|step|finish|until|advance|stepi|nexti)\b/.test(expr)) this.lastDirection = 'forward';
         try {
           r = await this.gdb!.command(`-interpreter-exec --thread ${f.thread} --frame ${f.level} console ${miQuote(expr)}`);
         } catch (e) {
@@ -577,11 +603,31 @@ export class TrrDebugSession extends LoggingDebugSession {
     });
   }
 
+  /**
+   * Interrupts the replay (gdb sends the server its Ctrl-C byte) until it
+   * stops: gdb drops an interrupt that comes while it handles a stop of its
+   * own (a shared-library event), so it is asked again every second.
+   */
+  private async interrupt(ms: number, gdb = this.gdb): Promise<void> {
+    const until = Date.now() + ms;
+    while (this.running && gdb && !gdb.exited && Date.now() < until) {
+      const stopped = new Promise<void>((resolve) => {
+        this.stoppedOnce = resolve;
+        setTimeout(resolve, 1000);
+      });
+      await gdb.command('-exec-interrupt').catch(() => undefined);
+      await stopped;
+    }
+    this.stoppedOnce = undefined;
+  }
+
   private async stopReplay(): Promise<void> {
     this.ending = true;
     const gdb = this.gdb;
     this.gdb = undefined;
     if (gdb && !gdb.exited) {
+      // Stop the replay first; gdb cannot detach while it runs.
+      if (this.running) await this.interrupt(10_000, gdb);
       // Detach rather than kill: trr's server then ends by itself.
       await gdb.command('-target-detach').catch(() => undefined);
       await gdb.exit();

@@ -5,6 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -231,4 +232,50 @@ test('dap: a trace that does not exist fails the launch with trr\'s one-paragrap
   } finally {
     await dc.stop();
   }
+});
+
+test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop', async () => {
+  await withOutputDir('dap-pause-segv', async (dir) => {
+    const src = join(dir, 'loop.c');
+    writeFileSync(src, '#include <unistd.h>\nint main(void) {\n  for (unsigned long i = 0; i < 600000000UL; i++)\n    if (i % 20000 == 0) getppid();\n  return 0;\n}\n');
+    const bin = join(dir, 'loop');
+    assert.equal(spawnSync('cc', ['-g', '-O0', '-o', bin, src]).status, 0);
+    const trace = join(dir, 'loop-trace');
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+    await open(trace, async (s) => {
+      const running = s.stopped();
+      await s.dc.continueRequest({ threadId: 1 });
+      await new Promise((r) => setTimeout(r, 500));
+      await s.dc.pauseRequest({ threadId: 1 });
+      const stop = await running;
+      assert.equal(stop.body.reason, 'pause', JSON.stringify(stop.body));
+      const at = eventOf(stop);
+      assert.ok(at > 1 && at < 29000, `paused at event ${at}`);
+      const f = await frames(s, stop.body.threadId!);
+      assert.ok(f.some((x) => x.name === 'main'), JSON.stringify(f.map((x) => x.name)));
+      // Running again when the client disconnects (open() does): the adapter stops the replay and ends it.
+      await s.dc.continueRequest({ threadId: 1 });
+    });
+    let left = '';
+    for (let i = 0; i < 50; i++) {
+      left = spawnSync('pgrep', ['-af', trace], { encoding: 'utf8' }).stdout.trim();
+      if (!left) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(left, '', 'the replay server is still running after the disconnect');
+    const segv = buildProgram(manifest().find((p) => p.name === 'segv_death')!);
+    const trace2 = join(dir, 'segv-trace');
+    trr(['record', '-o', trace2, segv], { cwd: dir });
+    await open(trace2, async (s) => {
+      const crash = await go(s, s.dc.continueRequest({ threadId: 1 }));
+      assert.equal(crash.body.reason, 'exception');
+      assert.match(crash.body.text ?? '', /SIGSEGV/);
+      // The replay engine stops a recorded fault at the thread's last syscall (setrlimit, line 20) rather than at
+      // the faulting store (line 21), in gdb as here; so the line is not checked, only that main is on the stack.
+      const f = await frames(s, crash.body.threadId!);
+      const main = f.find((x) => x.name === 'main');
+      assert.match(main?.source?.path ?? '', /segv_death\.c$/, JSON.stringify(f));
+      assert.equal(await value(s, 'target', main!.id, 'hover'), '0x0');
+    });
+  });
 });
