@@ -28,6 +28,8 @@ export interface TrrLaunchArguments extends DebugProtocol.LaunchRequestArguments
 
 type VarRef =
   | { readonly kind: 'locals' | 'args' | 'registers'; readonly thread: number; readonly level: number }
+  /** The global and static variables of a frame's source file. */
+  | { readonly kind: 'statics'; readonly thread: number; readonly level: number; readonly file: string }
   | { readonly kind: 'varobj'; readonly name: string; readonly thread: number; readonly level: number };
 
 const ownTrr = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'trr');
@@ -52,7 +54,7 @@ class LaunchError extends Error {}
 export class TrrDebugSession extends LoggingDebugSession {
   private gdb: GdbMi | undefined;
   private server: ChildProcess | undefined;
-  private readonly frames = new Handles<{ thread: number; level: number }>();
+  private readonly frames = new Handles<{ thread: number; level: number; file?: string }>();
   private readonly vars = new Handles<VarRef>();
   private varobjs: string[] = [];
   private configured!: () => void;
@@ -336,7 +338,7 @@ export class TrrDebugSession extends LoggingDebugSession {
         const file = str(x.fullname) ?? str(x.file);
         const func = str(x.func) ?? '??';
         const frame: DebugProtocol.StackFrame = {
-          id: this.frames.create({ thread: args.threadId, level }),
+          id: this.frames.create({ thread: args.threadId, level, file }),
           name: file ? func : `${func} @ ${str(x.addr) ?? '?'}${str(x.from) ? ` (${str(x.from)})` : ''}`,
           line: Number(str(x.line) ?? 0),
           column: 0,
@@ -351,11 +353,13 @@ export class TrrDebugSession extends LoggingDebugSession {
   }
 
   protected scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
-    const f = this.frames.get(args.frameId) ?? { thread: this.currentThread, level: 0 };
+    const { thread, level, file } = this.frames.get(args.frameId) ?? { thread: this.currentThread, level: 0 };
+    const f = { thread, level };
     response.body = {
       scopes: [
         new Scope('Locals', this.vars.create({ kind: 'locals', ...f }), false),
         new Scope('Arguments', this.vars.create({ kind: 'args', ...f }), false),
+        ...(file ? [new Scope(`Statics (${file.split('/').pop()})`, this.vars.create({ kind: 'statics', ...f, file }), true)] : []),
         new Scope('Registers', this.vars.create({ kind: 'registers', ...f }), true),
       ],
     };
@@ -403,6 +407,24 @@ export class TrrDebugSession extends LoggingDebugSession {
             out.push(variable);
           } catch (e) {
             out.push({ name, value: `<${(e as Error).message}>`, variablesReference: 0 });
+          }
+        }
+      } else if (ref.kind === 'statics') {
+        const r = await this.gdb!.command('-symbol-info-variables');
+        for (const group of list(tuple(r.results.symbols)?.debug)) {
+          const g = tuple(group) ?? {};
+          if (str(g.fullname) !== ref.file && str(g.filename) !== ref.file) continue;
+          for (const sym of list(g.symbols)) {
+            const name = str(tuple(sym)?.name);
+            if (!name || out.some((v) => v.name === name)) continue;
+            try {
+              const o = await this.createVarobj(name, f);
+              const variable = this.variableOf(name, str(o.value), str(o.type), str(o.name), Number(str(o.numchild) ?? 0), f);
+              variable.evaluateName = name;
+              out.push(variable);
+            } catch {
+              // optimized out or not reachable from this frame
+            }
           }
         }
       } else if (ref.kind === 'registers') {
@@ -635,7 +657,8 @@ export class TrrDebugSession extends LoggingDebugSession {
     const server = this.server;
     if (server && server.exitCode === null && server.signalCode === null) {
       const gone = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-      const timer = setTimeout(() => server.kill('SIGTERM'), 3000);
+      // Without a gdb that connected (a failed launch), nothing would end it.
+      const timer = setTimeout(() => server.kill('SIGTERM'), this.launched ? 3000 : 0);
       await gone;
       clearTimeout(timer);
     }

@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { buildProgram, manifest, repoRoot, trr, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, repoRoot, trr, trrBin, withOutputDir } from '../support/harness.js';
 
 const adapter = join(repoRoot, 'dist', 'src', 'dap', 'main.js');
 
@@ -144,9 +144,27 @@ test('dap: the debugging story on a C program (examples/bank.c), forwards and ba
   await withOutputDir('dap-c-story', async (dir) => {
     const trace = join(dir, 'bank');
     assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
-    await open(trace, (s) =>
-      story(s, { file: /examples\/bank\.c$/, main: 'main', abortLine: 52, corrupted: 'accounts[0].balance', account: 'accounts[0]', field: 'balance', writer: 'record_transfer', writeLine: 29, caller: 'transfer', n: '8', before: '106', after: '13' }),
-    );
+    await open(trace, async (s) => {
+      // The Statics scope of a frame in bank.c shows the accounts, expandable.
+      const { dc } = s;
+      const bp = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'transfer' }] });
+      assert.equal(bp.body.breakpoints[0]?.verified, true);
+      const hit = await go(s, dc.continueRequest({ threadId: 1 }));
+      assert.equal(hit.body.reason, 'breakpoint');
+      const [top] = await frames(s, hit.body.threadId!);
+      const scopes = (await dc.scopesRequest({ frameId: top!.id })).body.scopes;
+      assert.deepEqual(scopes.map((x) => x.name), ['Locals', 'Arguments', 'Statics (bank.c)', 'Registers']);
+      const statics = (await dc.variablesRequest({ variablesReference: scopes[2]!.variablesReference })).body.variables;
+      const accounts = statics.find((v) => v.name === 'accounts');
+      assert.equal(accounts?.type, 'struct account [3]', JSON.stringify(statics));
+      const three = (await dc.variablesRequest({ variablesReference: accounts!.variablesReference })).body.variables;
+      const alice = (await dc.variablesRequest({ variablesReference: three[0]!.variablesReference })).body.variables;
+      assert.equal(alice.find((v) => v.name === 'balance')?.value, '100');
+      const regs = (await dc.variablesRequest({ variablesReference: scopes[3]!.variablesReference })).body.variables;
+      assert.match(regs.find((v) => v.name === 'rip')?.value ?? '', /^0x[0-9a-f]+/);
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+      await story(s, { file: /examples\/bank\.c$/, main: 'main', abortLine: 52, corrupted: 'accounts[0].balance', account: 'accounts[0]', field: 'balance', writer: 'record_transfer', writeLine: 29, caller: 'transfer', n: '8', before: '106', after: '13' });
+    });
   });
 });
 
@@ -219,19 +237,33 @@ test('dap: the debugging story on a Rust program', async (t) => {
   });
 });
 
-test('dap: a trace that does not exist fails the launch with trr\'s one-paragraph message', async () => {
-  const dc = new DebugClient(process.execPath, adapter, 'trr');
-  await dc.start();
-  try {
-    await dc.initializeRequest({ adapterID: 'trr', pathFormat: 'path' });
-    await assert.rejects(dc.launchRequest({ trace: '/nonexistent/trace' } as DebugProtocol.LaunchRequestArguments), (e: Error) => {
-      assert.match(e.message, /^trr: .*\/nonexistent\/trace/);
-      assert.doesNotMatch(e.message, /\n\s+at /);
-      return true;
-    });
-  } finally {
-    await dc.stop();
-  }
+test('dap: `trr dap` fails a launch with a one-paragraph message: no such trace, no such gdb', async () => {
+  await withOutputDir('dap-launch-errors', async (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
+    const cases: [Record<string, unknown>, RegExp][] = [
+      [{ trace: '/nonexistent/trace' }, /^trr: .*\/nonexistent\/trace/],
+      [{ trace, gdb: '/nonexistent/gdb' }, /^trr: cannot start the debugger \/nonexistent\/gdb: .*ENOENT.*name one with "gdb"/],
+    ];
+    for (const [args, message] of cases) {
+      // Through the CLI this time: `bin/trr dap`, as the VS Code extension starts it.
+      const dc = new DebugClient(trrBin, 'dap', 'trr');
+      await dc.start();
+      try {
+        await dc.initializeRequest({ adapterID: 'trr', pathFormat: 'path' });
+        await assert.rejects(dc.launchRequest(args as DebugProtocol.LaunchRequestArguments), (e: Error) => {
+          assert.match(e.message, message);
+          assert.doesNotMatch(e.message, /\n\s+at /);
+          return true;
+        });
+      } finally {
+        await dc.stop();
+      }
+    }
+    // No replay server is left behind.
+    await new Promise((r) => setTimeout(r, 500));
+    assert.equal(spawnSync('pgrep', ['-af', trace], { encoding: 'utf8' }).stdout.trim(), '');
+  });
 });
 
 test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop', async () => {
