@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Builds the VS Code extension for the `trr` debugger type (vscode/) into a
 // .vsix: a zip with extension.vsixmanifest, [Content_Types].xml and the
-// extension's files under extension/, as `vsce package` lays it out. Nothing
+// extension's files under extension/, as `vsce package` lays it out (the
+// manifest has the same elements and properties as vsce 3's). Nothing
 // is downloaded; the zip is written with fflate (a dependency of trr).
 //
 //   node scripts/package-vscode.mjs [-o OUT.vsix]     (default: build/trr-debug-VERSION.vsix)
@@ -36,6 +37,10 @@ export function buildVsix(out) {
       <Property Id="Microsoft.VisualStudio.Code.ExtensionPack" Value="" />
       <Property Id="Microsoft.VisualStudio.Code.ExtensionKind" Value="workspace" />
       <Property Id="Microsoft.VisualStudio.Code.LocalizedLanguages" Value="" />
+      <Property Id="Microsoft.VisualStudio.Code.EnabledApiProposals" Value="" />
+      <Property Id="Microsoft.VisualStudio.Code.ExecutesCode" Value="true" />
+      <Property Id="Microsoft.VisualStudio.Services.GitHubFlavoredMarkdown" Value="true" />
+      <Property Id="Microsoft.VisualStudio.Services.Content.Pricing" Value="Free" />
     </Properties>
   </Metadata>
   <Installation>
@@ -44,7 +49,7 @@ export function buildVsix(out) {
   <Dependencies />
   <Assets>
     <Asset Type="Microsoft.VisualStudio.Code.Manifest" Path="extension/package.json" Addressable="true" />
-    <Asset Type="Microsoft.VisualStudio.Services.Content.Details" Path="extension/README.md" Addressable="true" />
+    <Asset Type="Microsoft.VisualStudio.Services.Content.Details" Path="extension/readme.md" Addressable="true" />
   </Assets>
 </PackageManifest>
 `;
@@ -60,7 +65,8 @@ export function buildVsix(out) {
     'extension.vsixmanifest': strToU8(manifest),
     '[Content_Types].xml': strToU8(contentTypes),
   };
-  for (const f of FILES) entries[`extension/${f}`] = new Uint8Array(readFileSync(join(src, f)));
+  // Named as `vsce package` names them (it lower-cases the readme).
+  for (const f of FILES) entries[`extension/${f === 'README.md' ? 'readme.md' : f}`] = new Uint8Array(readFileSync(join(src, f)));
   // Fixed times, so that the same sources give the same bytes.
   const zip = zipSync(entries, { level: 9, mtime: new Date('2026-01-01T00:00:00Z') });
   const target = out ?? join(root, 'build', `${pkg.name}-${pkg.version}.vsix`);

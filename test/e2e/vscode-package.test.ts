@@ -17,7 +17,7 @@ test('vscode: the .vsix has the layout and manifest VS Code installs, and its ex
     const r = spawnSync(process.execPath, [join(repoRoot, 'scripts', 'package-vscode.mjs'), '-o', out], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
     const files = unzipSync(new Uint8Array(readFileSync(out)));
-    assert.deepEqual(Object.keys(files).sort(), ['[Content_Types].xml', 'extension.vsixmanifest', 'extension/README.md', 'extension/extension.js', 'extension/package.json']);
+    assert.deepEqual(Object.keys(files).sort(), ['[Content_Types].xml', 'extension.vsixmanifest', 'extension/extension.js', 'extension/package.json', 'extension/readme.md']);
     const pkg = JSON.parse(strFromU8(files['extension/package.json']!)) as {
       name: string;
       publisher: string;
@@ -30,6 +30,8 @@ test('vscode: the .vsix has the layout and manifest VS Code installs, and its ex
     assert.match(manifest, new RegExp(`<Identity Language="en-US" Id="${pkg.name}" Version="${pkg.version}" Publisher="${pkg.publisher}" />`));
     assert.match(manifest, /<Asset Type="Microsoft.VisualStudio.Code.Manifest" Path="extension\/package.json"/);
     assert.match(manifest, /<InstallationTarget Id="Microsoft.VisualStudio.Code" \/>/);
+    assert.match(manifest, /<Property Id="Microsoft.VisualStudio.Code.Engine" Value="\^1\.\d+\.0" \/>/);
+    assert.match(manifest, /<Asset Type="Microsoft.VisualStudio.Services.Content.Details" Path="extension\/readme.md"/);
     assert.match(strFromU8(files['[Content_Types].xml']!), /Extension=".json" ContentType="application\/json"/);
     const dbg = pkg.contributes.debuggers.find((d) => d.type === 'trr');
     assert.ok(dbg);
