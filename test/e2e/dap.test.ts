@@ -311,3 +311,26 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
     });
   });
 });
+
+test('dap: threads of a recorded multi-threaded program, each with its own stack', async () => {
+  await withOutputDir('dap-threads', async (dir) => {
+    const bin = buildProgram(manifest().find((p) => p.name === 'threads')!);
+    const trace = join(dir, 'threads');
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+    await open(trace, async (s) => {
+      const { dc } = s;
+      await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'once_fn' }] });
+      const hit = await go(s, dc.continueRequest({ threadId: 1 }));
+      assert.equal(hit.body.reason, 'breakpoint', JSON.stringify(hit.body));
+      const threads = (await dc.threadsRequest()).body.threads;
+      assert.ok(threads.length >= 2, JSON.stringify(threads));
+      const f = await frames(s, hit.body.threadId!);
+      assert.equal(f[0]?.name, 'once_fn');
+      assert.ok(f.some((x) => x.name === 'worker'), JSON.stringify(f.map((x) => x.name)));
+      // The main thread is somewhere else (creating or joining threads), not in once_fn.
+      const other = threads.find((t) => t.id !== hit.body.threadId)!;
+      const g = await frames(s, other.id);
+      assert.ok(g.length > 0 && g[0]!.name !== 'once_fn', JSON.stringify(g.map((x) => x.name)));
+    });
+  });
+});
