@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { Handles, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, StoppedEvent, TerminatedEvent, Thread } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { GdbMi, type MiResult } from './gdb-mi.js';
-import { list, miQuote, str, tuple, type MiTuple, type MiValue } from './mi.js';
+import { list, miQuote, str, tuple, type MiTuple } from './mi.js';
 
 export interface TrrLaunchArguments extends DebugProtocol.LaunchRequestArguments {
   /** Trace directory (or a trace name in the trace directory). */
@@ -675,5 +675,3 @@ export class TrrDebugSession extends LoggingDebugSession {
     this.end();
   }
 }
-
-export type { MiValue };
