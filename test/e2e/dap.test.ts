@@ -331,6 +331,9 @@ test('dap: threads of a recorded multi-threaded program, each with its own stack
       const other = threads.find((t) => t.id !== hit.body.threadId)!;
       const g = await frames(s, other.id);
       assert.ok(g.length > 0 && g[0]!.name !== 'once_fn', JSON.stringify(g.map((x) => x.name)));
+      // Terminate ends the session (and the replay) before the recording's end.
+      await Promise.all([dc.waitForEvent('terminated'), dc.terminateRequest({})]);
     });
+    assert.equal(spawnSync('pgrep', ['-af', trace], { encoding: 'utf8' }).stdout.trim(), '');
   });
 });
