@@ -84,6 +84,15 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     });
 
   program
+    .command('dap')
+    .description('serve the Debug Adapter Protocol on stdin/stdout, for VS Code (debugger type "trr"): it opens a trace given by the launch request and debugs it forwards and backwards through gdb')
+    .exitOverride()
+    .action(async () => {
+      const { runDap } = await import('../dap/main.js');
+      runDap(); // the session ends the process when the client disconnects
+    });
+
+  program
     .command('dump')
     .description('print the events of a trace, one per line')
     .option('--json', 'one JSON object per line')

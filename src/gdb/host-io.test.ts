@@ -1,9 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { HostIo } from './host-io.js';
+import { HostIo, MAX_OPEN } from './host-io.js';
 
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
@@ -26,9 +27,36 @@ test('vFile: open, pread, fstat and close a file through the path translation; w
     assert.equal(io.handle(`vFile:close:${n}`), 'F0');
     assert.equal(io.handle(`vFile:pread:${n},5,0`), 'F-1,9'); // EBADF
     assert.equal(io.handle(`vFile:open:${hex(join(dir, 'missing'))},0,0`), 'F-1,2'); // ENOENT
-    assert.equal(io.handle(`vFile:open:${hex(real)},201,1a4`), 'F-1,30'); // O_WRONLY|O_CREAT: EROFS
-    assert.equal(io.handle(`vFile:unlink:${hex(real)}`), 'F-1,30');
+    assert.equal(io.handle(`vFile:open:${hex(real)},201,1a4`), 'F-1,1e'); // O_WRONLY|O_CREAT: EROFS (30, in hex as File-I/O replies are)
+    assert.equal(io.handle(`vFile:unlink:${hex(real)}`), 'F-1,1e');
     assert.equal(io.handle('vFile:frobnicate:0'), '');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('vFile: only files under the allowed roots, only regular files, at most MAX_OPEN at once', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'trr-hostio-'));
+  try {
+    const root = join(dir, 'files');
+    mkdirSync(root);
+    writeFileSync(join(root, 'lib'), 'data');
+    writeFileSync(join(dir, 'outside'), 'secret');
+    symlinkSync(join(dir, 'outside'), join(root, 'escape'));
+    assert.equal(spawnSync('mkfifo', [join(root, 'fifo')]).status, 0);
+    const io = new HostIo((p) => p, () => [root]);
+    assert.match(io.handle(`vFile:open:${hex(join(root, 'lib'))},0,0`), /^F[0-9a-f]+$/);
+    assert.equal(io.handle(`vFile:open:${hex(join(dir, 'outside'))},0,0`), 'F-1,d'); // EACCES
+    assert.equal(io.handle(`vFile:open:${hex(join(root, 'escape'))},0,0`), 'F-1,d');
+    assert.equal(io.handle(`vFile:open:${hex(join(root, '..', 'outside'))},0,0`), 'F-1,d');
+    assert.equal(io.handle(`vFile:open:${hex('/etc/shadow')},0,0`), 'F-1,d');
+    assert.equal(io.handle(`vFile:open:${hex(join(root, 'fifo'))},0,0`), 'F-1,13'); // ENODEV, without blocking
+    assert.equal(io.handle(`vFile:readlink:${hex(join(root, 'escape'))}`).slice(0, 2), 'F1'); // the link itself is in the root
+    for (let i = 1; i < MAX_OPEN; i++) assert.match(io.handle(`vFile:open:${hex(join(root, 'lib'))},0,0`), /^F[0-9a-f]+$/);
+    assert.equal(io.handle(`vFile:open:${hex(join(root, 'lib'))},0,0`), 'F-1,18'); // EMFILE
+    assert.equal(io.handle('vFile:close:1'), 'F0');
+    assert.match(io.handle(`vFile:open:${hex(join(root, 'lib'))},0,0`), /^F[0-9a-f]+$/);
+    io.close();
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gdbSignal } from './server.js';
-import { checksum, frame, PacketReader } from './rsp.js';
+import { MAX_PACKET, checksum, decodeBody, frame, PacketReader } from './rsp.js';
 
 test('stop replies use gdb signal numbers', () => {
   assert.equal(gdbSignal(11), 11); // SIGSEGV
@@ -27,4 +27,21 @@ test('packet framing: checksums, escapes, run-length, interrupts, nacks', () => 
   // A packet split across reads.
   assert.deepEqual(r.feed(Buffer.from('$g#6')), []);
   assert.deepEqual(r.feed(Buffer.from('7')), [{ kind: 'packet', payload: 'g' }]);
+});
+
+test('packet framing is bounded: malformed run-length and oversized packets are answered with errors, never thrown or buffered', () => {
+  const r = new PacketReader(() => {});
+  r.ackMode = false;
+  const [crasher] = r.feed(Buffer.from('$?*\x01#6a', 'latin1')); // a run-length count below 29
+  assert.equal(crasher?.kind, 'malformed');
+  assert.deepEqual(r.feed(Buffer.from(`$*~#${checksum('*~')}$ab}#${checksum('ab}')}`)).map((m) => m.kind), ['malformed', 'malformed']);
+  // No '#' in sight: dropped once it passes the limit, and so is the rest up to its end.
+  const long = r.feed(Buffer.from('$' + 'x'.repeat(MAX_PACKET + 10)));
+  assert.equal(long.length, 1);
+  assert.match((long[0] as { reply: string }).reply, /PacketSize/);
+  assert.deepEqual(r.feed(Buffer.from('y'.repeat(1000) + '#00$qC#b4')), [{ kind: 'packet', payload: 'qC' }]);
+  // A run-length bomb stays within MAX_DECODED.
+  const bomb = 'm0' + '0*~'.repeat(MAX_PACKET / 3 - 1);
+  assert.equal(r.feed(Buffer.from(`$${bomb}#${checksum(bomb)}`))[0]?.kind, 'malformed');
+  assert.deepEqual(decodeBody('a*#'), { payload: 'a'.repeat(7) });
 });

@@ -4,16 +4,17 @@
 // empty or error reply and the server keeps going. Writes to the replay
 // (memory, registers) are refused: the recording cannot be changed.
 import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
-import { PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
+import { MAX_PACKET, PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
 import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
 
 const FEATURES = [
-  'PacketSize=20000',
+  `PacketSize=${MAX_PACKET.toString(16)}`,
   'QStartNoAckMode+',
   'qXfer:features:read+',
   'qXfer:auxv:read+',
@@ -71,7 +72,14 @@ export class GdbServer {
   /** The debuggee's executable now (it changes with exec). */
   private exePath: string;
   /** gdb reads the debuggee's files (programs, libraries, /proc) through vFile packets. */
-  private readonly hostIo = new HostIo((path) => this.dbg.hostPath(path));
+  private readonly hostIo = new HostIo(
+    (path) => this.dbg.hostPath(path),
+    // Only the trace's files (where the debuggee's executable is) and the live replay's /proc/PID.
+    () => {
+      const live = this.dbg.liveProcessId();
+      return [dirname(this.options.exePath), ...(live === undefined ? [] : [`/proc/${live}`])];
+    },
+  );
 
   constructor(
     private readonly dbg: Debugger,
@@ -120,6 +128,10 @@ export class GdbServer {
     sock.on('data', (chunk) => {
       for (const msg of reader.feed(chunk)) {
         if (msg.kind === 'interrupt') continue; // nothing runs between requests (a Ctrl-C during one is taken by the Debugger)
+        if (msg.kind === 'malformed') {
+          sock.write(Buffer.from(frame(msg.reply), 'latin1'));
+          continue;
+        }
         let reply: string | undefined;
         try {
           reply = this.handle(msg.payload);
