@@ -621,7 +621,7 @@ export class RecordSession {
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : childTid;
     const mem = shareVm ? parent.task.mem : new AddressSpace(childTid);
-    mem.syscallInstruction = parent.task.mem.syscallInstruction; // a copy of the parent's memory, vDSO and all
+    if (!shareVm) mem.inheritFrom(parent.task.mem); // a copy of the parent's memory, vDSO and all
     const child = new RecTask(new Task(childTid, tgid, mem));
     child.ownSeccomp = parent.ownSeccomp;
     child.tscMode = parent.tscMode;

@@ -128,7 +128,7 @@ export class ProcessImaging extends TaskControl {
     try {
       const pid = this.injectClone(t, 0n); // no CLONE_* flags and no exit signal: a silent fork
       const copy = new ReplayTask(-1, new Task(pid, pid, new AddressSpace(pid)));
-      copy.task.mem.syscallInstruction = mem.syscallInstruction;
+      copy.task.mem.inheritFrom(mem);
       return copy;
     } finally {
       for (const a of breakpoints) this.breakpoints.restore(mem, a);
@@ -144,7 +144,7 @@ export class ProcessImaging extends TaskControl {
       this.reapChildren(p.template);
       const pid = this.injectClone(p.template, 0n);
       const mem = new AddressSpace(pid);
-      mem.syscallInstruction = p.template.task.mem.syscallInstruction;
+      mem.inheritFrom(p.template.task.mem);
       const first = new ReplayTask(p.threads[0]!.recTid, new Task(pid, pid, mem));
       rebuilt.set(first.recTid, first);
       this.tasks.set(first.recTid, first); // so that a failure below kills it

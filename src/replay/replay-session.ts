@@ -372,7 +372,6 @@ export class ReplaySession extends ProcessImaging {
     // A clone that failed in the recording (bad flags, no memory...) creates nothing in replay either.
     if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
     const regs = t.task.regs().clone();
-    let closeFd: bigint | undefined;
     let substituted = false;
     if (nrv === nr('mmap')) {
       substituted = true;
@@ -385,11 +384,9 @@ export class ReplaySession extends ProcessImaging {
       const file = mapping?.file;
       if (file && mapping.tracked) {
         // A file that changes while mapped: the replay's own copy, shared as the original was.
-        closeFd = this.openInTracee(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(file)), O_RDWR);
-        regs.set('r8', closeFd);
+        regs.set('r8', this.mappedFileFd(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(file)), O_RDWR));
       } else if (file) {
-        closeFd = this.openInTracee(t, this.trace.blobPath(file));
-        regs.set('r8', closeFd);
+        regs.set('r8', this.mappedFileFd(t, this.trace.blobPath(file)));
         if (flags & MAP_SHARED) flags = (flags & ~0x3n) | MAP_PRIVATE;
       } else if (!(flags & MAP_ANONYMOUS)) {
         flags = (flags & ~0x3n) | MAP_PRIVATE | MAP_ANONYMOUS; // e.g. /dev/zero
@@ -407,9 +404,9 @@ export class ReplaySession extends ProcessImaging {
         const SHM_EXEC = 0o100000n;
         const readOnly = (args[2]! & SHM_RDONLY) !== 0n;
         if (!mapping.tracked || !mapping.file) throw new DivergenceError(`the recording of shmat has no copy of the segment`);
-        closeFd = this.openInTracee(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(mapping.file)), readOnly ? 0n : O_RDWR);
+        const fd = this.mappedFileFd(t, this.files.pathFor(mapping.tracked, this.trace.blobPath(mapping.file)), readOnly ? 0n : O_RDWR);
         const prot = (readOnly ? 1n : 3n) | (args[2]! & SHM_EXEC ? 4n : 0n);
-        [recorded, size, prot, MAP_SHARED | MAP_FIXED, closeFd, 0n].forEach((v, i) => regs.set(SYSCALL_ARG_REGS[i]!, v));
+        [recorded, size, prot, MAP_SHARED | MAP_FIXED, fd, 0n].forEach((v, i) => regs.set(SYSCALL_ARG_REGS[i]!, v));
         regs.set('orig_rax', BigInt(nr('mmap')));
       } else {
         regs.set('rsi', size);
@@ -455,7 +452,6 @@ export class ReplaySession extends ProcessImaging {
     t.state = 'ready';
     let result = t.task.regs().result;
     if (isClone && child !== undefined) result = this.fixCloneParent(t, nrv, args, child, recorded);
-    if (closeFd !== undefined) this.injectSyscall(t, nr('close'), [closeFd]); // hide the injected fd again
     if (substituted) {
       // The program must see its own arguments in the registers, not the ones replay substituted.
       const after = t.task.regs().clone();
@@ -499,7 +495,7 @@ export class ReplaySession extends ProcessImaging {
     const shareVm = (flags & CLONE.VM) !== 0n;
     const tgid = (flags & CLONE.THREAD) !== 0n ? parent.task.tgid : liveChild;
     const mem = shareVm ? parent.task.mem : new AddressSpace(liveChild);
-    mem.syscallInstruction = parent.task.mem.syscallInstruction; // a copy of the parent's memory, vDSO and all
+    if (!shareVm) mem.inheritFrom(parent.task.mem); // a copy of the parent's memory, vDSO and all
     const task = new Task(liveChild, tgid, mem);
     const child = new ReplayTask(recChild, task);
     child.state = 'running';
@@ -510,6 +506,17 @@ export class ReplaySession extends ProcessImaging {
     const { childTid } = cloneTidPointers(nrv, args, parent.task.mem);
     if (flags & CLONE.CHILD_SETTID && childTid) task.mem.write(childTid, u32(ownTid));
     if (flags & CLONE.CHILD_CLEARTID) child.clearChildTid = childTid;
+  }
+
+  /** The descriptor the replayed process maps `path` through, opened once (see AddressSpace.mappedFileFds). */
+  private mappedFileFd(t: ReplayTask, path: string, accessMode = 0n): bigint {
+    const key = `${accessMode}:${path}`;
+    let fd = t.task.mem.mappedFileFds.get(key);
+    if (fd === undefined) {
+      fd = this.openInTracee(t, path, accessMode);
+      t.task.mem.mappedFileFds.set(key, fd);
+    }
+    return fd;
   }
 
   /**

@@ -13,6 +13,13 @@ export class AddressSpace {
   private fd: number | undefined;
   /** Address of a `syscall` instruction trr placed in this address space (patched vDSO). */
   syscallInstruction: bigint | undefined;
+  /**
+   * Replay: descriptors the process holds open (O_CLOEXEC) on the files it
+   * maps, by path and access mode, so that every mapping of a file comes from
+   * one open file, as in a recording that mapped it through one descriptor
+   * (the kernel merges adjacent mappings only of the same open file).
+   */
+  readonly mappedFileFds = new Map<string, bigint>();
   /** Threads that use this address space: /proc/PID/mem of any live one reaches it (the leader may be gone). */
   private readonly members = new Set<number>();
   constructor(private procPid: number) {
@@ -50,6 +57,13 @@ export class AddressSpace {
     this.members.clear();
     this.members.add(pid);
     this.syscallInstruction = undefined;
+    this.mappedFileFds.clear(); // closed by the exec (O_CLOEXEC)
+  }
+
+  /** A fork's copy of this address space: what trr placed in it, and the descriptors, are the same. */
+  inheritFrom(parent: AddressSpace): void {
+    this.syscallInstruction = parent.syscallInstruction;
+    for (const [k, v] of parent.mappedFileFds) this.mappedFileFds.set(k, v);
   }
 
   close(): void {

@@ -3,7 +3,8 @@
  * Exercises: mmap (anonymous private, anonymous shared, file-backed
  * MAP_PRIVATE and MAP_SHARED, MAP_FIXED), munmap, mprotect, mremap (grow in
  * place / MREMAP_MAYMOVE / MREMAP_FIXED), msync, brk (via sbrk),
- * madvise(MADV_DONTNEED), mincore, and a large malloc (mmap-backed).
+ * madvise(MADV_DONTNEED), mincore, a large malloc (mmap-backed), and an
+ * mremap across two adjacent mappings of one descriptor.
  *
  * Prints only deterministic facts; ends with EXIT-SUCCESS / exit 0.
  */
@@ -224,6 +225,20 @@ int main(void)
         void *z = calloc(1, 8u << 20);
         CHECK(z && all_equal(z, 8u << 20, 0), "calloc 8 MiB is zeroed");
         free(z);
+    }
+
+    /* ---- two mappings of one descriptor, adjacent, are one to mremap ---- */
+    {
+        int fd = open("/proc/self/exe", O_RDONLY);
+        MUST(fd >= 0, "open self");
+        char *m = mmap(NULL, 3 * pg, PROT_READ, MAP_PRIVATE, fd, 0);
+        MUST(m != MAP_FAILED, "mmap self");
+        CHECK(mmap(m, pg, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == m, "the first page mapped again over itself");
+        char *grown = mremap(m, 3 * pg, 4 * pg, MREMAP_MAYMOVE);
+        CHECK(grown != MAP_FAILED, "mremap across both mappings (the kernel merged them)");
+        CHECK(grown != MAP_FAILED && memcmp(grown, "\177ELF", 4) == 0, "and the contents moved along");
+        if (grown != MAP_FAILED) munmap(grown, 4 * pg);
+        close(fd);
     }
 
     CHECK(munmap(NULL, pg) == 0, "munmap of unmapped range succeeds");
