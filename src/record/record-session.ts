@@ -15,7 +15,7 @@ import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
   I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -26,54 +26,10 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
-import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
+import { transferSourceAtEntry, transferredBytes } from './transfers.js';
+import { RecTask, type PendingSyscall } from './rec-task.js';
+import { PtraceEmulation } from './ptrace-emulation.js';
 import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
-
-type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'stopped' | 'exiting';
-
-interface PendingSyscall {
-  readonly nr: number;
-  readonly regs: Registers;
-  readonly args: bigint[];
-  readonly sem: SyscallSemantics;
-  readonly entry: unknown;
-  flushed: boolean;
-  strings?: [number, string][];
-  exec?: { path: string; argv: string[] };
-  child?: number;
-  childIsThread?: boolean;
-  /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
-  stdio?: number;
-  /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
-  transfer?: TransferSource;
-  /** trr ran the syscall with other arguments: give the program its own back at the exit. */
-  restoreArgs?: boolean;
-  /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
-  fileDest?: string;
-}
-
-class RecTask {
-  state: RecState = 'new';
-  pending: PendingSyscall | undefined;
-  /** Registers when last resumed into user code: a signal stop with equal registers is at a syscall boundary. */
-  boundary: Registers | undefined;
-  /** Asynchronous signals held back until the next syscall. */
-  readonly deferred: Buffer[] = [];
-  /** A held-back signal re-sent at a syscall entry, awaiting delivery. */
-  injected: Buffer | undefined;
-  runningSince = 0;
-  exitRecorded = false;
-  /** A vfork parent's syscall exit, held until the child's execve is recorded. */
-  heldExit = false;
-  /** The program installed a seccomp filter of its own on this thread (trr's does not count). */
-  ownSeccomp = false;
-  /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
-  restartOf: RestartOf | undefined;
-  constructor(readonly task: Task) {}
-  get tid(): number {
-    return this.task.tid;
-  }
-}
 
 export interface RecordResult {
   /** Wait status of the initial process. */
@@ -109,6 +65,15 @@ export class RecordSession {
   private killedRest = false;
   private started = false;
   private execErrno: number | undefined;
+  private readonly ptrace = new PtraceEmulation({
+    task: (tid) => this.tasks.get(tid),
+    allTasks: () => this.tasks.values(),
+    deliver: (t, sig, info, regs, sync) => this.deliver(t, sig, info, regs, sync),
+    enterSyscall: (t) => this.onSyscallEntry(t),
+    release: (t) => {
+      if (this.current === t) this.current = undefined;
+    },
+  });
 
   constructor(
     private readonly writer: TraceWriter,
@@ -243,6 +208,7 @@ export class RecordSession {
   }
 
   private onSyscallEntry(t: RecTask): void {
+    if (this.ptrace.atSyscallEntry(t)) return;
     const regs = t.task.regs();
     const nrv = regs.syscallNo;
     const args = regs.syscallArgs();
@@ -286,6 +252,10 @@ export class RecordSession {
       tgkill(t.task.tgid, t.tid, info.readInt32LE(0));
     }
     t.state = 'in-syscall';
+    if (this.ptrace.beforeRun(t, p) === 'hold') {
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) return;
     // An exiting thread stays current until it is gone (see onExitEvent).
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('vfork');
@@ -360,7 +330,7 @@ export class RecordSession {
       this.warned.add(what);
       this.warn(`the program called ${what}, which trr does not support yet; trr answered it with ENOSYS instead of running it, and the recording shows that.`);
     }
-    this.continueOrYield(t);
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
   }
 
   private stringArgs(t: RecTask, nrv: number, args: readonly bigint[]): [number, string][] | undefined {
@@ -414,6 +384,7 @@ export class RecordSession {
       SYSCALL_ARG_REGS.forEach((reg, i) => back.set(reg, p.args[i]!));
       t.task.setRegs(back);
     }
+    this.ptrace.atSyscallExit(t, p);
     let regs = t.task.regs();
     if (this.virtualiseSeccomp(t, p, regs.result)) regs = t.task.regs();
     const result = regs.result;
@@ -462,8 +433,9 @@ export class RecordSession {
         extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
       }
     }
+    if (p.tracee) extra.tracee = p.tracee;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
-    this.continueOrYield(t);
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
   }
 
   /**
@@ -554,7 +526,7 @@ export class RecordSession {
         this.onSyscallExit(parent);
       }
     }
-    this.continueOrYield(t);
+    if (!this.ptrace.afterExec(t)) this.continueOrYield(t);
   }
 
   private onCloneEvent(parent: RecTask, ev: number): void {
@@ -622,6 +594,7 @@ export class RecordSession {
     }
     this.recordExit(t, status);
     this.tasks.delete(t.tid);
+    this.ptrace.onGone(t, status);
     t.task.mem.close();
     if (t.tid === this.rootPid) this.rootStatus = status;
     if (this.current === t) this.current = undefined;
@@ -662,6 +635,7 @@ export class RecordSession {
   }
 
   private deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void {
+    if (this.ptrace.interceptSignal(t, sig, info, sync)) return; // its own tracer sees it first
     const action: SignalAction = signalDisposition(t.tid, sig);
     const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
     if (action === 'terminate') {
@@ -678,6 +652,10 @@ export class RecordSession {
       const after = action === 'stop' ? regs : restartAdjusted(regs);
       this.append({ ...base, after: after.raw });
       t.task.invalidate();
+      if (action === 'ignore' && this.current !== undefined && this.current !== t) {
+        t.state = 'ready'; // passed on by its tracer while another thread runs: it runs when its turn comes
+        return;
+      }
       t.boundary = after;
       t.state = 'running';
       // A stopping signal goes to the kernel, which stops the whole process (group-stop).

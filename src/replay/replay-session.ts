@@ -22,7 +22,7 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
-  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
+  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
@@ -316,6 +316,7 @@ export class ReplaySession extends ProcessImaging {
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
     this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
+    if (extra?.tracee) this.applyTraceeEffect(extra.tracee);
     let sent = extra?.echo;
     if (extra?.hash && sem?.sent) {
       const h = createHash('sha1');
@@ -345,6 +346,22 @@ export class ReplaySession extends ProcessImaging {
     regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+  }
+
+  /**
+   * The program's ptrace changed its (emulated) tracee: do the same to it. The
+   * tracee stands where it stood in the recording (stopped after its last
+   * event: the recorder refuses changes at points where replay's tracee would not).
+   */
+  private applyTraceeEffect(effect: TraceeEffect): void {
+    const c = this.tasks.get(effect.tid);
+    if (!c || c.state === 'gone') throw new DivergenceError(`thread ${effect.tid}, which the program's ptrace changes, does not exist in the replay`);
+    this.writeMemory(c.task.mem, effect.mem);
+    if (effect.regs) {
+      const regs = new Registers(Buffer.from(effect.regs));
+      regs.set('orig_rax', -1n); // as for signals: never let the kernel act on a syscall number we set
+      c.task.setRegs(regs);
+    }
   }
 
   /** Whether t's next record is a signal delivered where it stands. */

@@ -6,8 +6,8 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 2;
-/** The oldest version this reader replays: version 2 only added record fields. */
+export const TRACE_FORMAT_VERSION = 3;
+/** The oldest version this reader replays: versions 2 and 3 only added record fields. */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -101,6 +101,22 @@ export interface SyscallExtra {
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
+  /**
+   * ptrace of an emulated tracee that changed it (POKEDATA, POKEUSER,
+   * SETREGS...): replay does the same to the tracee. Since version 3 (a
+   * version 2 reader would ignore it and replay the tracee wrongly).
+   */
+  readonly tracee?: TraceeEffect;
+}
+
+/** What a ptrace request of the program did to its (emulated) tracee. */
+export interface TraceeEffect {
+  /** Recorded tid of the tracee. */
+  readonly tid: number;
+  /** The tracee's registers after the request. */
+  readonly regs?: Buffer;
+  /** Memory written into the tracee. */
+  readonly mem?: readonly MemoryWrite[];
 }
 
 /** A successful execve: the new program's start state. */
@@ -267,6 +283,10 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.fileWrite !== undefined) out.fileWrite = c.keyed(o.fileWrite, 'fileWrite');
   if (o.fileSize !== undefined) out.fileSize = c.keyed(o.fileSize, 'fileSize');
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
+  if (o.tracee !== undefined) {
+    const t = c.obj(o.tracee, 'tracee');
+    out.tracee = { tid: c.int(t, 'tid'), regs: t.regs === undefined ? undefined : c.buf(t, 'regs', REGS), mem: c.mem(t.mem, 'tracee mem') };
+  }
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {

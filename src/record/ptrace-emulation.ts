@@ -1,0 +1,610 @@
+// PtraceEmulation: the program's own ptrace, emulated by the recorder.
+//
+// trr is the real tracer of every recorded task, so a recorded task P cannot
+// ptrace a task C for real. Instead, when P asks (PTRACE_TRACEME, ATTACH,
+// SEIZE), trr remembers that P emulates-traces C. When C would report a stop
+// to its tracer (a signal about to be delivered, a syscall entry or exit
+// under PTRACE_SYSCALL, an exec, PTRACE_INTERRUPT), trr keeps C stopped and
+// makes P's wait4/waitid return that stop (and sends P a SIGCHLD when P
+// handles it). P's requests on C are performed by trr on the really stopped
+// C. For P they are ordinary emulated syscalls (result and the memory they
+// wrote, recorded at P's exit); what they did to C (POKEDATA, SETREGS...) is
+// recorded with them (`extra.tracee`) for replay to do the same to C, which
+// replay has stopped at the same point. What cannot be emulated exactly stops
+// the recording with a message naming the request. See docs/ARCHITECTURE.md.
+import { readFileSync } from 'node:fs';
+import type { Registers } from '../arch/registers.js';
+import { PTRACE, PTRACE_EVENT, kill, ptraceBuffer, ptraceRaw, tgkill } from '../native/native.js';
+import { nr, signalName } from '../syscalls/names.js';
+import type { Range } from '../syscalls/semantics.js';
+import { SIG } from '../task/kernel-abi.js';
+import { signalDisposition } from '../task/procfs.js';
+import type { MemoryWrite, TraceeEffect } from '../trace/format.js';
+import { UnsupportedError } from '../util/errors.js';
+import type { PendingSyscall, RecTask } from './rec-task.js';
+
+/** What the emulation needs of the recorder. */
+export interface PtraceHost {
+  task(tid: number): RecTask | undefined;
+  allTasks(): Iterable<RecTask>;
+  /** Delivers a signal to t at a syscall boundary (or a fault), as the recorder does for untraced tasks. */
+  deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void;
+  /** Processes t's syscall entry (t stands at its seccomp stop). */
+  enterSyscall(t: RecTask): void;
+  /** t no longer runs user code: it is not the current task any more. */
+  release(t: RecTask): void;
+}
+
+type StopKind = 'signal' | 'syscall-entry' | 'syscall-exit' | 'event';
+
+interface Stop {
+  readonly kind: StopKind;
+  /** The kernel's exit_code for this stop: the wait status is (code << 8) | 0x7f. */
+  readonly code: number;
+  info: Buffer;
+  readonly sync?: boolean;
+}
+
+interface Tracee {
+  tracer: number;
+  tracerTgid: number;
+  readonly seized: boolean;
+  /** The tracee is a child of the tracer's process: the kernel reports its exit to the tracer itself. */
+  readonly child: boolean;
+  options: number;
+  mode: 'cont' | 'syscall';
+  stop: Stop | undefined;
+  /** The stop has not been reported by a wait yet. */
+  waitable: boolean;
+  /** Stops that follow the current one before the tracee runs again (exec under PTRACE_SYSCALL...). */
+  readonly queued: Stop[];
+  /** The syscall-entry stop of the syscall it stands at was reported already. */
+  entryReported: boolean;
+  /** A SIGSTOP trr sent for PTRACE_ATTACH is on its way. */
+  attachStop: boolean;
+  eventMsg: bigint;
+}
+
+interface ExitReport {
+  readonly tid: number;
+  readonly tracerTgid: number;
+  readonly status: number;
+}
+
+const O = { TRACESYSGOOD: 1, TRACEEXEC: 0x10, EXITKILL: 0x100000 } as const;
+const SUPPORTED_OPTIONS = O.TRACESYSGOOD | O.TRACEEXEC | O.EXITKILL;
+const OPTION_NAMES: [number, string][] = [
+  [2, 'PTRACE_O_TRACEFORK'], [4, 'PTRACE_O_TRACEVFORK'], [8, 'PTRACE_O_TRACECLONE'], [0x20, 'PTRACE_O_TRACEVFORKDONE'],
+  [0x40, 'PTRACE_O_TRACEEXIT'], [0x80, 'PTRACE_O_TRACESECCOMP'], [0x200000, 'PTRACE_O_SUSPEND_SECCOMP'],
+];
+const REQUEST_NAMES = new Map<number, string>([
+  ...Object.entries(PTRACE).map(([k, v]) => [v, `PTRACE_${k}`] as [number, string]),
+  [1, 'PTRACE_PEEKTEXT'], [4, 'PTRACE_POKETEXT'], [31, 'PTRACE_SYSEMU'], [32, 'PTRACE_SYSEMU_SINGLESTEP'],
+  [25, 'PTRACE_GET_THREAD_AREA'], [26, 'PTRACE_SET_THREAD_AREA'], [30, 'PTRACE_ARCH_PRCTL'], [0x4209, 'PTRACE_PEEKSIGINFO'],
+  [0x420a, 'PTRACE_GETSIGMASK'], [0x420b, 'PTRACE_SETSIGMASK'], [0x420c, 'PTRACE_SECCOMP_GET_FILTER'], [0x420e, 'PTRACE_GET_SYSCALL_INFO'],
+]);
+const USER_REGS = 216;
+/** sizeof(struct user) on x86-64. */
+const USER_AREA = 0x390;
+const NT_PRSTATUS = 1;
+const NT_PRFPREG = 2;
+const NT_X86_XSTATE = 0x202;
+const WNOHANG = 1n;
+const WNOWAIT = 0x1000000n;
+const WEXITED = 4n;
+const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4 } as const;
+const SI_KERNEL = 0x80;
+const ERESTARTSYS = -512n;
+const E = { PERM: -1n, SRCH: -3n, IO: -5n, FAULT: -14n, INVAL: -22n } as const;
+
+const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
+
+function siginfo(signo: number, code: number, pid = 0, status = 0): Buffer {
+  const b = Buffer.alloc(128);
+  b.writeInt32LE(signo, 0);
+  b.writeInt32LE(code, 8);
+  b.writeInt32LE(pid, 16);
+  b.writeInt32LE(status, 24);
+  return b;
+}
+
+function ppidOf(tid: number): number {
+  try {
+    const stat = readFileSync(`/proc/${tid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  } catch {
+    return 0;
+  }
+}
+
+export class PtraceEmulation {
+  private readonly tracees = new Map<number, Tracee>();
+  private readonly exits: ExitReport[] = [];
+  /** Tracers stopped by trr at the entry of a wait that only an emulated report can end. */
+  private readonly held = new Set<number>();
+  /** Tracers whose wait trr interrupted (PTRACE_INTERRUPT) to give them an emulated report. */
+  private readonly interrupted = new Set<number>();
+  /** The tracee whose signal trr is delivering because its tracer passed it on: no second stop for it. */
+  private delivering: number | undefined;
+
+  constructor(private readonly host: PtraceHost) {}
+
+  private fail(what: string): never {
+    throw new UnsupportedError(`${what} trr emulates the program's own ptrace, but not this yet, so recording stops here rather than record a run that would differ from a native one.`);
+  }
+
+  private requestName(req: number): string {
+    return REQUEST_NAMES.get(req) ?? `ptrace request ${req}`;
+  }
+
+  // ---- hooks called by the recorder --------------------------------------
+
+  /**
+   * At t's syscall entry (seccomp stop): a syscall-entry stop for its tracer
+   * under PTRACE_SYSCALL. Returns true when t stays stopped.
+   */
+  atSyscallEntry(t: RecTask): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr) return false;
+    if (tr.entryReported) {
+      tr.entryReported = false;
+      return false;
+    }
+    if (tr.mode !== 'syscall') return false;
+    this.enterStop(t, tr, { kind: 'syscall-entry', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+    return true;
+  }
+
+  /**
+   * Before the recorder lets the kernel run t's syscall: ptrace and waits for
+   * emulated tracees are answered here (the registers then skip the syscall).
+   * Returns 'hold' when t must stay stopped at its entry until a report arrives.
+   */
+  beforeRun(t: RecTask, p: PendingSyscall): 'run' | 'hold' {
+    if (p.nr === nr('ptrace')) {
+      this.request(t, p);
+      return 'run';
+    }
+    if (p.nr === nr('wait4') || p.nr === nr('waitid')) return this.waitEntry(t, p);
+    return 'run';
+  }
+
+  /** At t's syscall exit, before it is recorded: a wait trr interrupted gets its emulated report. */
+  atSyscallExit(t: RecTask, p: PendingSyscall): void {
+    if (!this.interrupted.delete(t.tid)) return;
+    if (t.task.regs().result !== ERESTARTSYS) return; // the kernel's wait ended first: the report stays pending
+    const rep = this.findReport(t, p);
+    if (rep) this.answerWait(t, p, rep, true);
+  }
+
+  /** After t's syscall exit was recorded: a syscall-exit stop under PTRACE_SYSCALL. Returns true when t stays stopped. */
+  afterSyscallExit(t: RecTask): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr || tr.mode !== 'syscall') return false;
+    this.enterStop(t, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+    return true;
+  }
+
+  /** After a successful execve of t was recorded: the exec stops. Returns true when t stays stopped. */
+  afterExec(t: RecTask): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr) return false;
+    const stops: Stop[] = [];
+    if (tr.options & O.TRACEEXEC) {
+      tr.eventMsg = BigInt(t.tid);
+      stops.push({ kind: 'event', code: SIG.TRAP | (PTRACE_EVENT.EXEC << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (PTRACE_EVENT.EXEC << 8)) });
+    }
+    if (tr.mode === 'syscall') stops.push({ kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+    // Without PTRACE_O_TRACEEXEC, an ATTACHed (not SEIZEd) tracee gets a SIGTRAP after exec.
+    if (!(tr.options & O.TRACEEXEC) && !tr.seized) stops.push({ kind: 'signal', code: SIG.TRAP, info: siginfo(SIG.TRAP, 0) });
+    if (stops.length === 0) return false;
+    tr.queued.push(...stops.slice(1));
+    this.enterStop(t, tr, stops[0]!);
+    return true;
+  }
+
+  /**
+   * A signal about to be delivered to t (at a syscall boundary, or a fault):
+   * its tracer sees a signal-delivery stop first. Returns true when t stays stopped.
+   */
+  interceptSignal(t: RecTask, sig: number, info: Buffer, sync: boolean): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr || sig === SIG.KILL || this.delivering === t.tid) return false;
+    if (sync) {
+      this.fail(`thread ${t.tid}, which its own tracer ptraces, raised ${signalName(sig)} with an instruction (a breakpoint, a fault or a single-step).`);
+    }
+    let si = info;
+    if (tr.attachStop && sig === SIG.STOP) {
+      tr.attachStop = false;
+      si = siginfo(SIG.STOP, SI_KERNEL); // the SIGSTOP of PTRACE_ATTACH comes from the kernel, not from trr
+    }
+    this.enterStop(t, tr, { kind: 'signal', code: sig, info: si, sync });
+    return true;
+  }
+
+  /** t is gone: its tracees are detached (killed with PTRACE_O_EXITKILL); its tracer may have to hear of its exit. */
+  onGone(t: RecTask, status: number): void {
+    this.held.delete(t.tid);
+    this.interrupted.delete(t.tid);
+    for (const [tid, tr] of [...this.tracees]) {
+      if (tr.tracer !== t.tid) continue;
+      this.tracees.delete(tid);
+      const c = this.host.task(tid);
+      if (!c) continue;
+      if (tr.options & O.EXITKILL) kill(tid, SIG.KILL);
+      else if (tr.stop) this.resumeTracee(c, { ...tr, queued: [] }, 0);
+    }
+    const tr = this.tracees.get(t.tid);
+    if (tr) {
+      this.tracees.delete(t.tid);
+      if (!tr.child) {
+        this.exits.push({ tid: t.tid, tracerTgid: tr.tracerTgid, status });
+        this.notify(tr.tracerTgid);
+      }
+    }
+  }
+
+  // ---- stops and reports -------------------------------------------------
+
+  private syscallCode(tr: Tracee): number {
+    return SIG.TRAP | (tr.options & O.TRACESYSGOOD ? 0x80 : 0);
+  }
+
+  private enterStop(t: RecTask, tr: Tracee, stop: Stop): void {
+    tr.stop = stop;
+    tr.waitable = true;
+    t.state = 'emu-stopped';
+    this.host.release(t);
+    const tracer = this.host.task(tr.tracer);
+    if (tracer && signalDisposition(tracer.tid, SIG.CHLD) === 'handler') {
+      tracer.deferred.push(siginfo(SIG.CHLD, CLD.TRAPPED, t.tid, stop.code));
+    }
+    this.notify(tr.tracerTgid);
+  }
+
+  /** A report for a tracer process: end a wait that waits for it. */
+  private notify(tracerTgid: number): void {
+    for (const w of this.host.allTasks()) {
+      if (w.task.tgid !== tracerTgid || !w.pending || (w.pending.nr !== nr('wait4') && w.pending.nr !== nr('waitid'))) continue;
+      const rep = this.findReport(w, w.pending);
+      if (!rep) continue;
+      if (this.held.delete(w.tid)) {
+        this.answerWait(w, w.pending, rep, false);
+        ptraceRaw(PTRACE.SYSCALL, w.tid, 0, 0);
+        return;
+      }
+      if (w.state === 'in-syscall' && !this.interrupted.has(w.tid)) {
+        // Blocked in the kernel's wait (it has real children too): interrupt it; its exit gets the report.
+        this.interrupted.add(w.tid);
+        ptraceRaw(PTRACE.INTERRUPT, w.tid, 0, 0);
+        return;
+      }
+    }
+  }
+
+  private waitArgs(p: PendingSyscall): { pid: number; any: boolean; options: bigint } {
+    if (p.nr === nr('wait4')) {
+      const pid = i32(p.args[0]!);
+      return { pid, any: pid <= 0, options: p.args[2]! };
+    }
+    const idtype = Number(p.args[0]!);
+    return { pid: i32(p.args[1]!), any: idtype !== 1 /* P_PID */, options: p.args[3]! };
+  }
+
+  private findReport(w: RecTask, p: PendingSyscall): { tid: number; code?: number; status?: number } | undefined {
+    const { pid, any, options } = this.waitArgs(p);
+    for (const [tid, tr] of this.tracees) {
+      if (tr.tracerTgid === w.task.tgid && tr.waitable && tr.stop && (any || pid === tid)) return { tid, code: tr.stop.code };
+    }
+    if (p.nr === nr('waitid') && !(options & WEXITED)) return undefined;
+    const e = this.exits.find((x) => x.tracerTgid === w.task.tgid && (any || pid === x.tid));
+    return e ? { tid: e.tid, status: e.status } : undefined;
+  }
+
+  private hasEmulated(w: RecTask): boolean {
+    return [...this.tracees.values()].some((tr) => tr.tracerTgid === w.task.tgid) || this.exits.some((e) => e.tracerTgid === w.task.tgid);
+  }
+
+  /** Whether w's process has real children (other than emulated tracees it is not the parent of) that the wait could report. */
+  private hasRealChildren(w: RecTask, p: PendingSyscall): boolean {
+    const { pid, any } = this.waitArgs(p);
+    for (const o of this.host.allTasks()) {
+      if (o.tid !== o.task.tgid || o.state === 'exiting' || (!any && o.tid !== pid)) continue;
+      if (ppidOf(o.tid) === w.task.tgid) return true;
+    }
+    return false;
+  }
+
+  private waitEntry(w: RecTask, p: PendingSyscall): 'run' | 'hold' {
+    if (!this.hasEmulated(w)) return 'run';
+    const rep = this.findReport(w, p);
+    if (rep) {
+      this.answerWait(w, p, rep, false);
+      return 'run';
+    }
+    if (this.hasRealChildren(w, p)) return 'run'; // the kernel's wait; interrupted if a report comes first
+    const { pid, any, options } = this.waitArgs(p);
+    const waitsFor = [...this.tracees].some(([tid, tr]) => tr.tracerTgid === w.task.tgid && (any || tid === pid));
+    if (!waitsFor) return 'run'; // ECHILD from the kernel, as natively
+    if (options & WNOHANG) {
+      this.answerWait(w, p, undefined, false);
+      return 'run';
+    }
+    this.held.add(w.tid);
+    return 'hold';
+  }
+
+  /**
+   * Makes w's wait return `rep` (or nothing, for WNOHANG): writes the status
+   * and sets the result; at the entry the syscall is skipped. The recorder
+   * records the result and memory at the exit as for any wait.
+   */
+  private answerWait(w: RecTask, p: PendingSyscall, rep: { tid: number; code?: number; status?: number } | undefined, atExit: boolean): void {
+    const mem = w.task.mem;
+    let result = 0n;
+    if (p.nr === nr('wait4')) {
+      const status = rep ? (rep.code !== undefined ? (rep.code << 8) | 0x7f : rep.status!) : 0;
+      if (rep) result = BigInt(rep.tid);
+      if (rep && p.args[1]) mem.write(p.args[1], Buffer.from(new Int32Array([status]).buffer));
+      if (rep && p.args[3]) mem.write(p.args[3], Buffer.alloc(144));
+    } else {
+      let info: Buffer = Buffer.alloc(32);
+      if (rep) {
+        const s = rep.status ?? 0;
+        const [code, st] = rep.code !== undefined ? [CLD.TRAPPED, rep.code] : (s & 0x7f) === 0 ? [CLD.EXITED, (s >> 8) & 0xff] : [s & 0x80 ? CLD.DUMPED : CLD.KILLED, s & 0x7f];
+        info = siginfo(SIG.CHLD, code, rep.tid, st).subarray(0, 32);
+        info.writeUInt32LE(process.getuid?.() ?? 0, 20);
+      }
+      if (p.args[2]) mem.write(p.args[2], info);
+      if (rep && p.args[4]) mem.write(p.args[4], Buffer.alloc(144));
+    }
+    if (rep && !(p.nr === nr('waitid') && p.args[3]! & WNOWAIT)) {
+      if (rep.code !== undefined) this.tracees.get(rep.tid)!.waitable = false;
+      else this.exits.splice(this.exits.findIndex((e) => e.tid === rep.tid), 1);
+    }
+    const regs = w.task.regs().clone();
+    if (!atExit) regs.set('orig_rax', -1n);
+    regs.set('rax', result);
+    w.task.setRegs(regs);
+  }
+
+  // ---- requests ------------------------------------------------------------
+
+  /** Performs P's ptrace request; the result goes into P's registers (the syscall is skipped), its outputs into p.entry. */
+  private request(P: RecTask, p: PendingSyscall): void {
+    const [reqArg, pidArg, addr, data] = p.args as [bigint, bigint, bigint, bigint];
+    const req = Number(reqArg & 0xffffffffn);
+    const pid = i32(pidArg);
+    const outputs: Range[] = [];
+    let effect: TraceeEffect | undefined;
+    const result = ((): bigint => {
+      switch (req) {
+        case PTRACE.TRACEME:
+          return this.traceMe(P);
+        case PTRACE.ATTACH:
+        case PTRACE.SEIZE:
+          return this.attach(P, pid, req === PTRACE.SEIZE, data);
+      }
+      const c = this.host.task(pid);
+      const tr = this.tracees.get(pid);
+      if (!c || !tr || tr.tracerTgid !== P.task.tgid) return E.SRCH;
+      if (req === PTRACE.KILL) {
+        kill(pid, SIG.KILL);
+        return 0n;
+      }
+      if (req === PTRACE.INTERRUPT) return this.interrupt(c, tr);
+      if (!tr.stop) return E.SRCH; // not in a ptrace-stop
+      const write = (to: bigint, bytes: Buffer) => {
+        P.task.mem.write(to, bytes);
+        outputs.push([to, bytes.length]);
+      };
+      const changes = (what: string) => {
+        if (tr.stop!.kind === 'syscall-entry') {
+          this.fail(`the program changed ${what} of thread ${pid} (${this.requestName(req)}) at a syscall-entry stop, which replay cannot reproduce yet.`);
+        }
+      };
+      switch (req) {
+        case 1: // PEEKTEXT
+        case PTRACE.PEEKDATA: {
+          const b = c.task.mem.readPartial(addr, 8);
+          if (b.length < 8) return E.IO;
+          write(data, b);
+          return 0n;
+        }
+        case PTRACE.PEEKUSER: {
+          if (addr < 0n || addr >= BigInt(USER_AREA) || addr % 8n !== 0n) return E.IO;
+          if (addr >= BigInt(USER_REGS)) this.fail(`the program read offset ${addr} of the user area of thread ${pid} (PTRACE_PEEKUSER beyond the registers: debug registers and the rest).`);
+          write(data, Buffer.from(c.task.regs().raw.subarray(Number(addr), Number(addr) + 8)));
+          return 0n;
+        }
+        case 4: // POKETEXT
+        case PTRACE.POKEDATA: {
+          changes('the memory');
+          const r = ptraceRaw(PTRACE.POKEDATA, pid, addr, data);
+          if (r < 0) return BigInt(r);
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64LE(BigInt.asUintN(64, data));
+          effect = { tid: pid, mem: [[addr, b] as MemoryWrite] };
+          return 0n;
+        }
+        case PTRACE.POKEUSER: {
+          if (addr >= BigInt(USER_REGS)) this.fail(`the program wrote offset ${addr} of the user area of thread ${pid} (only registers are emulated).`);
+          changes('the registers');
+          const r = ptraceRaw(PTRACE.POKEUSER, pid, addr, data);
+          if (r < 0) return BigInt(r);
+          c.task.invalidate();
+          effect = { tid: pid, regs: Buffer.from(c.task.regs().raw) };
+          return 0n;
+        }
+        case PTRACE.GETREGS:
+        case PTRACE.GETFPREGS: {
+          const b = Buffer.alloc(req === PTRACE.GETREGS ? USER_REGS : 512);
+          const r = ptraceRawBuffer(req, pid, 0n, b);
+          if (r < 0) return BigInt(r);
+          write(data, b);
+          return 0n;
+        }
+        case PTRACE.SETREGS: {
+          changes('the registers');
+          const b = P.task.mem.readPartial(data, USER_REGS);
+          if (b.length < USER_REGS) return E.FAULT;
+          const r = ptraceRawBuffer(PTRACE.SETREGS, pid, 0n, b);
+          if (r < 0) return BigInt(r);
+          c.task.invalidate();
+          effect = { tid: pid, regs: Buffer.from(c.task.regs().raw) };
+          return 0n;
+        }
+        case PTRACE.GETREGSET: {
+          const nt = Number(addr);
+          if (nt !== NT_PRSTATUS && nt !== NT_PRFPREG && nt !== NT_X86_XSTATE) this.fail(`the program asked for register set 0x${nt.toString(16)} of thread ${pid} (PTRACE_GETREGSET).`);
+          const iov = P.task.mem.readPartial(data, 16);
+          if (iov.length < 16) return E.FAULT;
+          const base = iov.readBigUInt64LE(0);
+          const len = Number(iov.readBigUInt64LE(8));
+          const b = nt === NT_PRSTATUS ? Buffer.from(c.task.regs().raw) : nt === NT_PRFPREG ? c.task.fpRegs() : c.task.xstate();
+          const n = Math.min(len, b.length);
+          write(base, b.subarray(0, n));
+          const l = Buffer.alloc(8);
+          l.writeBigUInt64LE(BigInt(n));
+          write(data + 8n, l);
+          return 0n;
+        }
+        case PTRACE.GETSIGINFO:
+          write(data, Buffer.from(tr.stop.info));
+          return 0n;
+        case PTRACE.SETSIGINFO: {
+          const b = P.task.mem.readPartial(data, 128);
+          if (b.length < 128) return E.FAULT;
+          tr.stop.info = Buffer.from(b);
+          return 0n;
+        }
+        case PTRACE.GETEVENTMSG: {
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64LE(tr.eventMsg);
+          write(data, b);
+          return 0n;
+        }
+        case PTRACE.SETOPTIONS:
+          return this.setOptions(tr, data);
+        case PTRACE.CONT:
+        case PTRACE.SYSCALL:
+        case PTRACE.DETACH: {
+          const sig = Number(data);
+          if (sig < 0 || sig > 64) return E.IO;
+          if (req === PTRACE.DETACH) this.tracees.delete(pid);
+          tr.mode = req === PTRACE.SYSCALL ? 'syscall' : 'cont';
+          this.resumeTracee(c, tr, sig);
+          return 0n;
+        }
+      }
+      return this.fail(`the program called ptrace(${this.requestName(req)}) on thread ${pid}.`);
+    })();
+    p.entry = outputs;
+    if (effect) p.tracee = effect;
+    const regs = P.task.regs().clone();
+    regs.set('orig_rax', -1n);
+    regs.set('rax', result);
+    P.task.setRegs(regs);
+  }
+
+  private setOptions(tr: Tracee, data: bigint): bigint {
+    const opts = Number(data & 0xffffffffn);
+    const bad = OPTION_NAMES.filter(([bit]) => opts & bit).map(([, n]) => n);
+    if (bad.length > 0) this.fail(`the program set the ptrace option(s) ${bad.join(', ')}.`);
+    if (opts & ~(SUPPORTED_OPTIONS | OPTION_NAMES.reduce((a, [b]) => a | b, 0))) return E.INVAL;
+    tr.options = opts;
+    return 0n;
+  }
+
+  private newTracee(tracer: RecTask, seized: boolean, child: boolean, options: number): Tracee {
+    return {
+      tracer: tracer.tid, tracerTgid: tracer.task.tgid, seized, child, options, mode: 'cont', stop: undefined, waitable: false,
+      queued: [], entryReported: false, attachStop: false, eventMsg: 0n,
+    };
+  }
+
+  private traceMe(P: RecTask): bigint {
+    if (this.tracees.has(P.tid)) return E.PERM;
+    const parent = ppidOf(P.task.tgid);
+    const tracer = this.host.task(parent);
+    if (!tracer) this.fail(`thread ${P.tid} called ptrace(PTRACE_TRACEME), but its parent (process ${parent}) is not recorded.`);
+    this.tracees.set(P.tid, this.newTracee(tracer, false, true, 0));
+    return 0n;
+  }
+
+  private attach(P: RecTask, pid: number, seize: boolean, data: bigint): bigint {
+    const c = this.host.task(pid);
+    if (!c) {
+      try {
+        readFileSync(`/proc/${pid}/stat`);
+      } catch {
+        return E.SRCH;
+      }
+      this.fail(`the program asked to trace process ${pid} (${seize ? 'PTRACE_SEIZE' : 'PTRACE_ATTACH'}), which is not part of the recording.`);
+    }
+    if (c.task.tgid === P.task.tgid || this.tracees.has(pid) || c.state === 'exiting') return E.PERM;
+    const tr = this.newTracee(P, seize, ppidOf(c.task.tgid) === P.task.tgid, 0);
+    if (seize) {
+      const r = this.setOptions(tr, data);
+      if (r < 0n) return r;
+    }
+    this.tracees.set(pid, tr);
+    if (seize) return 0n;
+    // PTRACE_ATTACH sends SIGSTOP; a task trr holds at a syscall boundary stops for it at once.
+    if (c.state === 'ready') this.enterStop(c, tr, { kind: 'signal', code: SIG.STOP, info: siginfo(SIG.STOP, SI_KERNEL) });
+    else {
+      tr.attachStop = true;
+      tgkill(c.task.tgid, c.tid, SIG.STOP);
+    }
+    return 0n;
+  }
+
+  private interrupt(c: RecTask, tr: Tracee): bigint {
+    if (!tr.seized) return E.IO;
+    if (tr.stop) return 0n;
+    if (c.state !== 'ready') this.fail(`the program interrupted thread ${c.tid} (PTRACE_INTERRUPT) while it was blocked in a syscall.`);
+    this.enterStop(c, tr, { kind: 'event', code: SIG.TRAP | (PTRACE_EVENT.STOP << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (PTRACE_EVENT.STOP << 8)) });
+    return 0n;
+  }
+
+  /** Lets a tracee go on from its emulated stop (sig: the signal the tracer passed, 0 for none). */
+  private resumeTracee(c: RecTask, tr: Tracee, sig: number): void {
+    const stop = tr.stop!;
+    tr.stop = undefined;
+    tr.waitable = false;
+    c.task.invalidate();
+    const next = tr.queued.shift();
+    if (next && sig === 0) {
+      this.enterStop(c, tr, next);
+      return;
+    }
+    tr.queued.length = 0;
+    if (stop.kind === 'syscall-entry') {
+      if (sig !== 0) this.fail(`the program resumed thread ${c.tid} from a syscall-entry stop with signal ${signalName(sig)}.`);
+      tr.entryReported = true;
+      c.state = 'ready';
+      this.host.enterSyscall(c);
+      return;
+    }
+    c.state = 'ready';
+    if (sig === 0) return;
+    const info = stop.kind === 'signal' && stop.code === sig ? stop.info : siginfo(sig, 0);
+    this.delivering = c.tid;
+    try {
+      this.host.deliver(c, sig, info, c.task.regs(), false);
+    } finally {
+      this.delivering = undefined;
+    }
+  }
+}
+
+/** A ptrace request with a buffer as its data argument; returns -errno instead of throwing. */
+function ptraceRawBuffer(req: number, pid: number, addr: bigint, buf: Buffer): number {
+  try {
+    return ptraceBuffer(req, pid, addr, buf);
+  } catch (e) {
+    const m = /: E([A-Z]+)$/.exec((e as Error).message);
+    const errno: Record<string, number> = { PERM: 1, SRCH: 3, IO: 5, FAULT: 14, INVAL: 22 };
+    return -(errno[m?.[1] ?? 'IO'] ?? 5);
+  }
+}
