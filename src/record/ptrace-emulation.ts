@@ -12,14 +12,14 @@
 // recorded with them (`extra.tracee`) for replay to do the same to C, which
 // replay has stopped at the same point. What cannot be emulated exactly stops
 // the recording with a message naming the request. See docs/ARCHITECTURE.md.
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import type { Registers } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, ptraceBuffer, ptraceRaw, tgkill } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceBuffer, ptraceRaw, tgkill, waitpid } from '../native/native.js';
 import { nr, signalName } from '../syscalls/names.js';
 import type { Range } from '../syscalls/semantics.js';
 import { SIG } from '../task/kernel-abi.js';
-import { signalDisposition } from '../task/procfs.js';
-import type { MemoryWrite, TraceeEffect } from '../trace/format.js';
+import { fdPosition, signalDisposition } from '../task/procfs.js';
+import type { MemoryWrite, TraceRecord, TraceeEffect } from '../trace/format.js';
 import { UnsupportedError } from '../util/errors.js';
 import type { PendingSyscall, RecTask } from './rec-task.js';
 
@@ -31,11 +31,16 @@ export interface PtraceHost {
   deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void;
   /** Processes t's syscall entry (t stands at its seccomp stop). */
   enterSyscall(t: RecTask): void;
+  /** Processes t's PTRACE_EVENT_EXIT stop. */
+  exitEvent(t: RecTask): void;
+  /** Processes a wait status of a recorded task. */
+  onStop(tid: number, status: number): void;
   /** t no longer runs user code: it is not the current task any more. */
   release(t: RecTask): void;
+  append(rec: TraceRecord): void;
 }
 
-type StopKind = 'signal' | 'syscall-entry' | 'syscall-exit' | 'event';
+type StopKind = 'signal' | 'syscall-entry' | 'syscall-exit' | 'event' | 'group';
 
 interface Stop {
   readonly kind: StopKind;
@@ -60,6 +65,12 @@ interface Tracee {
   readonly queued: Stop[];
   /** The syscall-entry stop of the syscall it stands at was reported already. */
   entryReported: boolean;
+  /** The PTRACE_EVENT_EXIT stop was reported: the exit goes on. */
+  exitReported: boolean;
+  /** trr interrupted the tracee (blocked in a syscall) for PTRACE_INTERRUPT: its next PTRACE_EVENT_STOP is the tracer's. */
+  interruptPending: boolean;
+  /** Its process is in a group-stop (until a SIGCONT): PTRACE_INTERRUPT then reports the stop signal. */
+  groupStopped: boolean;
   /** A SIGSTOP trr sent for PTRACE_ATTACH is on its way. */
   attachStop: boolean;
   eventMsg: bigint;
@@ -71,11 +82,11 @@ interface ExitReport {
   readonly status: number;
 }
 
-const O = { TRACESYSGOOD: 1, TRACEEXEC: 0x10, EXITKILL: 0x100000 } as const;
-const SUPPORTED_OPTIONS = O.TRACESYSGOOD | O.TRACEEXEC | O.EXITKILL;
+const O = { TRACESYSGOOD: 1, TRACEEXEC: 0x10, TRACEEXIT: 0x40, EXITKILL: 0x100000 } as const;
+const SUPPORTED_OPTIONS = O.TRACESYSGOOD | O.TRACEEXEC | O.TRACEEXIT | O.EXITKILL;
 const OPTION_NAMES: [number, string][] = [
   [2, 'PTRACE_O_TRACEFORK'], [4, 'PTRACE_O_TRACEVFORK'], [8, 'PTRACE_O_TRACECLONE'], [0x20, 'PTRACE_O_TRACEVFORKDONE'],
-  [0x40, 'PTRACE_O_TRACEEXIT'], [0x80, 'PTRACE_O_TRACESECCOMP'], [0x200000, 'PTRACE_O_SUSPEND_SECCOMP'],
+  [0x80, 'PTRACE_O_TRACESECCOMP'], [0x200000, 'PTRACE_O_SUSPEND_SECCOMP'],
 ];
 const REQUEST_NAMES = new Map<number, string>([
   ...Object.entries(PTRACE).map(([k, v]) => [v, `PTRACE_${k}`] as [number, string]),
@@ -89,11 +100,16 @@ const USER_AREA = 0x390;
 const NT_PRSTATUS = 1;
 const NT_PRFPREG = 2;
 const NT_X86_XSTATE = 0x202;
+const GET_SYSCALL_INFO = 0x420e;
+const ARCH_PRCTL = 30;
+const ARCH_GET_FS = 0x1003;
+const ARCH_GET_GS = 0x1004;
 const WNOHANG = 1n;
 const WNOWAIT = 0x1000000n;
 const WEXITED = 4n;
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4 } as const;
 const SI_KERNEL = 0x80;
+const SIGCONT = 18;
 const ERESTARTSYS = -512n;
 const E = { PERM: -1n, SRCH: -3n, IO: -5n, FAULT: -14n, INVAL: -22n } as const;
 
@@ -177,6 +193,26 @@ export class PtraceEmulation {
     if (rep) this.answerWait(t, p, rep, true);
   }
 
+  /**
+   * A write into /proc/N/mem of a recorded process (debuggers poke
+   * breakpoints that way): replay must write the same bytes into that process.
+   */
+  procMemWrite(t: RecTask, p: PendingSyscall, result: bigint): void {
+    if (result <= 0n || (p.nr !== nr('pwrite64') && p.nr !== nr('write'))) return;
+    const fd = i32(p.args[0]!);
+    let target = '';
+    try {
+      target = readlinkSync(`/proc/${t.tid}/fd/${fd}`);
+    } catch {
+      return;
+    }
+    const m = /^\/proc\/(\d+)\/mem$/.exec(target);
+    const c = m ? this.host.task(Number(m[1])) : undefined;
+    if (!c) return;
+    const offset = p.nr === nr('pwrite64') ? p.args[3]! : fdPosition(t.tid, fd) - result;
+    p.tracee = { tid: c.tid, mem: [[offset, t.task.mem.readPartial(p.args[1]!, Number(result))]] };
+  }
+
   /** After t's syscall exit was recorded: a syscall-exit stop under PTRACE_SYSCALL. Returns true when t stays stopped. */
   afterSyscallExit(t: RecTask): boolean {
     const tr = this.tracees.get(t.tid);
@@ -203,6 +239,54 @@ export class PtraceEmulation {
     return true;
   }
 
+  /** At t's PTRACE_EVENT_EXIT: an exit stop with PTRACE_O_TRACEEXIT. Returns true when t stays stopped. */
+  atExitEvent(t: RecTask, status: number): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr || !(tr.options & O.TRACEEXIT) || tr.exitReported) return false;
+    tr.exitReported = true;
+    tr.eventMsg = BigInt(status);
+    const code = SIG.TRAP | (PTRACE_EVENT.EXIT << 8);
+    this.enterStop(t, tr, { kind: 'event', code, info: siginfo(SIG.TRAP, code) });
+    return true;
+  }
+
+  /** At a PTRACE_EVENT_STOP of t that is not a group-stop: the one PTRACE_INTERRUPT asked for. Returns true when t stays stopped. */
+  atInterruptStop(t: RecTask): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr?.interruptPending) return false;
+    tr.interruptPending = false;
+    const sig = tr.groupStopped ? SIG.STOP : SIG.TRAP;
+    this.enterStop(t, tr, { kind: 'event', code: sig | (PTRACE_EVENT.STOP << 8), info: siginfo(sig, SIG.TRAP | (PTRACE_EVENT.STOP << 8)) });
+    return true;
+  }
+
+  /**
+   * t entered a group-stop (SIGSTOP, SIGTSTP...): its tracer sees it. t stays
+   * in that real stop until its tracer resumes it. Returns true when the
+   * emulation took it.
+   */
+  atGroupStop(t: RecTask, sig: number): boolean {
+    const tr = this.tracees.get(t.tid);
+    if (!tr) return false;
+    tr.groupStopped = true;
+    this.enterStop(t, tr, this.groupStop(tr, sig));
+    return true;
+  }
+
+  private groupStop(tr: Tracee, sig: number): Stop {
+    const code = sig | (tr.seized ? PTRACE_EVENT.STOP << 8 : 0);
+    return { kind: 'group', code, info: siginfo(sig, 0) };
+  }
+
+  /** A task whose first stop (after its creation) has not been seen yet: wait for it, so that it stands somewhere. */
+  private settle(c: RecTask): void {
+    while (c.state === 'new') {
+      const w = waitpid(c.tid, WAIT.__WALL);
+      if (!w) return;
+      this.host.onStop(c.tid, w.status);
+    }
+  }
+
   /**
    * A signal about to be delivered to t (at a syscall boundary, or a fault):
    * its tracer sees a signal-delivery stop first. Returns true when t stays stopped.
@@ -210,9 +294,9 @@ export class PtraceEmulation {
   interceptSignal(t: RecTask, sig: number, info: Buffer, sync: boolean): boolean {
     const tr = this.tracees.get(t.tid);
     if (!tr || sig === SIG.KILL || this.delivering === t.tid) return false;
-    if (sync) {
-      this.fail(`thread ${t.tid}, which its own tracer ptraces, raised ${signalName(sig)} with an instruction (a breakpoint, a fault or a single-step).`);
-    }
+    // A fault: replay must run the thread to it (and no further) before its tracer looks at it.
+    if (sync) this.host.append({ kind: 'ptrace-stop', tid: t.tid, signo: sig, regs: t.task.regs().raw });
+    if (sig === SIGCONT) tr.groupStopped = false;
     let si = info;
     if (tr.attachStop && sig === SIG.STOP) {
       tr.attachStop = false;
@@ -257,7 +341,12 @@ export class PtraceEmulation {
     this.host.release(t);
     const tracer = this.host.task(tr.tracer);
     if (tracer && signalDisposition(tracer.tid, SIG.CHLD) === 'handler') {
-      tracer.deferred.push(siginfo(SIG.CHLD, CLD.TRAPPED, t.tid, stop.code));
+      const info = siginfo(SIG.CHLD, CLD.TRAPPED, t.tid, stop.code);
+      if (tracer.state === 'in-syscall' && !this.held.has(tracer.tid) && !tracer.injected) {
+        // Blocked in the kernel: the SIGCHLD interrupts that syscall, as natively.
+        tracer.injected = info;
+        tgkill(tracer.task.tgid, tracer.tid, SIG.CHLD);
+      } else tracer.deferred.push(info);
     }
     this.notify(tr.tracerTgid);
   }
@@ -454,6 +543,31 @@ export class PtraceEmulation {
           effect = { tid: pid, regs: Buffer.from(c.task.regs().raw) };
           return 0n;
         }
+        case PTRACE.SETFPREGS: {
+          changes('the FP registers');
+          const b = P.task.mem.readPartial(data, 512);
+          if (b.length < 512) return E.FAULT;
+          const r = ptraceRawBuffer(PTRACE.SETFPREGS, pid, 0n, b);
+          if (r < 0) return BigInt(r);
+          effect = { tid: pid, fpregs: c.task.fpRegs() };
+          return 0n;
+        }
+        case PTRACE.SETREGSET: {
+          const nt = Number(addr);
+          if (nt !== NT_PRSTATUS && nt !== NT_PRFPREG) this.fail(`the program set register set 0x${nt.toString(16)} of thread ${pid} (PTRACE_SETREGSET).`);
+          changes('the registers');
+          const iov = P.task.mem.readPartial(data, 16);
+          if (iov.length < 16) return E.FAULT;
+          const size = nt === NT_PRSTATUS ? USER_REGS : 512;
+          if (Number(iov.readBigUInt64LE(8)) < size) this.fail(`the program set part of register set ${nt} of thread ${pid} (PTRACE_SETREGSET).`);
+          const b = P.task.mem.readPartial(iov.readBigUInt64LE(0), size);
+          if (b.length < size) return E.FAULT;
+          const r = ptraceRawBuffer(nt === NT_PRSTATUS ? PTRACE.SETREGS : PTRACE.SETFPREGS, pid, 0n, b);
+          if (r < 0) return BigInt(r);
+          c.task.invalidate();
+          effect = nt === NT_PRSTATUS ? { tid: pid, regs: Buffer.from(c.task.regs().raw) } : { tid: pid, fpregs: c.task.fpRegs() };
+          return 0n;
+        }
         case PTRACE.GETREGSET: {
           const nt = Number(addr);
           if (nt !== NT_PRSTATUS && nt !== NT_PRFPREG && nt !== NT_X86_XSTATE) this.fail(`the program asked for register set 0x${nt.toString(16)} of thread ${pid} (PTRACE_GETREGSET).`);
@@ -486,6 +600,19 @@ export class PtraceEmulation {
         }
         case PTRACE.SETOPTIONS:
           return this.setOptions(tr, data);
+        case GET_SYSCALL_INFO: {
+          const info = this.syscallInfo(c, tr.stop);
+          write(data, info.subarray(0, Math.min(Number(addr), info.length)));
+          return BigInt(info.length);
+        }
+        case ARCH_PRCTL: {
+          const code = Number(data);
+          if (code !== ARCH_GET_FS && code !== ARCH_GET_GS) this.fail(`the program called ptrace(PTRACE_ARCH_PRCTL) with code 0x${code.toString(16)} on thread ${pid} (only ARCH_GET_FS and ARCH_GET_GS are emulated).`);
+          const b = Buffer.alloc(8);
+          b.writeBigUInt64LE(c.task.regs().get(code === ARCH_GET_FS ? 'fs_base' : 'gs_base'));
+          write(addr, b);
+          return 0n;
+        }
         case PTRACE.CONT:
         case PTRACE.SYSCALL:
         case PTRACE.DETACH: {
@@ -507,6 +634,29 @@ export class PtraceEmulation {
     P.task.setRegs(regs);
   }
 
+  /** struct ptrace_syscall_info for the stop, cut where the kernel's ends for its op. */
+  private syscallInfo(c: RecTask, stop: Stop): Buffer {
+    const regs = c.task.regs();
+    const b = Buffer.alloc(80);
+    const op = stop.kind === 'syscall-entry' ? 1 : stop.kind === 'syscall-exit' ? 2 : 0;
+    b.writeUInt8(op, 0);
+    b.writeUInt32LE(0xc000003e, 4); // AUDIT_ARCH_X86_64
+    b.writeBigUInt64LE(regs.ip, 8);
+    b.writeBigUInt64LE(regs.sp, 16);
+    if (op === 1) {
+      b.writeBigUInt64LE(regs.get('orig_rax'), 24);
+      regs.syscallArgs().forEach((a, i) => b.writeBigUInt64LE(BigInt.asUintN(64, a), 32 + i * 8));
+      return b;
+    }
+    if (op === 2) {
+      const rval = regs.result;
+      b.writeBigInt64LE(rval, 24);
+      b.writeUInt8(rval < 0n && rval >= -4095n ? 1 : 0, 32);
+      return b.subarray(0, 33);
+    }
+    return b.subarray(0, 24);
+  }
+
   private setOptions(tr: Tracee, data: bigint): bigint {
     const opts = Number(data & 0xffffffffn);
     const bad = OPTION_NAMES.filter(([bit]) => opts & bit).map(([, n]) => n);
@@ -519,7 +669,7 @@ export class PtraceEmulation {
   private newTracee(tracer: RecTask, seized: boolean, child: boolean, options: number): Tracee {
     return {
       tracer: tracer.tid, tracerTgid: tracer.task.tgid, seized, child, options, mode: 'cont', stop: undefined, waitable: false,
-      queued: [], entryReported: false, attachStop: false, eventMsg: 0n,
+      queued: [], entryReported: false, exitReported: false, interruptPending: false, groupStopped: false, attachStop: false, eventMsg: 0n,
     };
   }
 
@@ -543,12 +693,27 @@ export class PtraceEmulation {
       this.fail(`the program asked to trace process ${pid} (${seize ? 'PTRACE_SEIZE' : 'PTRACE_ATTACH'}), which is not part of the recording.`);
     }
     if (c.task.tgid === P.task.tgid || this.tracees.has(pid) || c.state === 'exiting') return E.PERM;
+    this.settle(c);
     const tr = this.newTracee(P, seize, ppidOf(c.task.tgid) === P.task.tgid, 0);
     if (seize) {
       const r = this.setOptions(tr, data);
       if (r < 0n) return r;
     }
     this.tracees.set(pid, tr);
+    if (c.state === 'stopped') {
+      // Already in a group-stop: it reports that stop to its new tracer (then ATTACH's SIGSTOP).
+      // trr let it listen (PTRACE_LISTEN), where it cannot be inspected: trap it for real first.
+      ptraceRaw(PTRACE.INTERRUPT, c.tid, 0, 0);
+      const w = waitpid(c.tid, WAIT.__WALL);
+      if (!w || ((w.status >> 16) & 0xff) !== PTRACE_EVENT.STOP) {
+        this.fail(`the program attached to thread ${c.tid} while it was group-stopped, and it did not stop where trr expected (status 0x${(w?.status ?? 0).toString(16)}).`);
+      }
+      c.task.invalidate();
+      tr.groupStopped = true;
+      if (!seize) tr.queued.push({ kind: 'signal', code: SIG.STOP, info: siginfo(SIG.STOP, SI_KERNEL) });
+      this.enterStop(c, tr, this.groupStop(tr, SIG.STOP));
+      return 0n;
+    }
     if (seize) return 0n;
     // PTRACE_ATTACH sends SIGSTOP; a task trr holds at a syscall boundary stops for it at once.
     if (c.state === 'ready') this.enterStop(c, tr, { kind: 'signal', code: SIG.STOP, info: siginfo(SIG.STOP, SI_KERNEL) });
@@ -561,9 +726,17 @@ export class PtraceEmulation {
 
   private interrupt(c: RecTask, tr: Tracee): bigint {
     if (!tr.seized) return E.IO;
-    if (tr.stop) return 0n;
-    if (c.state !== 'ready') this.fail(`the program interrupted thread ${c.tid} (PTRACE_INTERRUPT) while it was blocked in a syscall.`);
-    this.enterStop(c, tr, { kind: 'event', code: SIG.TRAP | (PTRACE_EVENT.STOP << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (PTRACE_EVENT.STOP << 8)) });
+    if (tr.stop || tr.interruptPending) return 0n;
+    this.settle(c);
+    if (c.state === 'in-syscall') {
+      // Blocked in the kernel: interrupt it for real; the syscall ends (to be restarted) and the stop follows.
+      tr.interruptPending = true;
+      ptraceRaw(PTRACE.INTERRUPT, c.tid, 0, 0);
+      return 0n;
+    }
+    if (c.state !== 'ready') this.fail(`the program interrupted thread ${c.tid} (PTRACE_INTERRUPT) while it was ${c.state}.`);
+    const sig = tr.groupStopped ? SIG.STOP : SIG.TRAP;
+    this.enterStop(c, tr, { kind: 'event', code: sig | (PTRACE_EVENT.STOP << 8), info: siginfo(sig, SIG.TRAP | (PTRACE_EVENT.STOP << 8)) });
     return 0n;
   }
 
@@ -573,6 +746,8 @@ export class PtraceEmulation {
     tr.stop = undefined;
     tr.waitable = false;
     c.task.invalidate();
+    // Stops that follow before it runs again; syscall stops only when resumed with PTRACE_SYSCALL.
+    while (tr.queued[0]?.kind.startsWith('syscall') && tr.mode !== 'syscall') tr.queued.shift();
     const next = tr.queued.shift();
     if (next && sig === 0) {
       this.enterStop(c, tr, next);
@@ -587,6 +762,10 @@ export class PtraceEmulation {
       return;
     }
     c.state = 'ready';
+    if (tr.exitReported) {
+      this.host.exitEvent(c); // it was stopped at its exit: the exit goes on
+      return;
+    }
     if (sig === 0) return;
     const info = stop.kind === 'signal' && stop.code === sig ? stop.info : siginfo(sig, 0);
     this.delivering = c.tid;

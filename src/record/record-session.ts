@@ -70,9 +70,12 @@ export class RecordSession {
     allTasks: () => this.tasks.values(),
     deliver: (t, sig, info, regs, sync) => this.deliver(t, sig, info, regs, sync),
     enterSyscall: (t) => this.onSyscallEntry(t),
+    exitEvent: (t) => this.onExitEvent(t),
+    onStop: (tid, status) => this.onStop(tid, status),
     release: (t) => {
       if (this.current === t) this.current = undefined;
     },
+    append: (rec) => this.append(rec),
   });
 
   constructor(
@@ -192,13 +195,14 @@ export class RecordSession {
         return this.onExitEvent(t);
       case PTRACE_EVENT.STOP:
         if (t.state === 'new') t.state = 'ready';
+        else if (STOP_SIGNALS.has(sig) && this.ptrace.atGroupStop(t, sig)) return; // its own tracer sees it
         else if (STOP_SIGNALS.has(sig)) {
           // Group-stop (SIGSTOP, SIGTSTP...): the thread stays stopped, as natively, until a
           // SIGCONT; PTRACE_LISTEN lets the kernel wake it then (and the parent's wait see it).
           t.state = 'stopped';
           if (this.current === t) this.current = undefined;
           ptraceRaw(PTRACE.LISTEN, t.tid, 0, 0);
-        } else this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
+        } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
         ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
@@ -433,6 +437,7 @@ export class RecordSession {
         extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
       }
     }
+    this.ptrace.procMemWrite(t, p, result);
     if (p.tracee) extra.tracee = p.tracee;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
@@ -552,6 +557,7 @@ export class RecordSession {
 
   private onExitEvent(t: RecTask): void {
     const status = Number(t.task.eventMessage() & 0xffffffffn);
+    if (this.ptrace.atExitEvent(t, status)) return;
     const p = t.pending;
     if (p) {
       if (p.nr === nr('exit') || p.nr === nr('exit_group')) this.finishSyscall(t, p, 0n);

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, ptraceRaw, spawnTracee } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, kill, ptraceBuffer, ptraceRaw, spawnTracee } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -206,6 +206,14 @@ export class ReplaySession extends ProcessImaging {
         t.state = 'ready';
         return;
       }
+      case 'ptrace-stop': {
+        // A fault of a thread the program ptraces: it stops there for its tracer, undelivered.
+        const stop = this.runToStop(t, r.signo);
+        if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)} (for its tracer)`);
+        this.checkRegs(t, new Registers(r.regs), `when ${signalName(r.signo)} was raised`, true);
+        t.state = 'ready';
+        return;
+      }
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
@@ -362,6 +370,7 @@ export class ReplaySession extends ProcessImaging {
       regs.set('orig_rax', -1n); // as for signals: never let the kernel act on a syscall number we set
       c.task.setRegs(regs);
     }
+    if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
   }
 
   /** Whether t's next record is a signal delivered where it stands. */

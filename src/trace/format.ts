@@ -117,6 +117,8 @@ export interface TraceeEffect {
   readonly regs?: Buffer;
   /** Memory written into the tracee. */
   readonly mem?: readonly MemoryWrite[];
+  /** The tracee's FXSAVE area (x87/SSE registers, 512 bytes) after the request. */
+  readonly fpregs?: Buffer;
 }
 
 /** A successful execve: the new program's start state. */
@@ -165,6 +167,18 @@ export interface RdtscRecord extends Base {
   readonly after: Buffer;
 }
 
+/**
+ * A thread that the program itself ptraces (emulated) raised a signal with
+ * an instruction (a breakpoint, a fault): it stopped for its tracer there,
+ * before any delivery. Replay runs it to that fault and keeps it stopped.
+ * Since version 3.
+ */
+export interface PtraceStopRecord extends Base {
+  readonly kind: 'ptrace-stop';
+  readonly signo: number;
+  readonly regs: Buffer;
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -192,6 +206,7 @@ export type TraceRecord =
   | ExecRecord
   | SignalRecord
   | RdtscRecord
+  | PtraceStopRecord
   | ExitRecord
   | EndRecord;
 
@@ -285,7 +300,12 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
   if (o.tracee !== undefined) {
     const t = c.obj(o.tracee, 'tracee');
-    out.tracee = { tid: c.int(t, 'tid'), regs: t.regs === undefined ? undefined : c.buf(t, 'regs', REGS), mem: c.mem(t.mem, 'tracee mem') };
+    out.tracee = {
+      tid: c.int(t, 'tid'),
+      regs: t.regs === undefined ? undefined : c.buf(t, 'regs', REGS),
+      mem: c.mem(t.mem, 'tracee mem'),
+      fpregs: t.fpregs === undefined ? undefined : c.buf(t, 'fpregs', 512),
+    };
   }
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
@@ -338,6 +358,8 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     }
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
+    case 'ptrace-stop':
+      return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS) };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
