@@ -114,6 +114,10 @@ const ERESTARTSYS = -512n;
 const E = { PERM: -1n, SRCH: -3n, IO: -5n, FAULT: -14n, INVAL: -22n } as const;
 
 const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
+const LOG = (process.env.TRR_LOG ?? '').includes('ptrace');
+const log = (msg: string) => {
+  if (LOG) process.stderr.write(`[ptrace] ${msg}\n`);
+};
 
 function siginfo(signo: number, code: number, pid = 0, status = 0): Buffer {
   const b = Buffer.alloc(128);
@@ -216,6 +220,9 @@ export class PtraceEmulation {
   /** After t's syscall exit was recorded: a syscall-exit stop under PTRACE_SYSCALL. Returns true when t stays stopped. */
   afterSyscallExit(t: RecTask): boolean {
     const tr = this.tracees.get(t.tid);
+    // The syscall that PTRACE_INTERRUPT ended: the kernel's syscall-exit stop took the trap
+    // (any ptrace trap clears a pending one), so this is where the tracee stops for its tracer.
+    if (tr?.interruptPending) return this.atInterruptStop(t);
     if (!tr || tr.mode !== 'syscall') return false;
     this.enterStop(t, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
     return true;
@@ -335,6 +342,7 @@ export class PtraceEmulation {
   }
 
   private enterStop(t: RecTask, tr: Tracee, stop: Stop): void {
+    log(`${t.tid} stops for ${tr.tracer}: ${stop.kind} 0x${stop.code.toString(16)}`);
     tr.stop = stop;
     tr.waitable = true;
     t.state = 'emu-stopped';
@@ -357,6 +365,7 @@ export class PtraceEmulation {
       if (w.task.tgid !== tracerTgid || !w.pending || (w.pending.nr !== nr('wait4') && w.pending.nr !== nr('waitid'))) continue;
       const rep = this.findReport(w, w.pending);
       if (!rep) continue;
+      log(`report of ${rep.tid} for ${w.tid} (${this.held.has(w.tid) ? 'held' : w.state})`);
       if (this.held.delete(w.tid)) {
         this.answerWait(w, w.pending, rep, false);
         ptraceRaw(PTRACE.SYSCALL, w.tid, 0, 0);
@@ -464,6 +473,7 @@ export class PtraceEmulation {
     const [reqArg, pidArg, addr, data] = p.args as [bigint, bigint, bigint, bigint];
     const req = Number(reqArg & 0xffffffffn);
     const pid = i32(pidArg);
+    log(`${P.tid}: ${this.requestName(req)} ${pid} (tracee ${this.host.task(pid)?.state ?? 'unknown'}${this.tracees.get(pid)?.stop ? ', stopped' : ''})`);
     const outputs: Range[] = [];
     let effect: TraceeEffect | undefined;
     const result = ((): bigint => {

@@ -148,7 +148,14 @@ export class RecordSession {
 
   /** Lets a stopped task run user code; it becomes the current task. */
   private resumeUser(t: RecTask): void {
-    t.boundary = t.task.regs();
+    try {
+      t.boundary = t.task.regs();
+    } catch {
+      // Killed (SIGKILL wakes a stopped task) since it stopped: its exit comes next.
+      t.state = 'running';
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     t.state = 'running';
     t.runningSince = Date.now();
     this.current = t;
