@@ -71,6 +71,12 @@ interface Tracee {
   interruptPending: boolean;
   /** Its process is in a group-stop (until a SIGCONT): PTRACE_INTERRUPT then reports the stop signal. */
   groupStopped: boolean;
+  /** A fork/vfork/clone event to report at the end of the syscall that created `child`. */
+  forkEvent: { event: number; child: number } | undefined;
+  /** Traced from its creation (PTRACE_O_TRACEFORK...): it stops for its tracer before it runs. */
+  firstStop: boolean;
+  /** Stopped by PTRACE_LISTEN: it stays in its group-stop until a SIGCONT, and no request reaches it. */
+  listening: boolean;
   /** A SIGSTOP trr sent for PTRACE_ATTACH is on its way. */
   attachStop: boolean;
   eventMsg: bigint;
@@ -82,10 +88,9 @@ interface ExitReport {
   readonly status: number;
 }
 
-const O = { TRACESYSGOOD: 1, TRACEEXEC: 0x10, TRACEEXIT: 0x40, EXITKILL: 0x100000 } as const;
-const SUPPORTED_OPTIONS = O.TRACESYSGOOD | O.TRACEEXEC | O.TRACEEXIT | O.EXITKILL;
+const O = { TRACESYSGOOD: 1, TRACEFORK: 2, TRACEVFORK: 4, TRACECLONE: 8, TRACEEXEC: 0x10, TRACEVFORKDONE: 0x20, TRACEEXIT: 0x40, EXITKILL: 0x100000 } as const;
+const SUPPORTED_OPTIONS = O.TRACESYSGOOD | O.TRACEFORK | O.TRACEVFORK | O.TRACECLONE | O.TRACEEXEC | O.TRACEVFORKDONE | O.TRACEEXIT | O.EXITKILL;
 const OPTION_NAMES: [number, string][] = [
-  [2, 'PTRACE_O_TRACEFORK'], [4, 'PTRACE_O_TRACEVFORK'], [8, 'PTRACE_O_TRACECLONE'], [0x20, 'PTRACE_O_TRACEVFORKDONE'],
   [0x80, 'PTRACE_O_TRACESECCOMP'], [0x200000, 'PTRACE_O_SUSPEND_SECCOMP'],
 ];
 const REQUEST_NAMES = new Map<number, string>([
@@ -97,6 +102,8 @@ const REQUEST_NAMES = new Map<number, string>([
 const USER_REGS = 216;
 /** sizeof(struct user) on x86-64. */
 const USER_AREA = 0x390;
+/** offsetof(struct user, u_debugreg). */
+const DEBUGREG = 848;
 const NT_PRSTATUS = 1;
 const NT_PRFPREG = 2;
 const NT_X86_XSTATE = 0x202;
@@ -201,7 +208,29 @@ export class PtraceEmulation {
    * A write into /proc/N/mem of a recorded process (debuggers poke
    * breakpoints that way): replay must write the same bytes into that process.
    */
-  procMemWrite(t: RecTask, p: PendingSyscall, result: bigint): void {
+  atSyscallResult(t: RecTask, p: PendingSyscall, result: bigint): void {
+    if (result === 0n && (p.nr === nr('kill') || p.nr === nr('tgkill') || p.nr === nr('tkill'))) this.wakeListeners(p);
+    this.procMemWrite(t, p, result);
+  }
+
+  /** A SIGCONT sent to listening tracees (PTRACE_LISTEN) ends their group-stop: they run on to its delivery, which they report. */
+  private wakeListeners(p: PendingSyscall): void {
+    const sig = Number(p.args[p.nr === nr('tgkill') ? 2 : 1]!);
+    if (sig !== SIGCONT) return;
+    const target = i32(p.args[0]!);
+    for (const [tid, tr] of this.tracees) {
+      const c = this.host.task(tid);
+      if (!c || (c.task.tgid !== Math.abs(target) && tid !== target)) continue;
+      tr.groupStopped = false;
+      if (!tr.listening) continue;
+      tr.listening = false;
+      tr.groupStopped = false;
+      tr.stop = undefined;
+      c.state = 'ready';
+    }
+  }
+
+  private procMemWrite(t: RecTask, p: PendingSyscall, result: bigint): void {
     if (result <= 0n || (p.nr !== nr('pwrite64') && p.nr !== nr('write'))) return;
     const fd = i32(p.args[0]!);
     let target = '';
@@ -210,8 +239,8 @@ export class PtraceEmulation {
     } catch {
       return;
     }
-    const m = /^\/proc\/(\d+)\/mem$/.exec(target);
-    const c = m ? this.host.task(Number(m[1])) : undefined;
+    const m = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/mem$/.exec(target);
+    const c = m ? this.host.task(Number(m[2] ?? m[1])) : undefined;
     if (!c) return;
     const offset = p.nr === nr('pwrite64') ? p.args[3]! : fdPosition(t.tid, fd) - result;
     p.tracee = { tid: c.tid, mem: [[offset, t.task.mem.readPartial(p.args[1]!, Number(result))]] };
@@ -223,6 +252,19 @@ export class PtraceEmulation {
     // The syscall that PTRACE_INTERRUPT ended: the kernel's syscall-exit stop took the trap
     // (any ptrace trap clears a pending one), so this is where the tracee stops for its tracer.
     if (tr?.interruptPending) return this.atInterruptStop(t);
+    if (tr?.forkEvent) {
+      const { event, child } = tr.forkEvent;
+      tr.forkEvent = undefined;
+      tr.eventMsg = BigInt(child);
+      const stops: Stop[] = [{ kind: 'event', code: SIG.TRAP | (event << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (event << 8)) }];
+      if (event === PTRACE_EVENT.VFORK && tr.options & O.TRACEVFORKDONE) {
+        stops.push({ kind: 'event', code: SIG.TRAP | (PTRACE_EVENT.VFORK_DONE << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (PTRACE_EVENT.VFORK_DONE << 8)) });
+      }
+      stops.push({ kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+      tr.queued.push(...stops.slice(1));
+      this.enterStop(t, tr, stops[0]!);
+      return true;
+    }
     if (!tr || tr.mode !== 'syscall') return false;
     this.enterStop(t, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
     return true;
@@ -255,6 +297,33 @@ export class PtraceEmulation {
     const code = SIG.TRAP | (PTRACE_EVENT.EXIT << 8);
     this.enterStop(t, tr, { kind: 'event', code, info: siginfo(SIG.TRAP, code) });
     return true;
+  }
+
+  /**
+   * parent created child (trr's own fork/vfork/clone event `event`): with the
+   * matching option, the child is traced by the parent's tracer from the start.
+   */
+  onClone(parent: RecTask, child: RecTask, event: number, untraced: boolean): void {
+    const tr = this.tracees.get(parent.tid);
+    if (!tr || untraced) return;
+    const option = event === PTRACE_EVENT.FORK ? O.TRACEFORK : event === PTRACE_EVENT.VFORK ? O.TRACEVFORK : O.TRACECLONE;
+    if (!(tr.options & option)) return;
+    const tracer = this.host.task(tr.tracer);
+    if (!tracer) return;
+    const ctr = this.newTracee(tracer, tr.seized, ppidOf(child.task.tgid) === tr.tracerTgid, tr.options);
+    ctr.firstStop = true;
+    this.tracees.set(child.tid, ctr);
+    tr.forkEvent = { event, child: child.tid };
+    log(`${child.tid} is traced by ${tr.tracer} from its creation by ${parent.tid}`);
+  }
+
+  /** At t's first stop (just created): a tracee traced from its creation stops for its tracer. */
+  atFirstStop(t: RecTask): void {
+    const tr = this.tracees.get(t.tid);
+    if (!tr?.firstStop) return;
+    tr.firstStop = false;
+    const code = tr.seized ? SIG.TRAP | (PTRACE_EVENT.STOP << 8) : SIG.STOP;
+    this.enterStop(t, tr, { kind: tr.seized ? 'event' : 'signal', code, info: siginfo(tr.seized ? SIG.TRAP : SIG.STOP, 0) });
   }
 
   /** At a PTRACE_EVENT_STOP of t that is not a group-stop: the one PTRACE_INTERRUPT asked for. Returns true when t stays stopped. */
@@ -492,7 +561,7 @@ export class PtraceEmulation {
         return 0n;
       }
       if (req === PTRACE.INTERRUPT) return this.interrupt(c, tr);
-      if (!tr.stop) return E.SRCH; // not in a ptrace-stop
+      if (!tr.stop || tr.listening) return E.SRCH; // not in a ptrace-stop
       const write = (to: bigint, bytes: Buffer) => {
         P.task.mem.write(to, bytes);
         outputs.push([to, bytes.length]);
@@ -512,7 +581,14 @@ export class PtraceEmulation {
         }
         case PTRACE.PEEKUSER: {
           if (addr < 0n || addr >= BigInt(USER_AREA) || addr % 8n !== 0n) return E.IO;
-          if (addr >= BigInt(USER_REGS)) this.fail(`the program read offset ${addr} of the user area of thread ${pid} (PTRACE_PEEKUSER beyond the registers: debug registers and the rest).`);
+          if (addr >= BigInt(USER_REGS)) {
+            // The rest of the user area (debug registers...): the kernel's own answer for the task.
+            const b = Buffer.alloc(8);
+            const r = ptraceRawBuffer(PTRACE.PEEKUSER, pid, addr, b, true);
+            if (r < 0) return BigInt(r);
+            write(data, b);
+            return 0n;
+          }
           write(data, Buffer.from(c.task.regs().raw.subarray(Number(addr), Number(addr) + 8)));
           return 0n;
         }
@@ -527,7 +603,13 @@ export class PtraceEmulation {
           return 0n;
         }
         case PTRACE.POKEUSER: {
-          if (addr >= BigInt(USER_REGS)) this.fail(`the program wrote offset ${addr} of the user area of thread ${pid} (only registers are emulated).`);
+          if (addr >= BigInt(DEBUGREG) && addr < BigInt(DEBUGREG + 64)) {
+            // Debug registers: set for real. Replay does not set them: they never fire on the
+            // machines trr targets (no working debug registers), so they cannot change the run.
+            const r = ptraceRaw(PTRACE.POKEUSER, pid, addr, data);
+            return r < 0 ? BigInt(r) : 0n;
+          }
+          if (addr >= BigInt(USER_REGS)) this.fail(`the program wrote offset ${addr} of the user area of thread ${pid} (only registers and debug registers are emulated).`);
           changes('the registers');
           const r = ptraceRaw(PTRACE.POKEUSER, pid, addr, data);
           if (r < 0) return BigInt(r);
@@ -623,6 +705,23 @@ export class PtraceEmulation {
           write(addr, b);
           return 0n;
         }
+        case PTRACE.LISTEN: {
+          if (!tr.seized || (tr.stop.kind !== 'group' && tr.stop.kind !== 'event')) return E.IO;
+          if (!tr.groupStopped) {
+            // The group-stop ended already (a SIGCONT came): it traps again at once to say so.
+            const code = SIG.TRAP | (PTRACE_EVENT.STOP << 8);
+            this.enterStop(c, tr, { kind: 'event', code, info: siginfo(SIG.TRAP, code) });
+            return 0n;
+          }
+          tr.listening = true;
+          tr.waitable = false;
+          return 0n;
+        }
+        case PTRACE.SINGLESTEP: {
+          const sig = Number(data);
+          if (sig !== 0) this.fail(`the program single-stepped thread ${pid} with signal ${signalName(sig)}.`);
+          return this.singleStep(c, tr);
+        }
         case PTRACE.CONT:
         case PTRACE.SYSCALL:
         case PTRACE.DETACH: {
@@ -667,6 +766,39 @@ export class PtraceEmulation {
     return b.subarray(0, 24);
   }
 
+  /**
+   * PTRACE_SINGLESTEP: trr steps the tracee for real, one instruction, and
+   * records where it trapped (replay steps it the same way).
+   */
+  private singleStep(c: RecTask, tr: Tracee): bigint {
+    const stop = tr.stop!;
+    if (stop.kind === 'syscall-entry') this.fail(`the program single-stepped thread ${c.tid} from a syscall-entry stop.`);
+    const regs = c.task.regs();
+    const insn = c.task.mem.readPartial(regs.ip, 2);
+    if (insn.length === 2 && ((insn[0] === 0x0f && insn[1] === 0x05) || (insn[0] === 0xcd && insn[1] === 0x80))) {
+      this.fail(`the program single-stepped thread ${c.tid} over a syscall instruction.`);
+    }
+    tr.stop = undefined;
+    tr.waitable = false;
+    tr.queued.length = 0;
+    tr.mode = 'cont';
+    if (ptraceRaw(PTRACE.SINGLESTEP, c.tid, 0, 0) < 0) return E.SRCH;
+    const w = waitpid(c.tid, WAIT.__WALL);
+    c.task.invalidate();
+    if (!w || (w.status & 0xff) !== 0x7f || ((w.status >> 16) & 0xff) !== 0) {
+      this.fail(`thread ${c.tid}, single-stepped by its tracer, did not stop after one instruction (status 0x${(w?.status ?? 0).toString(16)}).`);
+    }
+    const sig = (w.status >> 8) & 0xff;
+    const after = c.task.regs().clone();
+    if (sig === SIG.TRAP) {
+      after.set('eflags', after.get('eflags') & ~0x10000n); // RF is the kernel's business, not the program's
+      c.task.setRegs(after);
+    }
+    this.host.append({ kind: 'ptrace-stop', tid: c.tid, signo: sig, regs: after.raw, step: true });
+    this.enterStop(c, tr, { kind: 'signal', code: sig, info: c.task.sigInfo(), sync: true });
+    return 0n;
+  }
+
   private setOptions(tr: Tracee, data: bigint): bigint {
     const opts = Number(data & 0xffffffffn);
     const bad = OPTION_NAMES.filter(([bit]) => opts & bit).map(([, n]) => n);
@@ -679,7 +811,7 @@ export class PtraceEmulation {
   private newTracee(tracer: RecTask, seized: boolean, child: boolean, options: number): Tracee {
     return {
       tracer: tracer.tid, tracerTgid: tracer.task.tgid, seized, child, options, mode: 'cont', stop: undefined, waitable: false,
-      queued: [], entryReported: false, exitReported: false, interruptPending: false, groupStopped: false, attachStop: false, eventMsg: 0n,
+      queued: [], entryReported: false, exitReported: false, interruptPending: false, groupStopped: false, forkEvent: undefined, firstStop: false, listening: false, attachStop: false, eventMsg: 0n,
     };
   }
 
@@ -788,8 +920,14 @@ export class PtraceEmulation {
 }
 
 /** A ptrace request with a buffer as its data argument; returns -errno instead of throwing. */
-function ptraceRawBuffer(req: number, pid: number, addr: bigint, buf: Buffer): number {
+function ptraceRawBuffer(req: number, pid: number, addr: bigint, buf: Buffer, peek = false): number {
   try {
+    if (peek) {
+      // glibc's ptrace() returns the word PEEKUSER reads (errors are -errno here, never a debug register's value).
+      const v = ptraceRaw(req, pid, addr, 0);
+      buf.writeBigInt64LE(BigInt(v));
+      return 0;
+    }
     return ptraceBuffer(req, pid, addr, buf);
   } catch (e) {
     const m = /: E([A-Z]+)$/.exec((e as Error).message);

@@ -201,8 +201,10 @@ export class RecordSession {
       case PTRACE_EVENT.EXIT:
         return this.onExitEvent(t);
       case PTRACE_EVENT.STOP:
-        if (t.state === 'new') t.state = 'ready';
-        else if (STOP_SIGNALS.has(sig) && this.ptrace.atGroupStop(t, sig)) return; // its own tracer sees it
+        if (t.state === 'new') {
+          t.state = 'ready';
+          this.ptrace.atFirstStop(t);
+        } else if (STOP_SIGNALS.has(sig) && this.ptrace.atGroupStop(t, sig)) return; // its own tracer sees it
         else if (STOP_SIGNALS.has(sig)) {
           // Group-stop (SIGSTOP, SIGTSTP...): the thread stays stopped, as natively, until a
           // SIGCONT; PTRACE_LISTEN lets the kernel wake it then (and the parent's wait see it).
@@ -444,7 +446,7 @@ export class RecordSession {
         extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
       }
     }
-    this.ptrace.procMemWrite(t, p, result);
+    this.ptrace.atSyscallResult(t, p, result);
     if (p.tracee) extra.tracee = p.tracee;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
@@ -554,6 +556,7 @@ export class RecordSession {
       p.child = childTid;
       p.childIsThread = (flags & CLONE.THREAD) !== 0n;
     }
+    this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
     const early = this.earlyStops.get(childTid);
     if (early !== undefined) {
       this.earlyStops.delete(childTid);

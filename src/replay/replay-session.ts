@@ -208,7 +208,16 @@ export class ReplaySession extends ProcessImaging {
       }
       case 'ptrace-stop': {
         // A fault of a thread the program ptraces: it stops there for its tracer, undelivered.
-        const stop = this.runToStop(t, r.signo);
+        if (r.step) {
+          // Its tracer single-stepped it: one instruction, which trapped (or faulted) as it did.
+          if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where its tracer single-stepped it`);
+          const st = this.singleStep(t);
+          if (!st.trapped) {
+            t.pendingStatus = st.status;
+            t.state = 'running';
+          }
+        }
+        const stop = r.step && t.state === 'ready' ? { kind: 'signal' as const, sig: SIG.TRAP, info: Buffer.alloc(0) } : this.runToStop(t, r.signo);
         if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)} (for its tracer)`);
         this.checkRegs(t, new Registers(r.regs), `when ${signalName(r.signo)} was raised`, true);
         t.state = 'ready';

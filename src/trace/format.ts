@@ -176,7 +176,10 @@ export interface RdtscRecord extends Base {
 export interface PtraceStopRecord extends Base {
   readonly kind: 'ptrace-stop';
   readonly signo: number;
+  /** Registers at the stop. */
   readonly regs: Buffer;
+  /** The tracer single-stepped it (PTRACE_SINGLESTEP): replay executes one instruction, not a run to the fault. */
+  readonly step?: boolean;
 }
 
 /** A thread left the trace (exit, exit_group, killed by a signal). */
@@ -359,7 +362,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'ptrace-stop':
-      return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS) };
+      return o.step === true ? { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), step: true } : { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS) };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
