@@ -401,6 +401,19 @@ export class PtraceEmulation {
         this.exits.push({ tid: t.tid, tracerTgid: tr.tracerTgid, status });
         this.notify(tr.tracerTgid);
       }
+      this.releaseHeld(tr.tracerTgid);
+    }
+  }
+
+  /** Waits trr holds that no emulated report can end any more go to the kernel (which reports real children). */
+  private releaseHeld(tracerTgid: number): void {
+    for (const tid of [...this.held]) {
+      const w = this.host.task(tid);
+      if (!w?.pending || w.task.tgid !== tracerTgid) continue;
+      const { pid, any } = this.waitArgs(w.pending);
+      if ([...this.tracees].some(([c, tr]) => tr.tracerTgid === tracerTgid && (any || c === pid))) continue;
+      this.held.delete(tid);
+      ptraceRaw(PTRACE.SYSCALL, tid, 0, 0);
     }
   }
 
@@ -476,7 +489,7 @@ export class PtraceEmulation {
   private hasRealChildren(w: RecTask, p: PendingSyscall): boolean {
     const { pid, any } = this.waitArgs(p);
     for (const o of this.host.allTasks()) {
-      if (o.tid !== o.task.tgid || o.state === 'exiting' || (!any && o.tid !== pid)) continue;
+      if (o.tid !== o.task.tgid || (!any && o.tid !== pid)) continue; // an exiting child is a child until reaped
       if (ppidOf(o.tid) === w.task.tgid) return true;
     }
     return false;
@@ -604,10 +617,11 @@ export class PtraceEmulation {
         }
         case PTRACE.POKEUSER: {
           if (addr >= BigInt(DEBUGREG) && addr < BigInt(DEBUGREG + 64)) {
-            // Debug registers: set for real. Replay does not set them: they never fire on the
-            // machines trr targets (no working debug registers), so they cannot change the run.
+            // Debug registers: set for real, and in replay too (where they work, they fire there as here).
             const r = ptraceRaw(PTRACE.POKEUSER, pid, addr, data);
-            return r < 0 ? BigInt(r) : 0n;
+            if (r < 0) return BigInt(r);
+            effect = { tid: pid, user: [[addr, data]] };
+            return 0n;
           }
           if (addr >= BigInt(USER_REGS)) this.fail(`the program wrote offset ${addr} of the user area of thread ${pid} (only registers and debug registers are emulated).`);
           changes('the registers');

@@ -380,6 +380,7 @@ export class ReplaySession extends ProcessImaging {
       c.task.setRegs(regs);
     }
     if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
+    for (const [offset, value] of effect.user ?? []) ptraceRaw(PTRACE.POKEUSER, c.tid, offset, value);
   }
 
   /** Whether t's next record is a signal delivered where it stands. */
@@ -441,7 +442,10 @@ export class ReplaySession extends ProcessImaging {
       t.task.setRegs(regs);
     }
     if (nrv === nr('exit') || nrv === nr('exit_group')) {
-      this.resume(t, 'continue');
+      // A thread whose exit_group's exit comes after another thread's death may be gone
+      // already: replay killed that other thread (and so the process) at its exit record.
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.invalidateRegs();
       t.state = 'exiting';
       return 0n;
     }

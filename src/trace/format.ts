@@ -119,6 +119,8 @@ export interface TraceeEffect {
   readonly mem?: readonly MemoryWrite[];
   /** The tracee's FXSAVE area (x87/SSE registers, 512 bytes) after the request. */
   readonly fpregs?: Buffer;
+  /** Words written into the tracee's user area beyond the registers (debug registers): [offset, value]. */
+  readonly user?: readonly (readonly [bigint, bigint])[];
 }
 
 /** A successful execve: the new program's start state. */
@@ -308,6 +310,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
       regs: t.regs === undefined ? undefined : c.buf(t, 'regs', REGS),
       mem: c.mem(t.mem, 'tracee mem'),
       fpregs: t.fpregs === undefined ? undefined : c.buf(t, 'fpregs', 512),
+      user: t.user === undefined ? undefined : userWords(c, t.user),
     };
   }
   if (o.strings !== undefined) {
@@ -318,6 +321,16 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
     });
   }
   return out;
+}
+
+function userWords(c: Check, v: unknown): [bigint, bigint][] {
+  const big = (x: unknown) => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
+  if (!Array.isArray(v)) c.fail(`field 'user' is not a list`);
+  return (v as unknown[]).map((w) => {
+    const pair = Array.isArray(w) && w.length === 2 ? [big(w[0]), big(w[1])] : [];
+    if (pair[0] === undefined || pair[1] === undefined) c.fail(`an entry of 'user' is not [offset, value]`);
+    return [pair[0]!, pair[1]!];
+  });
 }
 
 /** Checks a decoded record against the schema and returns it typed. */
