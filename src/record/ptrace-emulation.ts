@@ -660,10 +660,20 @@ export class PtraceEmulation {
         }
         case PTRACE.SETREGSET: {
           const nt = Number(addr);
-          if (nt !== NT_PRSTATUS && nt !== NT_PRFPREG) this.fail(`the program set register set 0x${nt.toString(16)} of thread ${pid} (PTRACE_SETREGSET).`);
+          if (nt !== NT_PRSTATUS && nt !== NT_PRFPREG && nt !== NT_X86_XSTATE) this.fail(`the program set register set 0x${nt.toString(16)} of thread ${pid} (PTRACE_SETREGSET).`);
           changes('the registers');
           const iov = P.task.mem.readPartial(data, 16);
           if (iov.length < 16) return E.FAULT;
+          if (nt === NT_X86_XSTATE) {
+            const area = P.task.mem.readPartial(iov.readBigUInt64LE(0), Number(iov.readBigUInt64LE(8)));
+            try {
+              c.task.setXstate(area);
+            } catch {
+              return E.INVAL;
+            }
+            effect = { tid: pid, xstate: c.task.xstate() };
+            return 0n;
+          }
           const size = nt === NT_PRSTATUS ? USER_REGS : 512;
           if (Number(iov.readBigUInt64LE(8)) < size) this.fail(`the program set part of register set ${nt} of thread ${pid} (PTRACE_SETREGSET).`);
           const b = P.task.mem.readPartial(iov.readBigUInt64LE(0), size);

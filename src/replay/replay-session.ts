@@ -381,6 +381,7 @@ export class ReplaySession extends ProcessImaging {
     }
     if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
     for (const [offset, value] of effect.user ?? []) ptraceRaw(PTRACE.POKEUSER, c.tid, offset, value);
+    if (effect.xstate) c.task.setXstate(Buffer.from(effect.xstate));
   }
 
   /** Whether t's next record is a signal delivered where it stands. */

@@ -119,6 +119,8 @@ export interface TraceeEffect {
   readonly mem?: readonly MemoryWrite[];
   /** The tracee's FXSAVE area (x87/SSE registers, 512 bytes) after the request. */
   readonly fpregs?: Buffer;
+  /** The tracee's XSAVE area after the request (PTRACE_SETREGSET NT_X86_XSTATE). */
+  readonly xstate?: Buffer;
   /** Words written into the tracee's user area beyond the registers (debug registers): [offset, value]. */
   readonly user?: readonly (readonly [bigint, bigint])[];
 }
@@ -311,6 +313,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
       mem: c.mem(t.mem, 'tracee mem'),
       fpregs: t.fpregs === undefined ? undefined : c.buf(t, 'fpregs', 512),
       user: t.user === undefined ? undefined : userWords(c, t.user),
+      xstate: t.xstate === undefined ? undefined : c.buf(t, 'xstate'),
     };
   }
   if (o.strings !== undefined) {

@@ -6,7 +6,9 @@
  *  2. ATTACH to a child blocked in read(): the SIGSTOP stop, GETSIGINFO,
  *     PEEKDATA/POKEDATA, GETREGS, DETACH; the child's read restarts;
  *  3. SEIZE + INTERRUPT of a running child, PEEKUSER(rip), POKEDATA, CONT;
- *  4. a tracer process that exits while its tracee (not its child) runs.
+ *  4. a tracer process that exits while its tracee (not its child) runs;
+ *  5. a breakpoint: POKETEXT an int3, the SIGTRAP stop, SETREGS back over
+ *     it, SINGLESTEP, CONT.
  */
 #define _GNU_SOURCE
 #include <signal.h>
@@ -168,6 +170,49 @@ static void tracer_exits_first(void) {
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 7, "the tracee runs on after its tracer's death");
 }
 
+static __attribute__((noinline)) int target_fn(int x) { return x * 2 + 1; }
+static int (*volatile target_ptr)(int) = target_fn;
+
+static void breakpoint_step(void) {
+    int p[2];
+    MUST(pipe(p) == 0, "pipe");
+    fflush(stdout);
+    pid_t pid = fork();
+    MUST(pid >= 0, "fork");
+    if (pid == 0) {
+        char c;
+        close(p[1]);
+        if (read(p[0], &c, 1) != 1) _exit(50);
+        _exit(target_ptr(20) == 41 ? 0 : 51);
+    }
+    close(p[0]);
+    int st;
+    CHECK(ptrace(PTRACE_ATTACH, pid, 0, 0) == 0, "PTRACE_ATTACH (breakpoint)");
+    MUST(waitpid(pid, &st, 0) == pid && WIFSTOPPED(st) && WSTOPSIG(st) == SIGSTOP, "the attach stop");
+    char *at = (char *)target_ptr;
+    errno = 0;
+    long word = ptrace(PTRACE_PEEKTEXT, pid, at, 0);
+    CHECK(errno == 0, "PEEKTEXT the function's first bytes");
+    CHECK(ptrace(PTRACE_POKETEXT, pid, at, (void *)((word & ~0xffL) | 0xcc)) == 0, "POKETEXT an int3 there");
+    CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0, "PTRACE_CONT to the breakpoint");
+    MUST(write(p[1], "x", 1) == 1, "write");
+    close(p[1]);
+    MUST(waitpid(pid, &st, 0) == pid, "waitpid for the breakpoint");
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP, "the breakpoint stops it with SIGTRAP");
+    struct user_regs_struct regs;
+    CHECK(ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0 && regs.rip == (unsigned long)at + 1, "it stands just after the int3");
+    CHECK(ptrace(PTRACE_POKETEXT, pid, at, (void *)word) == 0, "POKETEXT the original bytes back");
+    regs.rip = (unsigned long)at;
+    CHECK(ptrace(PTRACE_SETREGS, pid, 0, &regs) == 0, "SETREGS back to the function's start");
+    CHECK(ptrace(PTRACE_SINGLESTEP, pid, 0, 0) == 0, "PTRACE_SINGLESTEP");
+    MUST(waitpid(pid, &st, 0) == pid, "waitpid for the step");
+    CHECK(WIFSTOPPED(st) && WSTOPSIG(st) == SIGTRAP, "the step stops it with SIGTRAP");
+    CHECK(ptrace(PTRACE_GETREGS, pid, 0, &regs) == 0 && regs.rip > (unsigned long)at && regs.rip < (unsigned long)at + 16, "one instruction further");
+    CHECK(ptrace(PTRACE_CONT, pid, 0, 0) == 0, "PTRACE_CONT to the end");
+    MUST(waitpid(pid, &st, 0) == pid, "waitpid for the exit");
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "the function computed its result after the breakpoint");
+}
+
 int main(int argc, char **argv) {
     if (argc > 1 && strcmp(argv[1], "exec-child") == 0) return exec_child();
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -175,6 +220,7 @@ int main(int argc, char **argv) {
     attach_sleeping();
     seize_interrupt();
     tracer_exits_first();
+    breakpoint_step();
     if (failures) return 1;
     printf("EXIT-SUCCESS\n");
     return 0;
