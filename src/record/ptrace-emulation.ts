@@ -48,6 +48,8 @@ interface Stop {
   readonly code: number;
   info: Buffer;
   readonly sync?: boolean;
+  /** A syscall-entry stop written to the trace (ptrace-stop with entry), because the tracer changed the tracee there. */
+  recorded?: boolean;
 }
 
 interface Tracee {
@@ -100,8 +102,6 @@ const REQUEST_NAMES = new Map<number, string>([
   [0x420a, 'PTRACE_GETSIGMASK'], [0x420b, 'PTRACE_SETSIGMASK'], [0x420c, 'PTRACE_SECCOMP_GET_FILTER'], [0x420e, 'PTRACE_GET_SYSCALL_INFO'],
 ]);
 const USER_REGS = 216;
-/** sizeof(struct user) on x86-64. */
-const USER_AREA = 0x390;
 /** offsetof(struct user, u_debugreg). */
 const DEBUGREG = 848;
 const NT_PRSTATUS = 1;
@@ -579,9 +579,12 @@ export class PtraceEmulation {
         P.task.mem.write(to, bytes);
         outputs.push([to, bytes.length]);
       };
-      const changes = (what: string) => {
-        if (tr.stop!.kind === 'syscall-entry') {
-          this.fail(`the program changed ${what} of thread ${pid} (${this.requestName(req)}) at a syscall-entry stop, which replay cannot reproduce yet.`);
+      const changes = (_what: string) => {
+        const stop = tr.stop!;
+        if (stop.kind === 'syscall-entry' && !stop.recorded) {
+          // Replay must hold the tracee at this syscall's entry too, where the change applies.
+          stop.recorded = true;
+          this.host.append({ kind: 'ptrace-stop', tid: pid, signo: SIG.TRAP, regs: c.task.regs().raw, entry: true });
         }
       };
       switch (req) {
@@ -593,7 +596,7 @@ export class PtraceEmulation {
           return 0n;
         }
         case PTRACE.PEEKUSER: {
-          if (addr < 0n || addr >= BigInt(USER_AREA) || addr % 8n !== 0n) return E.IO;
+          if (addr < 0n || addr % 8n !== 0n) return E.IO; // the kernel checks the end of the user area
           if (addr >= BigInt(USER_REGS)) {
             // The rest of the user area (debug registers...): the kernel's own answer for the task.
             const b = Buffer.alloc(8);
@@ -922,8 +925,13 @@ export class PtraceEmulation {
     tr.queued.length = 0;
     if (stop.kind === 'syscall-entry') {
       if (sig !== 0) this.fail(`the program resumed thread ${c.tid} from a syscall-entry stop with signal ${signalName(sig)}.`);
-      tr.entryReported = true;
       c.state = 'ready';
+      if (c.task.regs().get('orig_rax') === BigInt.asUintN(64, -1n)) {
+        // The tracer cancelled the syscall: the kernel skips it, leaving rax as the tracer set it.
+        if (tr.mode === 'syscall') this.enterStop(c, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+        return;
+      }
+      tr.entryReported = true;
       this.host.enterSyscall(c);
       return;
     }

@@ -207,6 +207,14 @@ export class ReplaySession extends ProcessImaging {
         return;
       }
       case 'ptrace-stop': {
+        if (r.entry) {
+          // Its tracer changes it at this syscall entry: hold it there (its syscall's record follows).
+          const regs = new Registers(r.regs);
+          const found = this.reachEntry(t, regs.syscallNo, r.regs);
+          t.split = { nr: found.syscallNo, args: found.syscallArgs(), regs: found };
+          t.state = 'at-entry';
+          return;
+        }
         // A fault of a thread the program ptraces: it stops there for its tracer, undelivered.
         if (r.step) {
           // Its tracer single-stepped it: one instruction, which trapped (or faulted) as it did.
@@ -376,8 +384,17 @@ export class ReplaySession extends ProcessImaging {
     this.writeMemory(c.task.mem, effect.mem);
     if (effect.regs) {
       const regs = new Registers(Buffer.from(effect.regs));
-      regs.set('orig_rax', -1n); // as for signals: never let the kernel act on a syscall number we set
-      c.task.setRegs(regs);
+      if (c.state === 'at-entry' && c.split) {
+        // At a syscall entry (a ptrace-stop with entry): the syscall is now the one the tracer set.
+        c.task.setRegs(regs);
+        if (regs.get('orig_rax') === BigInt.asUintN(64, -1n)) {
+          c.split = undefined; // cancelled: the kernel skips it
+          c.state = 'ready';
+        } else c.split = { nr: regs.syscallNo, args: regs.syscallArgs(), regs };
+      } else {
+        regs.set('orig_rax', -1n); // as for signals: never let the kernel act on a syscall number we set
+        c.task.setRegs(regs);
+      }
     }
     if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
     for (const [offset, value] of effect.user ?? []) ptraceRaw(PTRACE.POKEUSER, c.tid, offset, value);

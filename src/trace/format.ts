@@ -184,6 +184,8 @@ export interface PtraceStopRecord extends Base {
   readonly regs: Buffer;
   /** The tracer single-stepped it (PTRACE_SINGLESTEP): replay executes one instruction, not a run to the fault. */
   readonly step?: boolean;
+  /** A syscall-entry stop at which the tracer changed it: replay holds it at the entry of its next syscall. */
+  readonly entry?: boolean;
 }
 
 /** A thread left the trace (exit, exit_group, killed by a signal). */
@@ -378,7 +380,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'ptrace-stop':
-      return o.step === true ? { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), step: true } : { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS) };
+      return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
