@@ -38,6 +38,8 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
       return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}`;
     case 'rdtsc':
       return `rdtsc = 0x${(new Registers(r.after).get('rdx') << 32n | new Registers(r.after).get('rax')).toString(16)}`;
+    case 'ptrace-stop':
+      return `${signalName(r.signo)} (fault): stopped for the program's own tracer`;
     case 'exit':
       return `thread exit (${statusText(r.status)})`;
     case 'end':

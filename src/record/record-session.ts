@@ -15,7 +15,7 @@ import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
   I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
-import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range, type RestartOf, type SyscallSemantics } from '../syscalls/semantics.js';
+import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
@@ -27,64 +27,10 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
-import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
+import { transferSourceAtEntry, transferredBytes } from './transfers.js';
+import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
+import { PtraceEmulation } from './ptrace-emulation.js';
 import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
-
-type RecState = 'new' | 'running' | 'in-syscall' | 'ready' | 'stopped' | 'exiting';
-
-interface PendingSyscall {
-  readonly nr: number;
-  readonly regs: Registers;
-  readonly args: bigint[];
-  readonly sem: SyscallSemantics;
-  readonly entry: unknown;
-  flushed: boolean;
-  strings?: [number, string][];
-  exec?: { path: string; argv: string[] };
-  child?: number;
-  childIsThread?: boolean;
-  /** The child's tid as it sees itself, inside a PID namespace. */
-  childOwnTid?: number;
-  /** rt_sigaction(SIGSEGV): the action it sets (see SigsegvState). */
-  segvAction?: Buffer;
-  /** shmdt: the size of the segment it detaches. */
-  shmSize?: bigint;
-  /** Write-family syscalls: 1/2 when the fd is trr's stdout/stderr, else 0. */
-  stdio?: number;
-  /** In-kernel transfers to trr's stdout/stderr or to a tracked file: where their bytes come from. */
-  transfer?: TransferSource;
-  /** trr ran the syscall with other arguments: give the program its own back at the exit. */
-  restoreArgs?: boolean;
-  /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
-  fileDest?: string;
-}
-
-class RecTask {
-  state: RecState = 'new';
-  pending: PendingSyscall | undefined;
-  /** Registers when last resumed into user code: a signal stop with equal registers is at a syscall boundary. */
-  boundary: Registers | undefined;
-  /** Asynchronous signals held back until the next syscall. */
-  readonly deferred: Buffer[] = [];
-  /** A held-back signal re-sent at a syscall entry, awaiting delivery. */
-  injected: Buffer | undefined;
-  runningSince = 0;
-  exitRecorded = false;
-  /** A vfork parent's syscall exit, held until the child's execve is recorded. */
-  heldExit = false;
-  /** The program installed a seccomp filter of its own on this thread (trr's does not count). */
-  ownSeccomp = false;
-  /** The program's own PR_SET_TSC mode (trr's PR_TSC_SIGSEGV, which traps rdtsc, does not count). */
-  tscMode = PR_TSC_ENABLE;
-  /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
-  nsInit = false;
-  /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
-  restartOf: RestartOf | undefined;
-  constructor(readonly task: Task) {}
-  get tid(): number {
-    return this.task.tid;
-  }
-}
 
 export interface RecordResult {
   /** Wait status of the initial process. */
@@ -108,8 +54,6 @@ const PR_SET_SECCOMP = 22n;
 const SECCOMP_SET_MODE_FILTER = 1n;
 const PR_GET_TSC = 25n;
 const PR_SET_TSC = 26n;
-const PR_TSC_ENABLE = 1;
-const PR_TSC_SIGSEGV = 2;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
 
@@ -129,6 +73,18 @@ export class RecordSession {
   private termDeadline: number | undefined;
   private started = false;
   private execErrno: number | undefined;
+  private readonly ptrace = new PtraceEmulation({
+    task: (tid) => this.tasks.get(tid),
+    allTasks: () => this.tasks.values(),
+    deliver: (t, sig, info, regs, sync) => this.deliver(t, sig, info, regs, sync),
+    enterSyscall: (t) => this.onSyscallEntry(t),
+    exitEvent: (t) => this.onExitEvent(t),
+    onStop: (tid, status) => this.onStop(tid, status),
+    release: (t) => {
+      if (this.current === t) this.current = undefined;
+    },
+    append: (rec) => this.append(rec),
+  });
 
   constructor(
     private readonly writer: TraceWriter,
@@ -221,7 +177,14 @@ export class RecordSession {
 
   /** Lets a stopped task run user code; it becomes the current task. */
   private resumeUser(t: RecTask): void {
-    t.boundary = t.task.regs();
+    try {
+      t.boundary = t.task.regs();
+    } catch {
+      // Killed (SIGKILL wakes a stopped task) since it stopped: its exit comes next.
+      t.state = 'running';
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     t.state = 'running';
     t.runningSince = Date.now();
     this.current = t;
@@ -267,14 +230,17 @@ export class RecordSession {
       case PTRACE_EVENT.EXIT:
         return this.onExitEvent(t);
       case PTRACE_EVENT.STOP:
-        if (t.state === 'new') t.state = 'ready';
+        if (t.state === 'new') {
+          t.state = 'ready';
+          this.ptrace.atFirstStop(t);
+        } else if (STOP_SIGNALS.has(sig) && this.ptrace.atGroupStop(t, sig)) return; // its own tracer sees it
         else if (STOP_SIGNALS.has(sig)) {
           // Group-stop (SIGSTOP, SIGTSTP...): the thread stays stopped, as natively, until a
           // SIGCONT; PTRACE_LISTEN lets the kernel wake it then (and the parent's wait see it).
           t.state = 'stopped';
           if (this.current === t) this.current = undefined;
           ptraceRaw(PTRACE.LISTEN, t.tid, 0, 0);
-        } else this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
+        } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
         ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
@@ -284,6 +250,7 @@ export class RecordSession {
   }
 
   private onSyscallEntry(t: RecTask): void {
+    if (this.ptrace.atSyscallEntry(t)) return;
     const regs = t.task.regs();
     const nrv = regs.syscallNo;
     const args = regs.syscallArgs();
@@ -330,6 +297,10 @@ export class RecordSession {
       tgkill(t.task.tgid, t.tid, info.readInt32LE(0));
     }
     t.state = 'in-syscall';
+    if (this.ptrace.beforeRun(t, p) === 'hold') {
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     if (ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0) < 0) return;
     // An exiting thread stays current until it is gone (see onExitEvent).
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('vfork');
@@ -390,7 +361,7 @@ export class RecordSession {
     t.task.setRegs(r);
     for (const [addr, data] of mem ?? []) t.task.mem.write(addr, data);
     this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result, mem, extra: { emulated: true } });
-    this.continueOrYield(t);
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
   }
 
   /**
@@ -464,6 +435,7 @@ export class RecordSession {
       SYSCALL_ARG_REGS.forEach((reg, i) => back.set(reg, p.args[i]!));
       t.task.setRegs(back);
     }
+    this.ptrace.atSyscallExit(t, p);
     let regs = t.task.regs();
     if (this.virtualiseSeccomp(t, p, regs.result)) regs = t.task.regs();
     const result = regs.result;
@@ -518,8 +490,10 @@ export class RecordSession {
         extra.fileSize = [key, this.tracked.sizeOf(t.task, byPath ? undefined : Number(BigInt.asIntN(32, p.args[0]!)), byPath ? p.strings?.[0]?.[1] : undefined)];
       }
     }
+    this.ptrace.atSyscallResult(t, p, result);
+    if (p.tracee) extra.tracee = p.tracee;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
-    this.continueOrYield(t);
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
   }
 
   /**
@@ -611,7 +585,7 @@ export class RecordSession {
         this.onSyscallExit(parent);
       }
     }
-    this.continueOrYield(t);
+    if (!this.ptrace.afterExec(t)) this.continueOrYield(t);
   }
 
   private onCloneEvent(parent: RecTask, ev: number): void {
@@ -634,6 +608,7 @@ export class RecordSession {
       p.childIsThread = (flags & CLONE.THREAD) !== 0n;
       if (own !== childTid) p.childOwnTid = own;
     }
+    this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
     const early = this.earlyStops.get(childTid);
     if (early !== undefined) {
       this.earlyStops.delete(childTid);
@@ -644,6 +619,7 @@ export class RecordSession {
 
   private onExitEvent(t: RecTask): void {
     const status = Number(t.task.eventMessage() & 0xffffffffn);
+    if (this.ptrace.atExitEvent(t, status)) return;
     const p = t.pending;
     if (p) {
       if (p.nr === nr('exit') || p.nr === nr('exit_group')) this.finishSyscall(t, p, 0n);
@@ -689,6 +665,7 @@ export class RecordSession {
     this.recordExit(t, status);
     this.tasks.delete(t.tid);
     this.segv.onGone(t.task);
+    this.ptrace.onGone(t, status);
     t.task.mem.close();
     if (t.tid === this.rootPid) this.rootStatus = status;
     if (this.current === t) this.current = undefined;
@@ -730,6 +707,7 @@ export class RecordSession {
   }
 
   private deliver(t: RecTask, sig: number, info: Buffer, regs: Registers, sync: boolean): void {
+    if (this.ptrace.interceptSignal(t, sig, info, sync)) return; // its own tracer sees it first
     let action: SignalAction = signalDisposition(t.tid, sig);
     if ((action === 'terminate' || action === 'stop') && t.nsInit && sig !== SIG.KILL && sig !== SIG.STOP) {
       // A namespace's init ignores signals it has no handler for, and the kernel drops
@@ -752,6 +730,10 @@ export class RecordSession {
       const after = action === 'stop' ? regs : restartAdjusted(regs);
       this.append({ ...base, after: after.raw });
       t.task.invalidate();
+      if (action === 'ignore' && this.current !== undefined && this.current !== t) {
+        t.state = 'ready'; // passed on by its tracer while another thread runs: it runs when its turn comes
+        return;
+      }
       t.boundary = after;
       t.state = 'running';
       // A stopping signal goes to the kernel, which stops the whole process (group-stop).

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, pinCpu, ptraceRaw, spawnTracee } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, kill, pinCpu, ptraceBuffer, ptraceRaw, spawnTracee } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -22,7 +22,7 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
-  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
+  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
@@ -209,6 +209,31 @@ export class ReplaySession extends ProcessImaging {
         t.state = 'ready';
         return;
       }
+      case 'ptrace-stop': {
+        if (r.entry) {
+          // Its tracer changes it at this syscall entry: hold it there (its syscall's record follows).
+          const regs = new Registers(r.regs);
+          const found = this.reachEntry(t, regs.syscallNo, r.regs);
+          t.split = { nr: found.syscallNo, args: found.syscallArgs(), regs: found };
+          t.state = 'at-entry';
+          return;
+        }
+        // A fault of a thread the program ptraces: it stops there for its tracer, undelivered.
+        if (r.step) {
+          // Its tracer single-stepped it: one instruction, which trapped (or faulted) as it did.
+          if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where its tracer single-stepped it`);
+          const st = this.singleStep(t);
+          if (!st.trapped) {
+            t.pendingStatus = st.status;
+            t.state = 'running';
+          }
+        }
+        const stop = r.step && t.state === 'ready' ? { kind: 'signal' as const, sig: SIG.TRAP, info: Buffer.alloc(0) } : this.runToStop(t, r.signo);
+        if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)} (for its tracer)`);
+        this.checkRegs(t, new Registers(r.regs), `when ${signalName(r.signo)} was raised`, true);
+        t.state = 'ready';
+        return;
+      }
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
@@ -319,6 +344,7 @@ export class ReplaySession extends ProcessImaging {
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
     this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
+    if (extra?.tracee) this.applyTraceeEffect(extra.tracee);
     let sent = extra?.echo;
     if (extra?.hash && sem?.sent) {
       const h = createHash('sha1');
@@ -349,6 +375,34 @@ export class ReplaySession extends ProcessImaging {
     regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+  }
+
+  /**
+   * The program's ptrace changed its (emulated) tracee: do the same to it. The
+   * tracee stands where it stood in the recording (stopped after its last
+   * event: the recorder refuses changes at points where replay's tracee would not).
+   */
+  private applyTraceeEffect(effect: TraceeEffect): void {
+    const c = this.tasks.get(effect.tid);
+    if (!c || c.state === 'gone') throw new DivergenceError(`thread ${effect.tid}, which the program's ptrace changes, does not exist in the replay`);
+    this.writeMemory(c.task.mem, effect.mem);
+    if (effect.regs) {
+      const regs = new Registers(Buffer.from(effect.regs));
+      if (c.state === 'at-entry' && c.split) {
+        // At a syscall entry (a ptrace-stop with entry): the syscall is now the one the tracer set.
+        c.task.setRegs(regs);
+        if (regs.get('orig_rax') === BigInt.asUintN(64, -1n)) {
+          c.split = undefined; // cancelled: the kernel skips it
+          c.state = 'ready';
+        } else c.split = { nr: regs.syscallNo, args: regs.syscallArgs(), regs };
+      } else {
+        regs.set('orig_rax', -1n); // as for signals: never let the kernel act on a syscall number we set
+        c.task.setRegs(regs);
+      }
+    }
+    if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
+    for (const [offset, value] of effect.user ?? []) ptraceRaw(PTRACE.POKEUSER, c.tid, offset, value);
+    if (effect.xstate) c.task.setXstate(Buffer.from(effect.xstate));
   }
 
   /** Whether t's next record is a signal delivered where it stands. */
@@ -429,7 +483,10 @@ export class ReplaySession extends ProcessImaging {
       t.task.setRegs(regs);
     }
     if (nrv === nr('exit') || nrv === nr('exit_group')) {
-      this.resume(t, 'continue');
+      // A thread whose exit_group's exit comes after another thread's death may be gone
+      // already: replay killed that other thread (and so the process) at its exit record.
+      ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+      t.invalidateRegs();
       t.state = 'exiting';
       return 0n;
     }

@@ -652,6 +652,9 @@ const TABLE: Record<string, SyscallSemantics> = {
   wait4: blocking({ outputs: (_m, a) => [...(a[1] ? [[a[1], 4] as const] : []), ...(a[3] ? [[a[3], 144] as const] : [])] }),
   // waitid fills in the siginfo's signo, errno, code, pid, uid and status even when it fails (with zeros, e.g. EBADF for a bad pidfd).
   waitid: blocking({ outputs: (_m, a) => [...(a[2] ? [[a[2], 128] as const] : []), ...(a[4] ? [[a[4], 144] as const] : [])], outputsOnError: true }),
+  // ptrace is emulated by trr (src/record/ptrace-emulation.ts), which decides
+  // at the entry what the request writes into the caller: `entry` holds those ranges.
+  ptrace: emulate({ outputs: (_m, _a, _r, entry) => (entry as Range[] | undefined) ?? [], outputsOnError: true }),
   futex: {
     policy: 'emulate',
     mayBlock: true,

@@ -6,8 +6,8 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 2;
-/** The oldest version this reader replays: version 2 only added record fields. */
+export const TRACE_FORMAT_VERSION = 3;
+/** The oldest version this reader replays: versions 2 and 3 only added record fields. */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -117,6 +117,28 @@ export interface SyscallExtra {
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
+  /**
+   * ptrace of an emulated tracee that changed it (POKEDATA, POKEUSER,
+   * SETREGS...): replay does the same to the tracee. Since version 3 (a
+   * version 2 reader would ignore it and replay the tracee wrongly).
+   */
+  readonly tracee?: TraceeEffect;
+}
+
+/** What a ptrace request of the program did to its (emulated) tracee. */
+export interface TraceeEffect {
+  /** Recorded tid of the tracee. */
+  readonly tid: number;
+  /** The tracee's registers after the request. */
+  readonly regs?: Buffer;
+  /** Memory written into the tracee. */
+  readonly mem?: readonly MemoryWrite[];
+  /** The tracee's FXSAVE area (x87/SSE registers, 512 bytes) after the request. */
+  readonly fpregs?: Buffer;
+  /** The tracee's XSAVE area after the request (PTRACE_SETREGSET NT_X86_XSTATE). */
+  readonly xstate?: Buffer;
+  /** Words written into the tracee's user area beyond the registers (debug registers): [offset, value]. */
+  readonly user?: readonly (readonly [bigint, bigint])[];
 }
 
 /** A successful execve: the new program's start state. */
@@ -165,6 +187,23 @@ export interface RdtscRecord extends Base {
   readonly after: Buffer;
 }
 
+/**
+ * A thread that the program itself ptraces (emulated) raised a signal with
+ * an instruction (a breakpoint, a fault): it stopped for its tracer there,
+ * before any delivery. Replay runs it to that fault and keeps it stopped.
+ * Since version 3.
+ */
+export interface PtraceStopRecord extends Base {
+  readonly kind: 'ptrace-stop';
+  readonly signo: number;
+  /** Registers at the stop. */
+  readonly regs: Buffer;
+  /** The tracer single-stepped it (PTRACE_SINGLESTEP): replay executes one instruction, not a run to the fault. */
+  readonly step?: boolean;
+  /** A syscall-entry stop at which the tracer changed it: replay holds it at the entry of its next syscall. */
+  readonly entry?: boolean;
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -192,6 +231,7 @@ export type TraceRecord =
   | ExecRecord
   | SignalRecord
   | RdtscRecord
+  | PtraceStopRecord
   | ExitRecord
   | EndRecord;
 
@@ -291,6 +331,17 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
     out.fileAllocate = [f[0] as string, Number(f[1]), BigInt(f[2] as number | bigint), BigInt(f[3] as number | bigint)];
   }
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
+  if (o.tracee !== undefined) {
+    const t = c.obj(o.tracee, 'tracee');
+    out.tracee = {
+      tid: c.int(t, 'tid'),
+      regs: t.regs === undefined ? undefined : c.buf(t, 'regs', REGS),
+      mem: c.mem(t.mem, 'tracee mem'),
+      fpregs: t.fpregs === undefined ? undefined : c.buf(t, 'fpregs', 512),
+      user: t.user === undefined ? undefined : userWords(c, t.user),
+      xstate: t.xstate === undefined ? undefined : c.buf(t, 'xstate'),
+    };
+  }
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {
@@ -299,6 +350,16 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
     });
   }
   return out;
+}
+
+function userWords(c: Check, v: unknown): [bigint, bigint][] {
+  const big = (x: unknown) => (typeof x === 'bigint' ? x : typeof x === 'number' && Number.isInteger(x) ? BigInt(x) : undefined);
+  if (!Array.isArray(v)) c.fail(`field 'user' is not a list`);
+  return (v as unknown[]).map((w) => {
+    const pair = Array.isArray(w) && w.length === 2 ? [big(w[0]), big(w[1])] : [];
+    if (pair[0] === undefined || pair[1] === undefined) c.fail(`an entry of 'user' is not [offset, value]`);
+    return [pair[0]!, pair[1]!];
+  });
 }
 
 /** Checks a decoded record against the schema and returns it typed. */
@@ -342,6 +403,8 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     }
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
+    case 'ptrace-stop':
+      return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
