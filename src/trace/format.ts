@@ -6,8 +6,8 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 2;
-/** The oldest version this reader replays: version 2 only added record fields. */
+export const TRACE_FORMAT_VERSION = 3;
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the syscall-batch kind. */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -149,6 +149,19 @@ export interface RdtscRecord extends Base {
   readonly after: Buffer;
 }
 
+/**
+ * Syscalls the preload library ran without a ptrace stop (the syscall
+ * buffer) since the thread's previous event, in order: `count` records in
+ * the library's layout (src/syscallbuf/layout.ts), as `data`. Replay writes
+ * them into the thread's buffer, and the library hands them back. Since
+ * version 3.
+ */
+export interface SyscallBatchRecord extends Base {
+  readonly kind: 'syscall-batch';
+  readonly count: number;
+  readonly data: Buffer;
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -176,6 +189,7 @@ export type TraceRecord =
   | ExecRecord
   | SignalRecord
   | RdtscRecord
+  | SyscallBatchRecord
   | ExitRecord
   | EndRecord;
 
@@ -318,6 +332,8 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
     }
     case 'rdtsc':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
+    case 'syscall-batch':
+      return { kind, tid, count: c.int(o, 'count'), data: c.buf(o, 'data') };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':
