@@ -141,7 +141,7 @@ for (const r of rows) {
   const rcStart = clock(() => dbg.reverseContinue());
   dbg.close();
   console.log('');
-  console.log(`reverse execution on a ${native.toFixed(2)} s loop recorded with -n (${TraceReader.open(trace).records().length} events), ${images} automatic checkpoints:`);
+  console.log(`reverse execution on a ${native.toFixed(2)} s loop recorded with -n (${TraceReader.open(trace).eventCount} events), ${images} automatic checkpoints:`);
   console.log(`  replay to the end (taking the checkpoints)                 ${toEnd.toFixed(2)} s`);
   console.log(`  reverse-continue from the end to the last breakpoint hit   ${rc.toFixed(2)} s`);
   console.log(`  reverse-continue to the hit before                         ${rc2.toFixed(2)} s`);
