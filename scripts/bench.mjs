@@ -1,9 +1,11 @@
 #!/usr/bin/env node
-// `npm run bench`: times workloads natively, under `trr record`, under
-// `trr replay -a` and under `strace -f`, and prints the ratios side by side
-// with the trace size per second of native run time. Nothing here asserts a
-// timing: it measures and reports.
+// `npm run bench`: times workloads natively, under `trr record` and `trr
+// replay -a` with the syscall buffer (the default) and without it (`-n`),
+// and under `strace -f`, and prints the ratios side by side with the trace
+// size per second of native run time. Nothing here asserts a timing: it
+// measures and reports.
 import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -39,7 +41,17 @@ function dirSize(d) {
 }
 
 const runs = Number(process.env.TRR_BENCH_RUNS ?? 3);
+const getppidLoop = (() => {
+  const { writeFileSync } = fs;
+  const src = join(work, 'getppid.c');
+  writeFileSync(src, '#include <unistd.h>\nint main(void) { long s = 0; for (int i = 0; i < 100000; i++) s += getppid(); return s == 0; }\n');
+  const bin = join(work, 'getppid');
+  const cc = spawnSync('cc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
+  if (cc.status !== 0) throw new Error(cc.stderr);
+  return bin;
+})();
 const workloads = [
+  { name: 'getppid loop (100k calls)', cmd: getppidLoop, args: [] },
   { name: 'compute (C, few syscalls)', cmd: program('compute'), args: ['8'] },
   { name: 'manyfiles (C, 2000 files)', cmd: program('manyfiles'), args: ['2000'] },
   { name: 'sqlite3 (500 inserts)', cmd: 'sqlite3', args: [':memory:', Array.from({ length: 500 }, (_, i) => `create table if not exists t(a); insert into t values (${i}); select count(*) from t;`).join(' ')] },
@@ -50,26 +62,32 @@ const rows = [];
 for (const w of workloads) {
   const native = median(Array.from({ length: runs }, () => time(w.cmd, w.args)));
   const trace = join(work, 'trace');
-  const rec = [];
-  const rep = [];
-  let size = 0;
-  for (let i = 0; i < runs; i++) {
-    rmSync(trace, { recursive: true, force: true });
-    rec.push(time(process.execPath, [trr, 'record', '-o', trace, w.cmd, ...w.args]));
-    rep.push(time(process.execPath, [trr, 'replay', '-a', trace]));
-    size = dirSize(trace);
+  const measured = {};
+  for (const mode of ['on', 'off']) {
+    const rec = [];
+    const rep = [];
+    let size = 0;
+    for (let i = 0; i < runs; i++) {
+      rmSync(trace, { recursive: true, force: true });
+      rec.push(time(process.execPath, [trr, 'record', ...(mode === 'off' ? ['-n'] : []), '-o', trace, w.cmd, ...w.args]));
+      rep.push(time(process.execPath, [trr, 'replay', '-a', trace]));
+      size = dirSize(trace);
+    }
+    measured[mode] = { rec: median(rec), rep: median(rep), size };
   }
   const strace = median(Array.from({ length: runs }, () => time('strace', ['-f', '-o', '/dev/null', w.cmd, ...w.args])));
-  rows.push({ w, native, rec: median(rec), rep: median(rep), strace, size });
+  rows.push({ w, native, on: measured.on, off: measured.off, strace });
 }
 
 const pad = (s, n) => String(s).padEnd(n);
 const num = (s, n) => String(s).padStart(n);
+const x = (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + 'x';
 console.log(`trr benchmark, ${new Date().toISOString().slice(0, 10)}, median of ${runs} runs; ratios are to the native run`);
-console.log(`${pad('workload', 28)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('strace', 9)}${num('trace KiB/s', 13)}`);
+console.log(`${pad('', 38)}${pad('  syscall buffer', 18)}${pad('  no buffer (-n)', 18)}`);
+console.log(`${pad('workload', 28)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('record', 9)}${num('replay', 9)}${num('strace', 9)}${num('trace KiB/s', 13)}`);
 for (const r of rows) {
   console.log(
-    `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num((r.rec / r.native).toFixed(1) + 'x', 9)}${num((r.rep / r.native).toFixed(1) + 'x', 9)}${num((r.strace / r.native).toFixed(1) + 'x', 9)}${num((r.size / 1024 / r.native).toFixed(0), 13)}`,
+    `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num(x(r.on.rec / r.native), 9)}${num(x(r.on.rep / r.native), 9)}${num(x(r.off.rec / r.native), 9)}${num(x(r.off.rep / r.native), 9)}${num(x(r.strace / r.native), 9)}${num((r.on.size / 1024 / r.native).toFixed(0), 13)}`,
   );
 }
 // Reverse execution: latency of reverse-continue and reverse-stepi on a
@@ -100,7 +118,9 @@ for (const r of rows) {
   const native = median(Array.from({ length: runs }, () => time(bin, [])));
   const trace = join(work, 'loop-trace');
   rmSync(trace, { recursive: true, force: true });
-  time(process.execPath, [trr, 'record', '-o', trace, bin]);
+  // Without the syscall buffer: reverse-stepi counts loop iterations between two
+  // events, and a buffered stretch of 1024 getppid calls is 20M iterations here.
+  time(process.execPath, [trr, 'record', '-n', '-o', trace, bin]);
   const nm = spawnSync('nm', [bin], { encoding: 'utf8' }).stdout;
   const marker = 0x555555554000n + BigInt('0x' + /^([0-9a-f]+) T marker$/m.exec(nm)[1]);
   const clock = (f) => {
@@ -121,7 +141,7 @@ for (const r of rows) {
   const rcStart = clock(() => dbg.reverseContinue());
   dbg.close();
   console.log('');
-  console.log(`reverse execution on a ${native.toFixed(2)} s loop (${TraceReader.open(trace).records().length} events), ${images} automatic checkpoints:`);
+  console.log(`reverse execution on a ${native.toFixed(2)} s loop recorded with -n (${TraceReader.open(trace).eventCount} events), ${images} automatic checkpoints:`);
   console.log(`  replay to the end (taking the checkpoints)                 ${toEnd.toFixed(2)} s`);
   console.log(`  reverse-continue from the end to the last breakpoint hit   ${rc.toFixed(2)} s`);
   console.log(`  reverse-continue to the hit before                         ${rc2.toFixed(2)} s`);

@@ -44,6 +44,13 @@ if (newer(nativeLib, [nativeSrc])) {
   log('cc src/native/trr_native.c');
   run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-o', nativeLib, nativeSrc]);
 }
+// The syscall buffer library trr preloads into recorded programs (src/preload).
+const preloadSrc = join(root, 'src/preload/trr_preload.c');
+const preloadLib = join(root, 'build/libtrr_preload.so');
+if (newer(preloadLib, [preloadSrc])) {
+  log('cc src/preload/trr_preload.c');
+  run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fno-stack-protector', '-fno-delete-null-pointer-checks', '-Wno-nonnull-compare', '-o', preloadLib, preloadSrc]);
+}
 
 // The bundled examples, for the README's quick start.
 for (const name of ['bank']) {

@@ -5,7 +5,8 @@ import { Registers } from '../arch/registers.js';
 import { formatSyscallArgs, formatSyscallResult } from '../syscalls/format.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
-import type { TraceRecord } from '../trace/format.js';
+import type { SyscallBatchRecord, TraceRecord } from '../trace/format.js';
+import { TRR_CALL_INIT, decodeBufferedCalls } from '../syscallbuf/layout.js';
 import { TraceReader, isTraceDir } from '../trace/trace-stream.js';
 import { waitStatus } from '../native/native.js';
 import { listTraceDirs, openTraceWithEvents, traceRoot } from './trace-dir.js';
@@ -24,9 +25,30 @@ function syscallLine(nr: number, regs: Buffer | undefined, strings: readonly (re
   return `${info.name}(${formatSyscallArgs(info, args, strings ? new Map(strings) : undefined)})`;
 }
 
+/** One line per syscall of a syscall-batch record, as for traced ones, marked "buffered". */
+export function describeBatch(r: SyscallBatchRecord): string[] {
+  let calls;
+  try {
+    calls = decodeBufferedCalls(r.data, r.count);
+  } catch (e) {
+    return [`${r.count} buffered syscalls (undecodable: ${(e as Error).message})`];
+  }
+  return calls.map((c) => {
+    const info = SYSCALLS.get(c.nr);
+    const args = info ? `${info.name}(${formatSyscallArgs(info, c.args)})` : `${syscallName(c.nr)}(...)`;
+    return `${args} = ${formatSyscallResult(syscallName(c.nr), c.result)} (buffered)`;
+  });
+}
+
 export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
   switch (r.kind) {
+    case 'syscall-batch':
+      return describeBatch(r).join('; ');
     case 'syscall':
+      if (r.nr === TRR_CALL_INIT) {
+        const a = new Registers(r.regs).syscallArgs();
+        return `trr_syscall_buffer_init(0x${a[0]!.toString(16)}, ${a[1]}) = ${r.result === 0n ? '0 (buffering)' : `${formatSyscallResult('', r.result)} (buffering off)`}`;
+      }
       return `${syscallLine(r.nr, r.regs, r.extra?.strings)} = ${formatSyscallResult(syscallName(r.nr), r.result)}${r.extra?.emulated ? ' (unsupported: answered by trr)' : ''}${r.extra?.child !== undefined ? ` [new ${r.extra.thread ? 'thread' : 'process'} ${r.extra.child}]` : ''}`;
     case 'syscall-entry':
       return `${syscallLine(r.nr, r.regs, undefined)} ... (blocked)`;
@@ -78,7 +100,16 @@ export function dump(dir: string, json: boolean, out: Out): void {
       if ('nr' in record) extra.syscall = syscallName(record.nr);
       if ('regs' in record && record.kind !== 'exec') extra.args = new Registers(record.regs).syscallArgs().map(String);
       if (record.kind === 'signal') extra.signal = signalName(record.signo);
+      if (record.kind === 'syscall-batch') {
+        try {
+          extra.calls = decodeBufferedCalls(record.data, record.count).map((c) => ({ syscall: syscallName(c.nr), args: c.args.map(String), result: String(c.result), buffered: true }));
+        } catch {
+          // undecodable: the record's fields still show
+        }
+      }
       out(JSON.stringify({ index, pid: pids.get(record.tid), ...(jsonSafe(r) as object), ...extra }));
+    } else if (record.kind === 'syscall-batch') {
+      describeBatch(record).forEach((line, k) => out(`${`${index}.${k + 1}`.padStart(6)} ${String(pids.get(record.tid)).padStart(7)} ${String(record.tid).padStart(7)}  ${line}`));
     } else {
       out(`${String(index).padStart(6)} ${String(pids.get(record.tid)).padStart(7)} ${String(record.tid).padStart(7)}  ${describeRecord(record)}`);
     }

@@ -47,16 +47,17 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
   program
     .command('record')
     .description('run PROG with ARGS under recording; exits with PROG\'s status (128+N if killed by signal N)')
-    .usage('[-o DIR] [-w] [--env NAME=VALUE]... [--] PROG [ARGS...]')
+    .usage('[-o DIR] [-w] [-n] [--env NAME=VALUE]... [--] PROG [ARGS...]')
     .option('-o, --output <dir>', 'write the trace to DIR instead of a new directory under the trace directory')
     .option('-w, --wait', 'keep recording until every recorded process has exited (by default the recording ends with PROG, and processes it left running are killed, as with rr)')
+    .option('-n, --no-syscall-buffer', 'do not load trr\'s syscall buffer library into PROG: every system call is then a ptrace stop (slower, the way to rule the buffer out)')
     .option('--env <NAME=VALUE>', 'set an environment variable for PROG (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<prog>', 'program to record (searched on PATH when it has no slash)')
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
     .exitOverride()
-    .action((prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean }) => {
-      setStatus(record({ program: prog, args, output: opts.output, env: opts.env, waitForAll: opts.wait === true }, warn));
+    .action((prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean; syscallBuffer?: boolean }) => {
+      setStatus(record({ program: prog, args, output: opts.output, env: opts.env, waitForAll: opts.wait === true, syscallBuffer: opts.syscallBuffer !== false }, warn));
     });
 
   program

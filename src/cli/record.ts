@@ -9,6 +9,7 @@ import { ERRNO, errnoMessage } from '../syscalls/names.js';
 import { SIG } from '../task/kernel-abi.js';
 import { FileError, TrrError, UsageError, errnoOf } from '../util/errors.js';
 import { discardTrace, newTraceDir, prepareOutputDir, setLatest } from './trace-dir.js';
+import { STUB_SYSCALL_END, preloadLibrary } from '../syscallbuf/layout.js';
 import { TRR_VERSION, cpuidLeaves, currentDir, kernelRelease, stackLimit } from './environment.js';
 
 export interface RecordCommand {
@@ -18,6 +19,8 @@ export interface RecordCommand {
   readonly env: readonly string[];
   /** Record until every process has exited, not only PROG. */
   readonly waitForAll?: boolean;
+  /** Load the syscall buffer library into PROG (LD_PRELOAD); on unless -n. */
+  readonly syscallBuffer?: boolean;
 }
 
 /** The program could not be started; the exit status is the one a shell gives (126 found but not executable, 127 not found). */
@@ -86,6 +89,16 @@ export function mergeEnv(base: NodeJS.ProcessEnv, overrides: readonly string[]):
   return [...env].map(([k, v]) => `${k}=${v}`);
 }
 
+/** env with the syscall buffer library appended to LD_PRELOAD (after the user's own preloads). */
+export function withPreload(env: readonly string[], lib: string): string[] {
+  const i = env.findIndex((e) => e.startsWith('LD_PRELOAD='));
+  if (i < 0) return [...env, `LD_PRELOAD=${lib}`];
+  const old = env[i]!.slice('LD_PRELOAD='.length);
+  const out = [...env];
+  out[i] = `LD_PRELOAD=${old.trim() ? `${old}:${lib}` : lib}`;
+  return out;
+}
+
 /** Records the program; returns trr's exit status (the program's, or 128+signal). */
 export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   const cwd = currentDir();
@@ -93,7 +106,10 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   const dir = cmd.output ? resolve(cmd.output) : newTraceDir(cmd.program);
   const createdDir = cmd.output ? prepareOutputDir(dir) : true;
   const argv = [cmd.program, ...cmd.args];
-  const env = mergeEnv(process.env, cmd.env);
+  let env = mergeEnv(process.env, cmd.env);
+  const preload = cmd.syscallBuffer === false ? undefined : preloadLibrary();
+  if (cmd.syscallBuffer !== false && !preload) warn('the syscall buffer library (build/libtrr_preload.so) is missing, so every system call is recorded with a ptrace stop; run `npm install` to build it.');
+  if (preload) env = withPreload(env, preload);
   const header: Header = {
     format: 'trr-trace',
     version: TRACE_FORMAT_VERSION,
@@ -105,7 +121,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     stackLimit: stackLimit(),
     kernel: kernelRelease(),
     cpuid: cpuidLeaves(),
-    features: rdtscTraps() ? ['rdtsc-trapped'] : [],
+    features: [...(rdtscTraps() ? ['rdtsc-trapped'] : []), ...(preload ? ['syscall-buffer'] : [])],
     cpu: currentCpu(),
   };
   const writer = TraceWriter.create(dir, header);
@@ -114,9 +130,9 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   shieldSignals(true);
   let pid: number | undefined;
   try {
-    pid = spawnTracee({ path, argv, env, cwd });
+    pid = spawnTracee({ path, argv, env, cwd, allowIp: preload ? Number(STUB_SYSCALL_END) : undefined });
     if (!pinCpu(pid, header.cpu!)) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
-    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true });
+    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined });
     const { status, execErrno } = session.run();
     if (execErrno !== undefined) {
       // Nothing ran: no trace is left behind, as after a shell's failed exec.

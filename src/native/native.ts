@@ -75,7 +75,7 @@ interface Bindings {
   ptraceBuf(req: number, pid: number, addr: bigint | number, buf: Buffer): bigint | number;
   regset(req: number, pid: number, nt: number, buf: Buffer, len: number): bigint | number;
   wait(pid: number, status: Int32Array, options: number, timeoutMs: number): bigint | number;
-  spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
+  spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, allowIp: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
   rdtsc(): bigint | number;
   rdtscTraps(): bigint | number;
   rdtscp(aux: Uint32Array): bigint | number;
@@ -106,7 +106,7 @@ function load(): Bindings {
     ptraceBuf: lib.func('long trr_ptrace_buf(long, long, uintptr_t, _Inout_ uint8_t *buf)'),
     regset: lib.func('long trr_ptrace_regset(long, long, long, _Inout_ uint8_t *buf, long)'),
     wait: lib.func('long trr_wait(long, _Out_ int *status, long, long)'),
-    spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, _Out_ int *, _Out_ int *)'),
+    spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, unsigned long, _Out_ int *, _Out_ int *)'),
     rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
     rdtscTraps: lib.func('long trr_rdtsc_traps(void)'),
     rdtscp: lib.func('uint64_t trr_rdtscp(_Out_ uint32_t *)'),
@@ -182,6 +182,8 @@ export interface SpawnRequest {
   readonly cwd: string;
   /** RLIMIT_STACK soft limit for the child; undefined keeps ours. */
   readonly stackLimit?: bigint;
+  /** End of the one syscall instruction the seccomp filter lets through without a stop (the syscall buffer's); none when undefined. */
+  readonly allowIp?: number;
 }
 
 const SPAWN_STEPS = ['', 'chdir', 'personality(ADDR_NO_RANDOMIZE)', 'prctl(PR_SET_TSC)', 'seccomp filter', 'execve'];
@@ -194,7 +196,7 @@ export function spawnTracee(req: SpawnRequest): number {
   if (req.stackLimit !== undefined) limit = req.stackLimit >= 0x7fffffffffffffffn ? -1 : Number(req.stackLimit);
   const pid = check(
     () => `spawning ${req.path}`,
-    load().spawn(req.path, [...req.argv, null], [...req.env, null], req.cwd, limit, step, errno),
+    load().spawn(req.path, [...req.argv, null], [...req.env, null], req.cwd, limit, req.allowIp ?? 0, step, errno),
   );
   if (step[0]) throw new NativeError(`${SPAWN_STEPS[step[0]] ?? 'setup'} in the new process for ${req.path}`, errno[0]!);
   return pid;

@@ -196,19 +196,36 @@ long trr_term_sender(void) {
 /* SECCOMP_RET_DATA of the trap for 32-bit system calls; trr's side checks it. */
 #define TRR_I386_TRAP_DATA 0x386
 
-static int install_trace_filter(void) {
+static int install_trace_filter(unsigned long allow_ip) {
   /*
    * Every x86-64 system call stops the tracee with PTRACE_EVENT_SECCOMP. A
    * 32-bit one (int $0x80) is not run: it raises SIGSYS, so the tracer sees it
    * as a signal and never mistakes it for the 64-bit call of the same number.
+   * When allow_ip is not 0, a syscall whose instruction ends at allow_ip (the
+   * syscall buffer's stub, src/preload) runs without a stop.
    */
-  struct sock_filter filter[] = {
+  uint32_t lo = (uint32_t)allow_ip, hi = (uint32_t)(allow_ip >> 32);
+  const unsigned ip = offsetof(struct seccomp_data, instruction_pointer);
+  struct sock_filter plain[] = {
       BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
       BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 1),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
       BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | TRR_I386_TRAP_DATA),
   };
-  struct sock_fprog prog = {.len = sizeof filter / sizeof filter[0], .filter = filter};
+  struct sock_filter buffered[] = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, AUDIT_ARCH_X86_64, 0, 5),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, lo, 0, 2),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, ip + 4),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, hi, 2, 0),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRACE),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_TRAP | TRR_I386_TRAP_DATA),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  struct sock_filter *filter = allow_ip ? buffered : plain;
+  unsigned short len = allow_ip ? sizeof buffered / sizeof buffered[0] : sizeof plain / sizeof plain[0];
+  struct sock_fprog prog = {.len = len, .filter = filter};
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     return -1;
   return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
@@ -228,11 +245,13 @@ static void child_fail(int fd, int step) {
  * trace-everything seccomp filter and execs. The parent seizes the child and
  * returns its pid. stack_limit, when non-negative, sets RLIMIT_STACK's soft
  * limit (replay restores the recorded one, which decides the mmap layout).
+ * allow_ip, when not 0, is the end of the one syscall instruction the filter
+ * lets through without a stop (the syscall buffer's, see src/preload).
  * On failure before exec, *fail_step and *fail_errno say what failed.
  */
 long trr_spawn(const char *path, char *const argv[], char *const envp[],
-               const char *cwd, long stack_limit, int *fail_step,
-               int *fail_errno) {
+               const char *cwd, long stack_limit, unsigned long allow_ip,
+               int *fail_step, int *fail_errno) {
   int go[2], report[2];
   if (pipe2(go, O_CLOEXEC) < 0)
     return -errno;
@@ -287,7 +306,7 @@ long trr_spawn(const char *path, char *const argv[], char *const envp[],
         close(fd);
     for (int fd = 0; fd < 3; fd++)
       fcntl(fd, F_SETFD, 0);
-    if (install_trace_filter() < 0)
+    if (install_trace_filter(allow_ip) < 0)
       child_fail(report[1], 4);
     execve(path, argv, envp);
     /* The parent stopped listening at our execve's seccomp stop; the recorder

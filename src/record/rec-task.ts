@@ -6,6 +6,7 @@ import type { Task } from '../task/task.js';
 import type { RestartOf } from '../syscalls/semantics.js';
 import type { TraceeEffect } from '../trace/format.js';
 import type { TransferSource } from './transfers.js';
+import type { ThreadBuffer } from './syscall-buffers.js';
 
 export const PR_TSC_ENABLE = 1;
 export const PR_TSC_SIGSEGV = 2;
@@ -61,6 +62,8 @@ export class RecTask {
   tscMode: number = PR_TSC_ENABLE;
   /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
   nsInit = false;
+  /** This thread's syscall buffer (src/preload), once the library announced it. */
+  buffer: ThreadBuffer | undefined;
   /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */
   restartOf: RestartOf | undefined;
   constructor(readonly task: Task) {}

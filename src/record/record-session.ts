@@ -27,6 +27,8 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { sampleSpinning } from './spin.js';
+import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
+import { HDR, INIT_RECORD, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
@@ -56,6 +58,7 @@ const PR_GET_TSC = 25n;
 const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
+const SCHED_YIELD = nr('sched_yield');
 
 export class RecordSession {
   private readonly tasks = new Map<number, RecTask>();
@@ -85,12 +88,14 @@ export class RecordSession {
     },
     append: (rec) => this.append(rec),
   });
+  /** A file is mapped shared somewhere: writes must stay traced (see shared-mappings.ts). */
+  private noBufferedWrites = false;
 
   constructor(
     private readonly writer: TraceWriter,
     private readonly rootPid: number,
     private readonly warn: (msg: string) => void,
-    private readonly options: { readonly waitForAll: boolean } = { waitForAll: false },
+    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean } = { waitForAll: false },
   ) {
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
@@ -192,10 +197,10 @@ export class RecordSession {
   }
 
   /** After a stop of the current task: keep running it, unless its slice is up and others wait. */
-  private continueOrYield(t: RecTask): void {
+  private continueOrYield(t: RecTask, yieldNow = false): void {
     t.state = 'ready';
     if (this.current !== t && this.current !== undefined) return;
-    if (Date.now() - this.sliceStart > SLICE_MS && this.hasReady(t)) {
+    if ((yieldNow || Date.now() - this.sliceStart > SLICE_MS) && this.hasReady(t)) {
       this.current = undefined;
       return;
     }
@@ -254,6 +259,13 @@ export class RecordSession {
     const regs = t.task.regs();
     const nrv = regs.syscallNo;
     const args = regs.syscallArgs();
+    if (regs.ip === STUB_SYSCALL_END) {
+      throw new UnsupportedError(
+        `thread ${t.tid} stopped at a syscall of trr's syscall buffer, which trr's seccomp filter lets through without a stop (a seccomp filter of the program's own traced it?); recording it would record it twice. Record the program with \`trr record -n\` (no syscall buffer).`,
+      );
+    }
+    t.buffer?.take(t.tid, true);
+    if (nrv === TRR_CALL_INIT || nrv === TRR_CALL_DIVERGE) return this.onBufferInit(t, regs, nrv, args);
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
     const impossible = this.cannotRecord(t, nrv, args);
@@ -312,6 +324,34 @@ export class RecordSession {
     if ((sem.mayBlock && !p.stdio) || vfork) {
       if (this.current === t) this.current = undefined;
     }
+  }
+
+  /**
+   * The preload library's init call announces a thread's buffer: trr
+   * answers 0 (record) and writes the header, or ENOSYS to leave buffering
+   * off. The call never reaches the kernel; the trace keeps it, for replay
+   * to answer the library with "replay".
+   */
+  private onBufferInit(t: RecTask, regs: Registers, nrv: number, args: bigint[]): void {
+    let result = -38n;
+    if (nrv === TRR_CALL_INIT && this.options.syscallBuffer && !t.ownSeccomp) {
+      const b = initBuffer(t.task.mem, args, this.noBufferedWrites);
+      if (b) {
+        t.buffer = b;
+        result = INIT_RECORD;
+      }
+    }
+    const r = regs.clone();
+    r.set('orig_rax', -1n);
+    r.set('rax', result);
+    t.task.setRegs(r);
+    this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result, extra: { emulated: true } });
+    this.continueOrYield(t);
+  }
+
+  /** Turns buffering off (on) in the buffers of these threads. */
+  private setBuffering(threads: Iterable<RecTask>, on: boolean): void {
+    for (const o of threads) o.buffer?.setWord(HDR.disabled, on ? 0 : 1);
   }
 
   /** Syscalls trr refuses even though the table knows them. */
@@ -469,7 +509,14 @@ export class RecordSession {
         extra.file = file.blob;
         extra.path = file.path;
         const tracked = this.tracked.onMmap(t.task, Number(BigInt.asIntN(32, p.args[4]!)));
-        if (tracked) extra.tracked = tracked;
+        if (tracked) {
+          extra.tracked = tracked;
+          if (!this.noBufferedWrites) {
+            // Writes to a file mapped shared must change the mapping in replay: they stay traced from now on.
+            this.noBufferedWrites = true;
+            for (const o of this.tasks.values()) o.buffer?.setWord(HDR.noWrites, 1);
+          }
+        }
       }
     } else if (p.nr === nr('shmat') && result >= 0n) {
       const seg = this.tracked.onShmat(t.task, p.args[0]!, result, (data, name) => this.writer.storeData(data, name));
@@ -493,7 +540,8 @@ export class RecordSession {
     this.ptrace.atSyscallResult(t, p, result);
     if (p.tracee) extra.tracee = p.tracee;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
-    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
+    // sched_yield gives the other threads their turn, as a kernel with one CPU would.
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t, p.nr === SCHED_YIELD);
   }
 
   /**
@@ -505,7 +553,12 @@ export class RecordSession {
     const installs = (p.nr === nr('seccomp') && p.args[0] === SECCOMP_SET_MODE_FILTER) || (p.nr === nr('prctl') && p.args[0] === PR_SET_SECCOMP && p.args[1] === 2n);
     if (installs && result === 0n) {
       const tsync = p.nr === nr('seccomp') && (p.args[1]! & SECCOMP_FILTER_FLAG_TSYNC) !== 0n;
-      for (const o of this.tasks.values()) if (o === t || (tsync && o.task.tgid === t.task.tgid)) o.ownSeccomp = true;
+      for (const o of this.tasks.values()) {
+        if (o === t || (tsync && o.task.tgid === t.task.tgid)) {
+          o.ownSeccomp = true;
+          this.setBuffering([o], false); // the program's filter sees the buffer's syscalls too
+        }
+      }
     }
     if (p.nr !== nr('prctl') || p.args[0] !== PR_GET_SECCOMP || result < 0n) return false;
     const r = t.task.regs().clone();
@@ -579,6 +632,7 @@ export class RecordSession {
       kind: 'exec', tid, entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
       stack: [regs.sp, stackData], maps: mapsText,
     });
+    this.releaseBuffer(t); // after the exec record, which its last buffered calls precede
     for (const parent of this.tasks.values()) {
       if (parent.heldExit && parent.pending?.child === tid) {
         parent.heldExit = false;
@@ -602,6 +656,14 @@ export class RecordSession {
     this.segv.onClone(parent.task, child.task);
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
+    if (parent.buffer && (flags & CLONE.SETTLS) === 0n) {
+      // The child keeps the parent's thread pointer, so its library uses the same buffer address:
+      // a copy of it after fork; the same memory with CLONE_VM (vfork), where buffering stops while both live.
+      if (shareVm) {
+        child.buffer = parent.buffer;
+        this.setBuffering([parent], false);
+      } else child.buffer = new ThreadBuffer(child.task.mem, parent.buffer.addr);
+    }
     this.tasks.set(childTid, child);
     if (p) {
       p.child = childTid;
@@ -619,6 +681,7 @@ export class RecordSession {
 
   private onExitEvent(t: RecTask): void {
     const status = Number(t.task.eventMessage() & 0xffffffffn);
+    t.buffer?.take(t.tid, false);
     if (this.ptrace.atExitEvent(t, status)) return;
     const p = t.pending;
     if (p) {
@@ -663,6 +726,7 @@ export class RecordSession {
       t.pending = undefined;
     }
     this.recordExit(t, status);
+    this.releaseBuffer(t);
     this.tasks.delete(t.tid);
     this.segv.onGone(t.task);
     this.ptrace.onGone(t, status);
@@ -698,11 +762,14 @@ export class RecordSession {
       }
       if (!t.boundary || !regs.equals(t.boundary)) {
         // In the middle of user code: hold it back until the thread's next syscall.
+        // The library makes its next call a traced one, so a buffered stretch does not delay it.
         t.deferred.push(info);
+        t.buffer?.setWord(HDR.forceTraced, 1);
         ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
         return;
       }
     }
+    if (sync) t.buffer?.take(t.tid, true);
     this.deliver(t, sig, info, regs, sync);
   }
 
@@ -774,6 +841,7 @@ export class RecordSession {
   }
 
   private emulateRdtsc(t: RecTask, regs: Registers, len: number): void {
+    t.buffer?.take(t.tid, true);
     const after = regs.clone();
     let tsc: bigint;
     if (len === 3) {
@@ -818,7 +886,23 @@ export class RecordSession {
     const p = t.pending;
     if (!p || p.flushed) return;
     p.flushed = true;
+    this.writeBatch(t.tid);
     this.writer.append({ kind: 'syscall-entry', tid: t.tid, nr: p.nr, regs: p.regs.raw });
+  }
+
+  /** The thread's buffered syscalls since its last record go into the trace before its next one. */
+  private writeBatch(tid: number): void {
+    const batch = this.tasks.get(tid)?.buffer?.drain();
+    if (batch) this.writer.append({ kind: 'syscall-batch', tid, count: batch.count, data: batch.data });
+  }
+
+  /** The thread's buffer is gone (exec, exit); a vfork parent sharing it buffers again. */
+  private releaseBuffer(t: RecTask): void {
+    const b = t.buffer;
+    if (!b) return;
+    t.buffer = undefined;
+    const sharers = [...this.tasks.values()].filter((o) => o !== t && o.buffer === b && o.state !== 'exiting');
+    if (sharers.length === 1 && !sharers[0]!.ownSeccomp) this.setBuffering(sharers, true);
   }
 
   private dropUnflushed(t: RecTask): void {
@@ -829,6 +913,7 @@ export class RecordSession {
   /** Appends a record; entries of other threads' unfinished syscalls go first, in order. */
   private append(rec: TraceRecord): void {
     for (const other of this.unflushed) if (other.tid !== rec.tid) this.flushEntry(other);
+    if (rec.kind !== 'end') this.writeBatch(rec.tid);
     this.writer.append(rec);
   }
 }

@@ -35,6 +35,8 @@ interface ThreadImage {
   readonly split: SplitSyscall | undefined;
   readonly clearChildTid: bigint | undefined;
   readonly robustList: readonly [bigint, bigint] | undefined;
+  readonly buffer: bigint | undefined;
+  readonly batchCount: number | undefined;
 }
 
 interface ProcessImage {
@@ -107,6 +109,8 @@ export class ProcessImaging extends TaskControl {
             split: t.split && { ...t.split, regs: t.split.regs.clone(), args: [...t.split.args] },
             clearChildTid: t.clearChildTid,
             robustList: t.robustList,
+            buffer: t.buffer,
+            batchCount: t.batchCount,
           })),
         });
       }
@@ -182,6 +186,8 @@ export class ProcessImaging extends TaskControl {
     if (th.robustList) this.injectSyscall(t, nr('set_robust_list'), [...th.robustList]);
     t.clearChildTid = th.clearChildTid;
     t.robustList = th.robustList;
+    t.buffer = th.buffer;
+    t.batchCount = th.batchCount;
     t.task.setXstate(th.xstate);
     const regs = new Registers(Buffer.from(th.regs));
     // At a syscall's entry stop it must stand there for real (the kernel acts on it when resumed).

@@ -22,11 +22,12 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
-  ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
+  ExecRecord, MemoryWrite, SignalRecord, SyscallBatchRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { DivergenceError } from '../util/errors.js';
 import { EmulatedFiles } from './emulated-files.js';
+import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 
@@ -146,6 +147,8 @@ export class ReplaySession extends ProcessImaging {
     if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     try {
       this.apply(record, index);
+      const t = this.tasks.get(record.tid);
+      if (t) this.checkBatchTaken(t, record);
     } catch (e) {
       if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
       if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
@@ -234,8 +237,39 @@ export class ReplaySession extends ProcessImaging {
         t.state = 'ready';
         return;
       }
+      case 'syscall-batch':
+        return this.applyBatch(t, r);
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
+    }
+  }
+
+  /**
+   * Buffered syscalls of t's next stretch of user code: written into its
+   * buffer for the library to hand back (t stands at its last event, outside
+   * the library's buffer code). The event that ended the stretch checks they
+   * were all taken (checkBatchTaken).
+   */
+  private applyBatch(t: ReplayTask, r: SyscallBatchRecord): void {
+    if (t.buffer === undefined) throw new DivergenceError(`thread ${t.recTid} has buffered syscalls in the recording but no syscall buffer in the replay`);
+    const h = Buffer.alloc(16);
+    h.writeUInt32LE(r.count, 0); // count
+    h.writeUInt32LE(r.data.length, 4); // used
+    // consumed, consumed bytes: 0
+    t.task.mem.write(t.buffer + BigInt(HDR_SIZE), r.data);
+    t.task.mem.write(t.buffer + BigInt(HDR.count), h);
+    t.batchCount = r.count;
+  }
+
+  /** After t's event that ended a buffered stretch: the library must have taken every record of it. */
+  private checkBatchTaken(t: ReplayTask, r: TraceRecord): void {
+    if (t.batchCount === undefined || r.kind === 'syscall-batch' || r.kind === 'exit' || t.buffer === undefined) return;
+    const expected = t.batchCount;
+    t.batchCount = undefined;
+    if (t.state === 'gone') return;
+    const taken = t.task.mem.readU32(t.buffer + BigInt(HDR.consumed));
+    if (taken !== expected) {
+      throw new DivergenceError(`thread ${t.recTid} made ${taken} buffered syscalls before this event where the recording has ${expected}`);
     }
   }
 
@@ -277,6 +311,13 @@ export class ReplaySession extends ProcessImaging {
   private applySyscall(t: ReplayTask, r: SyscallRecord): void {
     const regs = this.reachEntry(t, r.nr, r.regs);
     const args = regs.syscallArgs();
+    if (r.nr === TRR_CALL_INIT && r.result === INIT_RECORD) {
+      // The library buffered in the recording: in replay it hands back what trr writes into its buffer.
+      t.buffer = args[0]!;
+      t.batchCount = undefined;
+      this.emulate(t, r.nr, args, INIT_REPLAY, undefined, undefined, undefined);
+      return;
+    }
     const sem = semanticsOf(r.nr);
     if (r.extra?.emulated || !sem || sem.policy === 'emulate') {
       this.emulate(t, r.nr, args, r.result, r.mem, r.extra, sem);
@@ -555,6 +596,7 @@ export class ReplaySession extends ProcessImaging {
     if (!shareVm) mem.inheritFrom(parent.task.mem); // a copy of the parent's memory, vDSO and all
     const task = new Task(liveChild, tgid, mem);
     const child = new ReplayTask(recChild, task);
+    if ((flags & CLONE.SETTLS) === 0n) child.buffer = parent.buffer; // it keeps the parent's thread pointer, so the library uses the same buffer address
     child.state = 'running';
     this.tasks.set(recChild, child);
     const stop = this.runToStop(child);
@@ -621,6 +663,8 @@ export class ReplaySession extends ProcessImaging {
     this.newAddressSpace(t);
     t.clearChildTid = undefined; // exec drops both
     t.robustList = undefined;
+    t.buffer = undefined;
+    t.batchCount = undefined;
     this.resume(t, 'syscall');
     const s2 = this.runToStop(t);
     if (s2.kind !== 'syscall-exit') throw this.unexpected(t, s2, `the end of the execve of ${r.path}`);

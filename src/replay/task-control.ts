@@ -13,6 +13,19 @@ import { SIG, SI_KERNEL, isSyncSignal } from '../task/kernel-abi.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
 import { Breakpoints } from './breakpoints.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
+import { TRR_CALL_DIVERGE } from '../syscallbuf/layout.js';
+
+/** The preload library found that a buffered call differs from the recorded one (its TRR_CALL_DIVERGE arguments say how). */
+function bufferDivergence(recTid: number, args: readonly bigint[]): DivergenceError {
+  const [callNr, index, which, expected, found] = args.map((a) => BigInt.asIntN(64, a)) as [bigint, bigint, bigint, bigint, bigint];
+  const call = syscallName(Number(callNr));
+  const hex = (v: bigint) => `0x${BigInt.asUintN(64, v).toString(16)}`;
+  const what =
+    which === -1n ? `the program called ${syscallName(Number(found))} where the recording has ${syscallName(Number(expected))}`
+    : which === -2n ? `the program's ${call} sent different data (a different buffer or path) than in the recording`
+    : `argument ${which} of ${call} is ${hex(found)} where the recording has ${hex(expected)}`;
+  return new DivergenceError(`thread ${recTid} diverged inside a buffered stretch, at buffered syscall ${index} since its last event: ${what}`);
+}
 
 const ERESTARTNOINTR = -513n;
 
@@ -46,6 +59,10 @@ export class ReplayTask {
   /** The kernel's per-thread pointers, set by set_tid_address/CLONE_CHILD_CLEARTID and set_robust_list: a copy of the thread needs them. */
   clearChildTid: bigint | undefined;
   robustList: readonly [bigint, bigint] | undefined;
+  /** Address of the thread's syscall buffer (src/preload), as the recording's init call gave it. */
+  buffer: bigint | undefined;
+  /** Records of the last batch written into the buffer, until the thread's next event checks they were all taken. */
+  batchCount: number | undefined;
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -422,6 +439,7 @@ export class TaskControl {
   }
 
   protected unexpected(t: ReplayTask, stop: StopKind, wanted: string): DivergenceError {
+    if (stop.kind === 'seccomp' && t.task.regs().syscallNo === TRR_CALL_DIVERGE) return bufferDivergence(t.recTid, t.task.regs().syscallArgs());
     const found =
       stop.kind === 'signal' ? `signal ${signalName(stop.sig)} at ip 0x${t.task.regs().ip.toString(16)}`
       : stop.kind === 'gone' ? `the thread ended (status 0x${stop.status.toString(16)})`

@@ -7,7 +7,7 @@
 import { TraceFormatError } from '../util/errors.js';
 
 export const TRACE_FORMAT_VERSION = 3;
-/** The oldest version this reader replays: versions 2 and 3 only added record fields. */
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields. */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -204,6 +204,19 @@ export interface PtraceStopRecord extends Base {
   readonly entry?: boolean;
 }
 
+/**
+ * Syscalls the preload library ran without a ptrace stop (the syscall
+ * buffer) since the thread's previous event, in order: `count` records in
+ * the library's layout (src/syscallbuf/layout.ts), as `data`. Replay writes
+ * them into the thread's buffer, and the library hands them back. Since
+ * version 3.
+ */
+export interface SyscallBatchRecord extends Base {
+  readonly kind: 'syscall-batch';
+  readonly count: number;
+  readonly data: Buffer;
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -232,6 +245,7 @@ export type TraceRecord =
   | SignalRecord
   | RdtscRecord
   | PtraceStopRecord
+  | SyscallBatchRecord
   | ExitRecord
   | EndRecord;
 
@@ -405,6 +419,8 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'ptrace-stop':
       return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
+    case 'syscall-batch':
+      return { kind, tid, count: c.int(o, 'count'), data: c.buf(o, 'data') };
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':

@@ -1,0 +1,529 @@
+/*
+ * trr_preload.c: trr's in-process syscall buffer (see docs/ARCHITECTURE.md,
+ * "The syscall buffer").
+ *
+ * trr loads this library into recorded programs with LD_PRELOAD. It defines
+ * a few libc functions whose syscalls are frequent and never block
+ * (getppid, read/write on regular files, fstat, lseek, clock_gettime...).
+ *
+ * Recording: a wrapper runs the syscall through the one syscall instruction
+ * of a small stub page at TRR_STUB_ADDR, which trr's seccomp filter lets
+ * through without a ptrace stop, and appends a record (number, arguments,
+ * result, the bytes the kernel wrote into the program's memory, a hash of
+ * the bytes it sent) to this thread's buffer. trr reads the buffer at the
+ * thread's next traced event and writes its records into the trace.
+ * Anything the library does not buffer (a pipe, a socket, trr's own
+ * stdout, a full buffer, a request from trr) goes to libc's own function,
+ * whose syscall is traced as usual: that ends the buffered stretch.
+ *
+ * Replay: trr writes the recorded records of the stretch into the buffer
+ * before the thread runs it. A wrapper call then takes the next record,
+ * checks its syscall number, arguments and sent data against the call, and
+ * gives back the recorded result and memory without entering the kernel.
+ * When the records are used up, the call goes to libc, whose traced syscall
+ * is the event that ended the stretch in the recording. A mismatch makes a
+ * traced TRR_CALL_DIVERGE call, which trr reports as a divergence.
+ *
+ * The layout of the buffer is shared with src/syscallbuf/layout.ts.
+ */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define TRR_STUB_ADDR 0x70000000UL
+#define TRR_STUB_SYSCALL_END 25 /* offset just past the stub's syscall instruction */
+#define TRR_CALL_INIT 2000
+#define TRR_CALL_DIVERGE 2001
+#define TRR_BUF_SIZE (1UL << 20)
+#define TRR_BUF_MAGIC 0x42525254U /* "TRRB" */
+#define TRR_BUF_VERSION 1
+/*
+ * At most this many calls per buffered stretch: replay positions, checkpoints
+ * and Ctrl-C land between events, so a stretch must stay short (a traced call
+ * every 1024 costs about 0.05 us per buffered call).
+ */
+#define TRR_MAX_RECORDS 1024
+
+/* Shared with trr: offsets are fixed (layout.ts). */
+struct trr_hdr {
+  uint32_t magic;         /* 0 */
+  uint32_t version;       /* 4 */
+  uint32_t capacity;      /* 8: bytes available for records */
+  uint32_t count;         /* 12: records committed (record) / given (replay) */
+  uint32_t used;          /* 16: bytes of those records */
+  uint32_t consumed;      /* 20: replay: records taken */
+  uint32_t consumed_bytes;/* 24 */
+  uint32_t busy;          /* 28: a wrapper is between its checks and its commit */
+  uint32_t force_traced;  /* 32: trr asks for the next call to be traced (a held signal) */
+  uint32_t no_writes;     /* 36: trr forbids buffered writes (files mapped shared) */
+  uint32_t disabled;      /* 40: trr forbids buffering (shared buffer, own seccomp) */
+  uint32_t pad;           /* 44 */
+  uint64_t out_dev[2];    /* 48: trr's stdout/stderr device and inode, when regular files */
+  uint64_t out_ino[2];    /* 64 */
+};                        /* 80 bytes; records start at TRR_HDR_SIZE */
+#define TRR_HDR_SIZE 128
+
+struct trr_rec {
+  uint32_t size; /* whole record, 8-byte multiple */
+  uint32_t nr;
+  uint64_t args[6];
+  int64_t result;
+  uint64_t hash;     /* of the bytes sent (write family, paths) */
+  uint32_t data_len; /* bytes written into the program's memory, after the record */
+  uint32_t pad;
+};                   /* 80 bytes */
+
+_Static_assert(sizeof(struct trr_hdr) == 80, "header layout");
+_Static_assert(sizeof(struct trr_rec) == 80, "record layout");
+
+enum { MODE_UNKNOWN = 0, MODE_RECORD = 1, MODE_REPLAY = 2, MODE_OFF = 3 };
+static int mode;
+static int stub_ready; /* 1 mapped, -1 could not */
+
+static __thread struct trr_hdr *tbuf __attribute__((tls_model("initial-exec")));
+static __thread int tstate __attribute__((tls_model("initial-exec"))); /* 0 new, 1 ready, -1 off */
+
+/*
+ * long f(nr, a0..a5): the stub copied to TRR_STUB_ADDR (untraced), and the
+ * same code in the library's text (traced, for trr's own calls).
+ */
+extern char trr_stub_template[], trr_stub_template_syscall_end[], trr_stub_template_end[];
+extern long trr_traced_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
+__asm__(".text\n"
+        ".globl trr_stub_template\n"
+        ".hidden trr_stub_template\n"
+        "trr_stub_template:\n"
+        "trr_traced_syscall:\n"
+        "  mov %rdi, %rax\n"
+        "  mov %rsi, %rdi\n"
+        "  mov %rdx, %rsi\n"
+        "  mov %rcx, %rdx\n"
+        "  mov %r8, %r10\n"
+        "  mov %r9, %r8\n"
+        "  mov 8(%rsp), %r9\n"
+        "  syscall\n"
+        ".globl trr_stub_template_syscall_end\n"
+        ".hidden trr_stub_template_syscall_end\n"
+        "trr_stub_template_syscall_end:\n"
+        "  ret\n"
+        ".globl trr_stub_template_end\n"
+        ".hidden trr_stub_template_end\n"
+        "trr_stub_template_end:\n");
+
+/*
+ * Calls libc's function fn(a0..a5) with every argument register and rax,
+ * r10 set from these values alone. The traced syscall libc then makes sees
+ * the same registers whichever path the library took to get there (its
+ * record and replay paths leave different values behind), so replay finds
+ * the recorded registers at that event, and at a signal delivered there.
+ */
+extern long trr_forward(long a0, long a1, long a2, long a3, long a4, long a5, void *fn);
+__asm__(".text\n"
+        ".type trr_forward, @function\n"
+        "trr_forward:\n"
+        "  mov 8(%rsp), %r11\n"
+        "  xor %eax, %eax\n"
+        "  xor %r10d, %r10d\n"
+        "  jmp *%r11\n");
+#define FORWARD(fn, a0, a1, a2, a3) \
+  (resolve(), trr_forward((long)(a0), (long)(a1), (long)(a2), (long)(a3), 0, 0, (void *)real.fn))
+
+typedef long (*syscall_fn)(long, long, long, long, long, long, long);
+#define UNTRACED(nr, a, b, c, d, e, f) \
+  (((syscall_fn)TRR_STUB_ADDR)((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f)))
+
+#define barrier() __asm__ __volatile__("" ::: "memory")
+
+/* libc's own functions, for every call the library does not buffer. */
+static struct {
+  pid_t (*getpid)(void), (*getppid)(void), (*gettid)(void);
+  uid_t (*getuid)(void), (*geteuid)(void);
+  gid_t (*getgid)(void), (*getegid)(void);
+  ssize_t (*read)(int, void *, size_t), (*write)(int, const void *, size_t);
+  ssize_t (*pread)(int, void *, size_t, off_t), (*pwrite)(int, const void *, size_t, off_t);
+  off_t (*lseek)(int, off_t, int);
+  int (*close)(int);
+  int (*fstat)(int, struct stat *), (*stat)(const char *, struct stat *), (*lstat)(const char *, struct stat *);
+  int (*fstatat)(int, const char *, struct stat *, int);
+  int (*clock_gettime)(clockid_t, struct timespec *);
+  int (*gettimeofday)(struct timeval *, void *);
+  time_t (*time)(time_t *);
+} real;
+
+static void *next_fn(const char *name) { return dlsym(RTLD_NEXT, name); }
+
+static void resolve(void) {
+  if (real.read)
+    return;
+  real.getpid = next_fn("getpid");
+  real.getppid = next_fn("getppid");
+  real.gettid = next_fn("gettid");
+  real.getuid = next_fn("getuid");
+  real.geteuid = next_fn("geteuid");
+  real.getgid = next_fn("getgid");
+  real.getegid = next_fn("getegid");
+  real.write = next_fn("write");
+  real.pread = next_fn("pread64");
+  real.pwrite = next_fn("pwrite64");
+  real.lseek = next_fn("lseek64");
+  real.close = next_fn("close");
+  real.fstat = next_fn("fstat64");
+  real.stat = next_fn("stat64");
+  real.lstat = next_fn("lstat64");
+  real.fstatat = next_fn("fstatat64");
+  real.clock_gettime = next_fn("clock_gettime");
+  real.gettimeofday = next_fn("gettimeofday");
+  real.time = next_fn("time");
+  barrier();
+  real.read = next_fn("read");
+}
+
+/* Maps the stub page: its one syscall instruction is the one trr's filter lets through. */
+static void make_stub(void) {
+  if (stub_ready)
+    return;
+  stub_ready = -1;
+  size_t len = (size_t)(trr_stub_template_end - trr_stub_template);
+  if (trr_stub_template_syscall_end - trr_stub_template != TRR_STUB_SYSCALL_END)
+    return;
+  void *p = (void *)trr_traced_syscall(SYS_mmap, (long)TRR_STUB_ADDR, 4096, PROT_READ | PROT_WRITE,
+                                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p != (void *)TRR_STUB_ADDR)
+    return;
+  memcpy(p, trr_stub_template, len);
+  if (trr_traced_syscall(SYS_mprotect, (long)TRR_STUB_ADDR, 4096, PROT_READ | PROT_EXEC, 0, 0, 0) != 0)
+    return;
+  stub_ready = 1;
+}
+
+__attribute__((constructor)) static void trr_preload_init(void) {
+  resolve();
+  make_stub();
+}
+
+/* This thread's buffer, created and announced to trr at its first use; NULL when buffering is off. */
+static struct trr_hdr *thread_buf(void) {
+  if (tstate == 1)
+    return tbuf;
+  if (tstate < 0 || mode == MODE_OFF)
+    return NULL;
+  tstate = -1; /* no buffering inside our own set-up */
+  resolve();
+  make_stub();
+  if (stub_ready != 1)
+    return NULL;
+  long p = trr_traced_syscall(SYS_mmap, 0, TRR_BUF_SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p < 0 && p > -4096)
+    return NULL;
+  long r = trr_traced_syscall(TRR_CALL_INIT, p, TRR_BUF_SIZE, TRR_STUB_ADDR + TRR_STUB_SYSCALL_END, TRR_BUF_VERSION, 0, 0);
+  if (r != 0 && r != 1) {
+    mode = MODE_OFF;
+    trr_traced_syscall(SYS_munmap, p, TRR_BUF_SIZE, 0, 0, 0, 0);
+    return NULL;
+  }
+  mode = r == 0 ? MODE_RECORD : MODE_REPLAY;
+  tbuf = (struct trr_hdr *)p;
+  tstate = 1;
+  return tbuf;
+}
+
+static uint64_t hash_bytes(uint64_t h, const void *p, size_t n) {
+  const unsigned char *b = p;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    memcpy(&w, b + i, 8);
+    h = (h ^ w) * 0x100000001b3ULL;
+    h ^= h >> 29;
+  }
+  for (; i < n; i++)
+    h = (h ^ b[i]) * 0x100000001b3ULL;
+  return h;
+}
+#define HASH_SEED 0xcbf29ce484222325ULL
+
+/* What a buffered call writes into, and sends from, the program's memory. */
+struct call {
+  long nr;
+  int nargs;
+  long args[6];
+  void *out;        /* memory the kernel writes */
+  size_t out_max;   /* at most this much */
+  int out_by_result;/* out gets `result` bytes; else out_max bytes when result == 0 */
+  const void *sent; /* bytes the kernel reads (write family) */
+  int sent_by_result;
+  size_t sent_len;  /* or this many (a path's length) */
+};
+
+static inline struct trr_rec *rec_at(struct trr_hdr *h, uint32_t off) {
+  return (struct trr_rec *)((char *)h + TRR_HDR_SIZE + off);
+}
+
+static void diverge(struct call *c, uint32_t index, long which, long expected, long found) {
+  trr_traced_syscall(TRR_CALL_DIVERGE, c->nr, index, which, expected, found, 0);
+}
+
+/*
+ * Runs or replays one call. Returns 1 with *res set when it was buffered,
+ * 0 when the caller must go to libc (a traced syscall).
+ */
+static int buffered(struct trr_hdr *h, struct call *c, long *res) {
+  if (mode == MODE_REPLAY) {
+    if (h->consumed >= h->count)
+      return 0;
+    struct trr_rec *r = rec_at(h, h->consumed_bytes);
+    uint32_t index = h->consumed;
+    if (r->nr != (uint32_t)c->nr) {
+      diverge(c, index, -1, r->nr, c->nr);
+      return 0;
+    }
+    for (int i = 0; i < c->nargs; i++) {
+      if (r->args[i] != (uint64_t)c->args[i]) {
+        diverge(c, index, i, (long)r->args[i], c->args[i]);
+        return 0;
+      }
+    }
+    if (c->sent) {
+      size_t n = c->sent_by_result ? (r->result > 0 ? (size_t)r->result : 0) : c->sent_len;
+      uint64_t hh = hash_bytes(HASH_SEED, c->sent, n);
+      if (hh != r->hash) {
+        diverge(c, index, -2, (long)r->hash, (long)hh);
+        return 0;
+      }
+    }
+    if (r->data_len)
+      memcpy(c->out, (char *)r + sizeof *r, r->data_len);
+    *res = r->result;
+    barrier();
+    h->consumed_bytes += r->size;
+    h->consumed++;
+    return 1;
+  }
+  h->busy = 1;
+  barrier();
+  if (h->force_traced || h->disabled || h->count >= TRR_MAX_RECORDS) {
+    h->busy = 0;
+    return 0;
+  }
+  size_t need = (sizeof(struct trr_rec) + c->out_max + 7) & ~(size_t)7;
+  if (need > h->capacity - h->used) {
+    h->busy = 0;
+    return 0;
+  }
+  long r = UNTRACED(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
+  struct trr_rec *rec = rec_at(h, h->used);
+  rec->nr = (uint32_t)c->nr;
+  for (int i = 0; i < 6; i++)
+    rec->args[i] = i < c->nargs ? (uint64_t)c->args[i] : 0;
+  rec->result = r;
+  rec->hash = 0;
+  rec->pad = 0;
+  size_t out = 0;
+  if (c->out && r >= 0)
+    out = c->out_by_result ? (size_t)r : (r == 0 ? c->out_max : 0);
+  if (out > c->out_max)
+    out = c->out_max;
+  rec->data_len = (uint32_t)out;
+  if (out)
+    memcpy((char *)rec + sizeof *rec, c->out, out);
+  if (c->sent) {
+    size_t n = c->sent_by_result ? (r > 0 ? (size_t)r : 0) : c->sent_len;
+    rec->hash = hash_bytes(HASH_SEED, c->sent, n);
+  }
+  rec->size = (uint32_t)((sizeof *rec + out + 7) & ~(size_t)7);
+  barrier();
+  h->used += rec->size;
+  h->count++;
+  barrier();
+  h->busy = 0;
+  *res = r;
+  return 1;
+}
+
+static long ret_errno(long r) {
+  if (r < 0 && r > -4096) {
+    errno = (int)-r;
+    return -1;
+  }
+  return r;
+}
+
+/* In recording: is fd a regular file that is not trr's own stdout/stderr? (an untraced fstat, not recorded) */
+static int plain_file(struct trr_hdr *h, int fd, int writing) {
+  if (mode != MODE_RECORD)
+    return 1; /* replay follows the records */
+  struct stat st;
+  if (UNTRACED(SYS_fstat, fd, &st, 0, 0, 0, 0) != 0 || !S_ISREG(st.st_mode))
+    return 0;
+  if (writing) {
+    if (h->no_writes)
+      return 0;
+    for (int i = 0; i < 2; i++)
+      if (h->out_ino[i] && h->out_ino[i] == (uint64_t)st.st_ino && h->out_dev[i] == (uint64_t)st.st_dev)
+        return 0;
+  }
+  return 1;
+}
+
+/*
+ * The exported functions are thunks: they call the implementation, then
+ * clear the scratch registers before returning to the program. The record
+ * and replay paths leave different values in them, and a program may pass
+ * such leftovers on as unused syscall arguments (fcntl(fd, F_GETFL) passes
+ * whatever rdx holds), which replay compares with the recording.
+ */
+#define IMPL(name) __attribute__((visibility("hidden"))) trr_impl_##name
+#define THUNK(name)                                                   \
+  __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
+          "  sub $8, %rsp\n  call trr_impl_" #name "\n  add $8, %rsp\n"         \
+          "  xor %ecx, %ecx\n  xor %edx, %edx\n  xor %esi, %esi\n  xor %edi, %edi\n" \
+          "  xor %r8d, %r8d\n  xor %r9d, %r9d\n  xor %r10d, %r10d\n  xor %r11d, %r11d\n" \
+          "  ret\n.size " #name ", .-" #name "\n")
+
+/* A second name for an exported function (struct stat64 is struct stat on x86-64). */
+#define ALSO_AS(impl, name) __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #impl)
+
+#define SIMPLE(name, type)                              \
+  type IMPL(name)(void) {                               \
+    struct trr_hdr *h = thread_buf();                   \
+    struct call c = {.nr = SYS_##name};                 \
+    long r;                                             \
+    if (h && buffered(h, &c, &r))                       \
+      return (type)r;                                   \
+    return (type)FORWARD(name, 0, 0, 0, 0);             \
+  }                                                     \
+  THUNK(name);
+SIMPLE(getpid, pid_t)
+SIMPLE(getppid, pid_t)
+SIMPLE(gettid, pid_t)
+SIMPLE(getuid, uid_t)
+SIMPLE(geteuid, uid_t)
+SIMPLE(getgid, gid_t)
+SIMPLE(getegid, gid_t)
+
+ssize_t IMPL(read)(int fd, void *buf, size_t n) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_read, .nargs = 3, .args = {fd, (long)buf, (long)n}, .out = buf, .out_max = n, .out_by_result = 1};
+  long r;
+  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(read, fd, buf, n, 0);
+}
+THUNK(read);
+
+ssize_t IMPL(pread64)(int fd, void *buf, size_t n, off_t off) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_pread64, .nargs = 4, .args = {fd, (long)buf, (long)n, off}, .out = buf, .out_max = n, .out_by_result = 1};
+  long r;
+  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(pread, fd, buf, n, off);
+}
+THUNK(pread64);
+ALSO_AS(pread64, pread);
+
+ssize_t IMPL(write)(int fd, const void *buf, size_t n) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_write, .nargs = 3, .args = {fd, (long)buf, (long)n}, .sent = buf, .sent_by_result = 1};
+  long r;
+  if (h && plain_file(h, fd, 1) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(write, fd, buf, n, 0);
+}
+THUNK(write);
+
+ssize_t IMPL(pwrite64)(int fd, const void *buf, size_t n, off_t off) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_pwrite64, .nargs = 4, .args = {fd, (long)buf, (long)n, off}, .sent = buf, .sent_by_result = 1};
+  long r;
+  if (h && plain_file(h, fd, 1) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(pwrite, fd, buf, n, off);
+}
+THUNK(pwrite64);
+ALSO_AS(pwrite64, pwrite);
+
+off_t IMPL(lseek64)(int fd, off_t off, int whence) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_lseek, .nargs = 3, .args = {fd, off, whence}};
+  long r;
+  if (h && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (off_t)FORWARD(lseek, fd, off, whence, 0);
+}
+THUNK(lseek64);
+ALSO_AS(lseek64, lseek);
+
+int IMPL(close)(int fd) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_close, .nargs = 1, .args = {fd}};
+  long r;
+  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(close, fd, 0, 0, 0);
+}
+THUNK(close);
+
+
+int IMPL(fstat)(int fd, struct stat *st) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_fstat, .nargs = 2, .args = {fd, (long)st}, .out = st, .out_max = sizeof *st};
+  long r;
+  if (h && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(fstat, fd, st, 0, 0);
+}
+THUNK(fstat);
+ALSO_AS(fstat, fstat64);
+
+int IMPL(fstatat)(int dirfd, const char *path, struct stat *st, int flags) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_newfstatat, .nargs = 4, .args = {dirfd, (long)path, (long)st, flags}, .out = st, .out_max = sizeof *st};
+  long r;
+  if (h && path) {
+    c.sent = path;
+    c.sent_len = strlen(path) + 1;
+    if (buffered(h, &c, &r))
+      return (int)ret_errno(r);
+  }
+  return (int)FORWARD(fstatat, dirfd, path, st, flags);
+}
+THUNK(fstatat);
+ALSO_AS(fstatat, fstatat64);
+
+int IMPL(stat)(const char *path, struct stat *st) { return trr_impl_fstatat(AT_FDCWD, path, st, 0); }
+ALSO_AS(stat, stat64);
+int IMPL(lstat)(const char *path, struct stat *st) { return trr_impl_fstatat(AT_FDCWD, path, st, AT_SYMLINK_NOFOLLOW); }
+ALSO_AS(lstat, lstat64);
+
+int IMPL(clock_gettime)(clockid_t clk, struct timespec *ts) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_clock_gettime, .nargs = 2, .args = {clk, (long)ts}, .out = ts, .out_max = sizeof *ts};
+  long r;
+  if (h && ts && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(clock_gettime, clk, ts, 0, 0);
+}
+THUNK(clock_gettime);
+THUNK(lstat);
+THUNK(stat);
+
+int IMPL(gettimeofday)(struct timeval *tv, void *tz) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_gettimeofday, .nargs = 2, .args = {(long)tv, (long)tz}, .out = tv, .out_max = sizeof *tv};
+  long r;
+  if (h && tv && !tz && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(gettimeofday, tv, tz, 0, 0);
+}
+THUNK(gettimeofday);

@@ -1,0 +1,151 @@
+/*
+ * syscallbuf.c: the syscalls trr's preload library buffers (getppid and
+ * friends, read/write/pread/pwrite/lseek/fstat/stat/close on regular
+ * files, clock_gettime), many of them, in the main thread, in threads and
+ * in a forked child; signals sent by another thread while the main thread
+ * runs buffered calls only; a write to stdout in between (which stays
+ * traced). Argument: the number of getppid calls (default 100000).
+ */
+#define _GNU_SOURCE
+#include "check.h"
+#include <fcntl.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static long loops = 100000;
+static char dir[64];
+
+/* Writes n records to a new file, reads them back in pieces, checks them. */
+static int file_round(const char *name, int n) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_CREAT | O_TRUNC | O_RDWR, 0600);
+    if (fd < 0) return 0;
+    char rec[32];
+    for (int i = 0; i < n; i++) {
+        int len = snprintf(rec, sizeof rec, "record %06d\n", i);
+        if (write(fd, rec, (size_t)len) != len) return 0;
+    }
+    if (pwrite(fd, "RECORD", 6, 0) != 6) return 0;
+    struct stat st;
+    if (fstat(fd, &st) != 0 || st.st_size != (off_t)n * 14) return 0;
+    if (lseek(fd, 0, SEEK_SET) != 0) return 0;
+    char buf[100];
+    long total = 0;
+    ssize_t r;
+    uint32_t sum = 0;
+    while ((r = read(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t k = 0; k < r; k++) sum = sum * 31 + (unsigned char)buf[k];
+        total += r;
+    }
+    if (total != (long)n * 14) return 0;
+    char head[7] = {0};
+    if (pread(fd, head, 6, 0) != 6 || strcmp(head, "RECORD") != 0) return 0;
+    if (close(fd) != 0) return 0;
+    if (stat(path, &st) != 0 || st.st_size != (off_t)n * 14) return 0;
+    if (lstat(path, &st) != 0) return 0;
+    unlink(path);
+    return sum != 0;
+}
+
+static void *worker(void *arg) {
+    long id = (long)arg;
+    long ok = 1;
+    pid_t pp = getppid();
+    for (long i = 0; i < loops / 10; i++) ok &= getppid() == pp;
+    char name[16];
+    snprintf(name, sizeof name, "t%ld", id);
+    ok &= file_round(name, 300);
+    return (void *)ok;
+}
+
+static volatile sig_atomic_t got;
+static void on_usr1(int sig) { (void)sig; got++; }
+
+static pid_t main_tid;
+static void *signaller(void *arg) {
+    (void)arg;
+    struct timespec ts = {0, 1000000};
+    for (int i = 0; i < 20; i++) {
+        syscall(SYS_tgkill, getpid(), main_tid, SIGUSR1);
+        while (got <= i) nanosleep(&ts, NULL); /* one at a time: signals do not merge */
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    if (argc > 1) loops = atol(argv[1]);
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    snprintf(dir, sizeof dir, "sbXXXXXX");
+    MUST(mkdtemp(dir) != NULL, "mkdtemp");
+
+    pid_t pp = getppid(), me = getpid();
+    long same = 0;
+    for (long i = 0; i < loops; i++) same += getppid() == pp && getpid() == me;
+    CHECK(same == loops, "getppid/getpid loop");
+    CHECK(getuid() == geteuid() && getgid() == getegid(), "ids");
+    CHECK(gettid() == me, "gettid in main");
+    struct timespec a, b;
+    int mono = 1;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    for (int i = 0; i < 1000; i++) {
+        clock_gettime(CLOCK_MONOTONIC, &b);
+        mono &= b.tv_sec > a.tv_sec || (b.tv_sec == a.tv_sec && b.tv_nsec >= a.tv_nsec);
+        a = b;
+    }
+    CHECK(mono, "clock_gettime monotonic");
+    CHECK(file_round("main", 2000), "file writes and reads in main");
+    printf("a line on stdout between buffered stretches\n");
+    CHECK(file_round("main2", 50), "file writes and reads after stdout");
+
+    pthread_t t[3];
+    for (long i = 0; i < 3; i++) pthread_create(&t[i], NULL, worker, (void *)i);
+    long all = 1;
+    for (int i = 0; i < 3; i++) {
+        void *r;
+        pthread_join(t[i], &r);
+        all &= (long)r;
+    }
+    CHECK(all, "threads: getppid loops and file rounds");
+
+    fflush(stdout);
+    pid_t c = fork();
+    if (c == 0) {
+        int ok = 1;
+        for (long i = 0; i < loops / 10; i++) ok &= getppid() == me;
+        ok &= file_round("child", 500);
+        _exit(ok ? 0 : 1);
+    }
+    CHECK(file_round("parent", 500), "parent file round while the child runs");
+    int ws;
+    MUST(waitpid(c, &ws, 0) == c, "waitpid");
+    CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "forked child: getppid loop and file round");
+
+    /* Signals from another thread while this one makes buffered calls only. */
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_usr1;
+    sigaction(SIGUSR1, &sa, NULL);
+    main_tid = gettid();
+    pthread_t s;
+    pthread_create(&s, NULL, signaller, NULL);
+    long spins = 0;
+    while (got < 20) {
+        getppid();
+        /* A traced call now and then: trr switches threads only at traced events. */
+        if (++spins % 1000 == 0) sched_yield();
+    }
+    pthread_join(s, NULL);
+    CHECK(got == 20 && spins > 0, "signals during buffered calls");
+
+    rmdir(dir);
+    printf(failures ? "FAILURES\n" : "EXIT-SUCCESS\n");
+    return failures ? 1 : 0;
+}
