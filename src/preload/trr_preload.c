@@ -131,10 +131,12 @@ extern long trr_forward(long a0, long a1, long a2, long a3, long a4, long a5, vo
 __asm__(".text\n"
         ".type trr_forward, @function\n"
         "trr_forward:\n"
+        "  .cfi_startproc\n"
         "  mov 8(%rsp), %r11\n"
         "  xor %eax, %eax\n"
         "  xor %r10d, %r10d\n"
-        "  jmp *%r11\n");
+        "  jmp *%r11\n"
+        "  .cfi_endproc\n");
 #define FORWARD(fn, a0, a1, a2, a3) \
   (resolve(), trr_forward((long)(a0), (long)(a1), (long)(a2), (long)(a3), 0, 0, (void *)real.fn))
 
@@ -385,10 +387,11 @@ static int plain_file(struct trr_hdr *h, int fd, int writing) {
 #define IMPL(name) __attribute__((visibility("hidden"))) trr_impl_##name
 #define THUNK(name)                                                   \
   __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
-          "  sub $8, %rsp\n  call trr_impl_" #name "\n  add $8, %rsp\n"         \
+          "  .cfi_startproc\n  sub $8, %rsp\n  .cfi_adjust_cfa_offset 8\n"       \
+          "  call trr_impl_" #name "\n  add $8, %rsp\n  .cfi_adjust_cfa_offset -8\n" \
           "  xor %ecx, %ecx\n  xor %edx, %edx\n  xor %esi, %esi\n  xor %edi, %edi\n" \
           "  xor %r8d, %r8d\n  xor %r9d, %r9d\n  xor %r10d, %r10d\n  xor %r11d, %r11d\n" \
-          "  ret\n.size " #name ", .-" #name "\n")
+          "  ret\n  .cfi_endproc\n.size " #name ", .-" #name "\n")
 
 /* A second name for an exported function (struct stat64 is struct stat on x86-64). */
 #define ALSO_AS(impl, name) __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #impl)
