@@ -16,6 +16,7 @@ import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
 import { debuggeeFile } from './debuggee-files.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
+import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import type { Watch } from './watchpoints.js';
 
@@ -343,6 +344,7 @@ export class Debugger {
     let last: Hit | undefined;
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
+      if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.interrupted()) return 'interrupted';
       const r = this.advance(s);
       if (r.kind === 'breakpoint') {
@@ -421,7 +423,7 @@ export class Debugger {
    */
   reverseStep(): StopReason {
     const target = this.position();
-    if (!target.regs) return this.reverseContinueToBoundary(target);
+    if (!target.regs) return this.reverseStepIntoEvent(target);
     let anchor = { address: new Registers(target.regs).ip, count: 0 };
     anchor.count = this.countVisits(target, anchor.address);
     for (let round = 0; ; round++) {
@@ -446,7 +448,7 @@ export class Debugger {
       }
       if (steps === 'event' || steps === 0) {
         image?.tasks.dispose();
-        return this.reverseContinueToBoundary(target); // the instruction before is the syscall that ended the previous event
+        return this.reverseStepIntoEvent(target); // the instruction before is the one that made the thread's previous event
       }
       // Stop one instruction short, in the session we keep.
       try {
@@ -535,6 +537,82 @@ export class Debugger {
   private rearm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
     this.watches.arm(s);
+  }
+
+  /**
+   * The target's thread stands at the start of its run (just after its
+   * previous event): the instruction before is the one that made that event
+   * (a syscall, a trapped rdtsc, a faulting instruction). Stands before it,
+   * by replaying the event's record with a temporary breakpoint on that
+   * instruction: the thread reaches it once in that run, just before the
+   * event. An asynchronous signal ran no instruction: going back from its
+   * handler stands where it was delivered (the event boundary before it).
+   */
+  private reverseStepIntoEvent(target: Position): StopReason {
+    const prev = this.previousEventOf(target.tid, target.pos);
+    if (!prev) return this.reverseContinueToBoundary(target);
+    if (prev.record.kind === 'signal' && !prev.record.sync) {
+      this.replaceSession(this.sessionBefore(prev.index, true));
+      this.walkTo(prev.index);
+      this.currentTid = target.tid;
+      return { kind: 'step', tid: target.tid };
+    }
+    const s = this.sessionBefore(prev.index, true);
+    let stop: StepResult;
+    try {
+      this.disarm(s);
+      while (s.position < prev.index) this.advance(s);
+      s.setBreakpoint(this.pid, prev.address);
+      s.breakpointFilter = (tid, at) => tid === target.tid && at === prev.address;
+      try {
+        stop = this.advance(s);
+      } finally {
+        s.breakpointFilter = undefined;
+        s.removeBreakpoint(this.pid, prev.address);
+      }
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    if (stop.kind !== 'breakpoint') {
+      s.close();
+      return this.reverseContinueToBoundary(target);
+    }
+    this.replaceSession(s);
+    this.rearm(s);
+    this.midRun = true;
+    this.currentTid = target.tid;
+    return { kind: 'step', tid: target.tid };
+  }
+
+  /**
+   * Thread `tid`'s last event before event `pos` that an instruction of its
+   * own made, with that instruction's address; undefined when there is none
+   * after the debuggee's start, or it was an exec. For a syscall that
+   * blocked (entry and exit recorded apart), the entry.
+   */
+  private previousEventOf(tid: number, pos: number): { index: number; record: TraceRecord; address: bigint } | undefined {
+    let exitOf: number | undefined;
+    for (let i = pos - 1; i > this.startAfter; i--) {
+      const r = this.trace.recordAt(i);
+      if (r.tid !== tid) continue;
+      if (exitOf !== undefined && r.kind !== 'syscall-entry') continue;
+      switch (r.kind) {
+        case 'syscall-exit':
+          exitOf = r.nr;
+          continue;
+        case 'syscall':
+        case 'syscall-entry':
+          return { index: i, record: r, address: new Registers(r.regs).ip - 2n }; // syscall, sysenter and int 0x80 are 2 bytes
+        case 'rdtsc':
+          return { index: i, record: r, address: new Registers(r.regs).ip };
+        case 'signal':
+          return { index: i, record: r, address: new Registers(r.regs).ip };
+        default:
+          return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** From an event boundary, going back lands at the previous boundary. */

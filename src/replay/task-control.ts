@@ -15,6 +15,7 @@ import { Breakpoints } from './breakpoints.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 
 const ERESTARTNOINTR = -513n;
+const TRAP_FLAG = 0x100n;
 
 export const TRACE_LOG = (process.env.TRR_LOG ?? '').includes('replay');
 
@@ -396,6 +397,10 @@ export class TaskControl {
    * `status` is the stop it reached instead (a syscall entry, a fault, ...).
    */
   protected singleStep(t: ReplayTask): { trapped: boolean; status: number } {
+    // At a syscall's entry stop, a step first finishes the syscall: the kernel
+    // reports the step's trap at the syscall's exit, before any instruction
+    // ran. The instruction is executed by a second step.
+    const finishingSyscall = t.atSyscallEntry;
     const ip = t.task.regs().ip;
     const lifted = this.breakpoints.lift(t.task.mem, ip);
     if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
@@ -408,6 +413,17 @@ export class TaskControl {
     if (trapped) {
       t.state = 'ready';
       t.atSyscallEntry = false;
+      if (finishingSyscall) return this.singleStep(t);
+    } else if (waitStatus.stopped(w.status) && waitStatus.event(w.status) === PTRACE_EVENT.SECCOMP) {
+      // The step ran a syscall instruction, which copied the flags, trap flag
+      // included, into r11: the thread must stand as it would have without
+      // the step, or later positions would not match those of other replays.
+      const regs = t.task.regs();
+      if (regs.get('r11') & TRAP_FLAG) {
+        const fixed = regs.clone();
+        fixed.set('r11', regs.get('r11') & ~TRAP_FLAG);
+        t.task.setRegs(fixed);
+      }
     }
     return { trapped, status: w.status };
   }

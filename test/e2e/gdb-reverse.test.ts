@@ -1,0 +1,138 @@
+// Reverse execution must give the answers of a real time machine. Each test
+// runs the same gdb script twice: natively under gdb's own `record full`
+// (which records the run instruction by instruction, so its reverse
+// execution is exact) and under `trr replay`, and compares what gdb printed
+// (`print` values: program counters, variables). trr runs with a
+// checkpoint at every event. Lines starting with `N:` are for the native run only (`record
+// goto end`), `T:` for trr only.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { buildProgram, manifest, repoRoot, run, trr, withOutputDir } from '../support/harness.js';
+
+const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
+const source = (name: string) => readFileSync(join(repoRoot, 'test', 'programs', name), 'utf8');
+
+/** The line of `file` that carries the comment marker `/* L_name *\/`. */
+function lineOf(file: string, marker: string): number {
+  const i = source(file).split('\n').findIndex((l) => l.includes(`/* ${marker} */`));
+  assert.ok(i >= 0, `no ${marker} in ${file}`);
+  return i + 1;
+}
+
+/** What gdb printed with `print`: the values, in order. */
+function printed(out: string): string[] {
+  return [...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]!);
+}
+
+function script(dir: string, name: string, lines: readonly string[]): string {
+  const file = join(dir, name);
+  writeFileSync(file, lines.join('\n') + '\n');
+  return file;
+}
+
+/** gdb on the native program: stopped at `main`, recording with `record full`, then the script. */
+function nativeRecordFull(dir: string, bin: string, body: readonly string[]): string {
+  const lines = ['break main', 'run', 'record full', ...body.filter((l) => !l.startsWith('T:')).map((l) => l.replace(/^N:/, ''))];
+  const r = run('gdb', ['-nx', '-batch', '-x', script(dir, 'native.gdb', lines), bin], { cwd: dir, timeoutMs: 60_000 });
+  writeFileSync(join(dir, 'native.log'), `${r.stdout}\n--- stderr\n${r.stderr}`);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+/** gdb on trr's replay of `trace`: continued to `main`, then the script. */
+function underTrr(dir: string, trace: string, body: readonly string[], intervalMs: string): string {
+  const lines = ['break main', 'continue', ...body.filter((l) => !l.startsWith('N:')).map((l) => l.replace(/^T:/, ''))];
+  const env = { ...process.env, TRR_CHECKPOINT_INTERVAL_MS: intervalMs };
+  const r = trr(['replay', trace, '--', '-nx', '-batch', '-x', script(dir, `trr-${intervalMs}.gdb`, lines)], { timeoutMs: 90_000, env });
+  writeFileSync(join(dir, `trr-${intervalMs}.log`), `${r.stdout}\n--- stderr\n${r.stderr}`);
+  assert.equal(r.status, 0, r.stderr);
+  return `${r.stdout}\n${r.stderr}`;
+}
+
+/** Runs `body` natively under record full and under trr; the printed values must be the same. */
+function compareWithRecordFull(dir: string, name: string, body: readonly string[], expectCount: number): string[] {
+  const bin = program(name);
+  const trace = join(dir, 'trace');
+  assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
+  const native = printed(nativeRecordFull(dir, bin, body));
+  assert.equal(native.length, expectCount, `the native run printed ${native.length} values, not ${expectCount}: see native.log`);
+  for (const interval of ['0']) {
+    const out = underTrr(dir, trace, body, interval);
+    assert.deepEqual(printed(out), native, `trr (checkpoint interval ${interval} ms) differs from record full`);
+  }
+  return native;
+}
+
+test('reverse-stepi, reverse-step just after a syscall, and back over a libc syscall: as under record full', async () => {
+  await withOutputDir('gdb-reverse-after-syscall', (dir) => {
+    const f = 'reverse_exact.c';
+    const at = (m: string) => `${f}:${lineOf(f, m)}`;
+    const body = [
+      `tbreak ${at('L_after_getpid')}`,
+      'continue',
+      'print/x $pc',
+      // Back through getpid's ret, its syscall instruction, the mov before it; then forwards again.
+      'reverse-stepi',
+      'print/x $pc',
+      'reverse-stepi',
+      'print/x $pc',
+      'reverse-stepi',
+      'print/x $pc',
+      'stepi',
+      'print/x $pc',
+      'stepi',
+      'print/x $pc',
+      'stepi',
+      'print/x $pc',
+      'reverse-step',
+      'print/x $pc',
+      'reverse-step',
+      'print/x $pc',
+      'N:record goto end',
+      `tbreak ${at('L_after_bump')}`,
+      'continue',
+      'print/x $pc',
+      // Into bump(), first run just after getppid, and out of it backwards.
+      'reverse-step',
+      'print/x $pc',
+      'reverse-step',
+      'print/x $pc',
+      'print g_calls',
+      'reverse-finish',
+      'print/x $pc',
+      // Back over getppid(), a libc function that makes a syscall.
+      'reverse-next',
+      'print/x $pc',
+      'reverse-next',
+      'print/x $pc',
+      'print g',
+    ];
+    const values = compareWithRecordFull(dir, 'reverse_exact', body, 17);
+    // The values compared are not all the same: the steps moved.
+    assert.ok(new Set(values).size >= 10, values.join(' '));
+  });
+});
+
+test('reverse-continue over a breakpoint whose condition is false, first reached just after a syscall', async () => {
+  await withOutputDir('gdb-reverse-false-condition', (dir) => {
+    const f = 'reverse_exact.c';
+    const at = (m: string) => `${f}:${lineOf(f, m)}`;
+    const body = [
+      `tbreak ${at('L_after_bump')}`,
+      'continue',
+      `break ${at('L_after_getpid')} if g == 100`,
+      `break ${at('L_bump_body')} if g_calls == 1`,
+      'reverse-continue',
+      'print/x $pc',
+      'print g_calls',
+      'print x',
+      'delete 4',
+      // Back to the start of main: record full's history starts there, trr stops at breakpoint 1.
+      'reverse-continue',
+      'print/x $pc',
+      'print g',
+    ];
+    compareWithRecordFull(dir, 'reverse_exact', body, 5);
+  });
+});
