@@ -220,8 +220,10 @@ export class TaskControl {
     return r;
   }
 
-  /** After the program changed its memory map itself, keep watched pages protected. */
+  /** After the program changed its memory map itself: breakpoints written into new mappings, watched pages kept protected. */
   protected afterMemorySyscall(t: ReplayTask, nrv: number, args: readonly bigint[], result: bigint): void {
+    if (result >= 0n && nrv === nr('mmap')) this.breakpoints.mapped(t.task.mem, result, args[1]!);
+    if (result >= 0n && nrv === nr('munmap')) this.breakpoints.unmapped(t.task.mem, args[0]!, args[1]!);
     const set = this.watches.get(t.task.mem);
     if (!set || set.watches.length === 0 || result < 0n) return;
     const unmap = nrv === nr('munmap');

@@ -2,8 +2,10 @@
 // runs the same gdb script twice: natively under gdb's own `record full`
 // (which records the run instruction by instruction, so its reverse
 // execution is exact) and under `trr replay`, and compares what gdb printed
-// (`print` values: program counters, variables). trr runs with a
-// checkpoint at every event. Lines starting with `N:` are for the native run only (`record
+// (`print` values: program counters, variables). trr runs twice, with a
+// checkpoint at every event and with the default interval (so that going
+// back replays from the start of the recording, before libraries were
+// mapped). Lines starting with `N:` are for the native run only (`record
 // goto end`), `T:` for trr only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -57,7 +59,7 @@ function compareWithRecordFull(dir: string, name: string, body: readonly string[
   assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
   const native = printed(nativeRecordFull(dir, bin, body));
   assert.equal(native.length, expectCount, `the native run printed ${native.length} values, not ${expectCount}: see native.log`);
-  for (const interval of ['0']) {
+  for (const interval of ['0', '250']) {
     const out = underTrr(dir, trace, body, interval);
     assert.deepEqual(printed(out), native, `trr (checkpoint interval ${interval} ms) differs from record full`);
   }
@@ -134,5 +136,25 @@ test('reverse-continue over a breakpoint whose condition is false, first reached
       'print g',
     ];
     compareWithRecordFull(dir, 'reverse_exact', body, 5);
+  });
+});
+
+test('a breakpoint in libc is hit going backwards, also when the replay starts before libc was mapped', async () => {
+  await withOutputDir('gdb-reverse-libc-breakpoint', (dir) => {
+    const f = 'reverse_exact.c';
+    const body = [
+      'break getppid',
+      `tbreak ${f}:${lineOf(f, 'L_after_bump')}`,
+      'continue',
+      'print/x $pc',
+      'continue',
+      'print/x $pc',
+      'reverse-continue',
+      'print/x $pc',
+      'print g',
+      'print $_any_caller_matches("main")',
+    ];
+    const values = compareWithRecordFull(dir, 'reverse_exact', body, 5);
+    assert.equal(values[0], values[2]); // back at getppid
   });
 });
