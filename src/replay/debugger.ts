@@ -10,6 +10,7 @@
 // knows about gdb.
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
+import { SIG } from '../task/kernel-abi.js';
 import type { TraceRecord } from '../trace/format.js';
 import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
@@ -291,9 +292,68 @@ export class Debugger {
     return { kind: 'end', tid: this.currentTid };
   }
 
+  /**
+   * The instruction whose execution ends the debuggee at its next record
+   * `r` (its exit_group's syscall instruction, or the instruction that
+   * faults with the fatal signal), with its thread; undefined when none of
+   * its instructions runs before the end (a fatal signal delivered at a
+   * syscall, the end of the trace).
+   */
+  private endingInstruction(r: TraceRecord | undefined): { tid: number; address: bigint } | undefined {
+    if (!r || !this.endsDebuggee(r) || !this.session.canSingleStep(r.tid)) return undefined;
+    if (r.kind === 'syscall' || r.kind === 'syscall-entry') return { tid: r.tid, address: new Registers(r.regs).ip - 2n };
+    if (r.kind === 'signal' && r.sync && r.signo !== SIG.TRAP) return { tid: r.tid, address: new Registers(r.regs).ip };
+    return undefined;
+  }
+
+  /** Whether the thread that ends the debuggee stands at the instruction that does it (or nothing runs before the end). */
+  private atEndingInstruction(): boolean {
+    const ending = this.endingInstruction(this.session.nextRecord());
+    return !ending || this.session.liveTask(ending.tid)!.regs().ip === ending.address;
+  }
+
+  /**
+   * The debuggee's next record ends it: runs its thread up to the
+   * instruction that does it (exit handlers, `_exit`, the code before a
+   * crash), stopping at the debugger's breakpoints and watchpoints on the
+   * way. Returns such a stop, or undefined once the thread stands there.
+   */
+  private runToEndingInstruction(): StopReason | undefined {
+    const ending = this.endingInstruction(this.session.nextRecord());
+    if (!ending || this.atEndingInstruction()) return undefined;
+    const s = this.session;
+    const own = !this.breakpoints.has(ending.address);
+    if (own) s.setBreakpoint(this.pid, ending.address);
+    s.breakpointFilter = (tid, address) => this.breakpoints.has(address) || (tid === ending.tid && address === ending.address);
+    try {
+      for (;;) {
+        const r = this.advance(s);
+        if (own && r.kind === 'breakpoint' && r.address === ending.address) {
+          this.midRun = true;
+          this.currentTid = ending.tid;
+          return undefined;
+        }
+        const stop = this.stopFor(r);
+        if (stop) return stop;
+        if (r.kind === 'event') return undefined;
+        if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
+      }
+    } finally {
+      s.breakpointFilter = undefined;
+      if (own) s.removeBreakpoint(this.pid, ending.address);
+    }
+  }
+
   /** Runs forwards until a breakpoint or the end of the debuggee's recording. */
   continueForward(): StopReason {
     for (;;) {
+      if (this.endsDebuggee(this.session.nextRecord())) {
+        const stop = this.runToEndingInstruction();
+        if (stop) {
+          this.reportedSignal = false;
+          return stop;
+        }
+      }
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
@@ -306,7 +366,7 @@ export class Debugger {
   /** Executes one instruction of the thread that runs next. */
   stepForward(): StopReason {
     for (;;) {
-      const end = this.atEnd();
+      const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
       const next = this.session.nextRecord()!;
       if (this.session.canSingleStep(next.tid)) {

@@ -1,12 +1,13 @@
 // Reverse execution must give the answers of a real time machine. Each test
-// runs the same gdb script twice: natively under gdb's own `record full`
-// (which records the run instruction by instruction, so its reverse
-// execution is exact) and under `trr replay`, and compares what gdb printed
-// (`print` values: program counters, variables). trr runs twice, with a
-// checkpoint at every event and with the default interval (so that going
-// back replays from the start of the recording, before libraries were
-// mapped). Lines starting with `N:` are for the native run only (`record
-// goto end`), `T:` for trr only.
+// runs the same gdb script twice: on a native run of the program, mostly
+// under gdb's own `record full` (which records the run instruction by
+// instruction, so its reverse execution is exact), and under `trr replay`;
+// then compares what gdb printed (`print` values: program counters,
+// variables). trr runs twice, with a checkpoint at every event and with the
+// default interval (so that going back replays from the start of the
+// recording, before libraries were mapped). Both start stopped at `main`;
+// lines starting with `N:` are for the native run only (`record full`,
+// `record goto end`), `T:` for trr only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -34,9 +35,9 @@ function script(dir: string, name: string, lines: readonly string[]): string {
   return file;
 }
 
-/** gdb on the native program: stopped at `main`, recording with `record full`, then the script. */
-function nativeRecordFull(dir: string, bin: string, body: readonly string[]): string {
-  const lines = ['break main', 'run', 'record full', ...body.filter((l) => !l.startsWith('T:')).map((l) => l.replace(/^N:/, ''))];
+/** gdb on the native program: stopped at `main`, then the script. */
+function native(dir: string, bin: string, body: readonly string[]): string {
+  const lines = ['break main', 'run', ...body.filter((l) => !l.startsWith('T:')).map((l) => l.replace(/^N:/, ''))];
   const r = run('gdb', ['-nx', '-batch', '-x', script(dir, 'native.gdb', lines), bin], { cwd: dir, timeoutMs: 60_000 });
   writeFileSync(join(dir, 'native.log'), `${r.stdout}\n--- stderr\n${r.stderr}`);
   return `${r.stdout}\n${r.stderr}`;
@@ -52,18 +53,18 @@ function underTrr(dir: string, trace: string, body: readonly string[], intervalM
   return `${r.stdout}\n${r.stderr}`;
 }
 
-/** Runs `body` natively under record full and under trr; the printed values must be the same. */
-function compareWithRecordFull(dir: string, name: string, body: readonly string[], expectCount: number): string[] {
+/** Runs `body` natively and under trr; the printed values must be the same. */
+function compareWithNative(dir: string, name: string, body: readonly string[], expectCount: number): string[] {
   const bin = program(name);
   const trace = join(dir, 'trace');
-  assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
-  const native = printed(nativeRecordFull(dir, bin, body));
-  assert.equal(native.length, expectCount, `the native run printed ${native.length} values, not ${expectCount}: see native.log`);
+  trr(['record', '-o', trace, bin], { cwd: dir });
+  const values = printed(native(dir, bin, body));
+  assert.equal(values.length, expectCount, `the native run printed ${values.length} values, not ${expectCount}: see native.log`);
   for (const interval of ['0', '250']) {
     const out = underTrr(dir, trace, body, interval);
-    assert.deepEqual(printed(out), native, `trr (checkpoint interval ${interval} ms) differs from record full`);
+    assert.deepEqual(printed(out), values, `trr (checkpoint interval ${interval} ms) differs from the native run`);
   }
-  return native;
+  return values;
 }
 
 test('reverse-stepi, reverse-step just after a syscall, and back over a libc syscall: as under record full', async () => {
@@ -71,6 +72,7 @@ test('reverse-stepi, reverse-step just after a syscall, and back over a libc sys
     const f = 'reverse_exact.c';
     const at = (m: string) => `${f}:${lineOf(f, m)}`;
     const body = [
+      'N:record full',
       `tbreak ${at('L_after_getpid')}`,
       'continue',
       'print/x $pc',
@@ -110,7 +112,7 @@ test('reverse-stepi, reverse-step just after a syscall, and back over a libc sys
       'print/x $pc',
       'print g',
     ];
-    const values = compareWithRecordFull(dir, 'reverse_exact', body, 17);
+    const values = compareWithNative(dir, 'reverse_exact', body, 17);
     // The values compared are not all the same: the steps moved.
     assert.ok(new Set(values).size >= 10, values.join(' '));
   });
@@ -121,6 +123,7 @@ test('reverse-continue over a breakpoint whose condition is false, first reached
     const f = 'reverse_exact.c';
     const at = (m: string) => `${f}:${lineOf(f, m)}`;
     const body = [
+      'N:record full',
       `tbreak ${at('L_after_bump')}`,
       'continue',
       `break ${at('L_after_getpid')} if g == 100`,
@@ -135,7 +138,7 @@ test('reverse-continue over a breakpoint whose condition is false, first reached
       'print/x $pc',
       'print g',
     ];
-    compareWithRecordFull(dir, 'reverse_exact', body, 5);
+    compareWithNative(dir, 'reverse_exact', body, 5);
   });
 });
 
@@ -143,6 +146,7 @@ test('a breakpoint in libc is hit going backwards, also when the replay starts b
   await withOutputDir('gdb-reverse-libc-breakpoint', (dir) => {
     const f = 'reverse_exact.c';
     const body = [
+      'N:record full',
       'break getppid',
       `tbreak ${f}:${lineOf(f, 'L_after_bump')}`,
       'continue',
@@ -154,7 +158,44 @@ test('a breakpoint in libc is hit going backwards, also when the replay starts b
       'print g',
       'print $_any_caller_matches("main")',
     ];
-    const values = compareWithRecordFull(dir, 'reverse_exact', body, 5);
+    const values = compareWithNative(dir, 'reverse_exact', body, 5);
     assert.equal(values[0], values[2]); // back at getppid
+  });
+});
+
+test('the recording ends at the exit_group instruction: _exit and the code before it run under gdb', async () => {
+  await withOutputDir('gdb-reverse-end', (dir) => {
+    const body = [
+      'break _exit',
+      'continue',
+      'print/x $pc',
+      'print $_any_caller_matches("exit")',
+      'delete',
+      // Natively, exit_group's entry is caught just after its syscall instruction; trr stops before it.
+      'N:catch syscall exit_group',
+      'continue',
+      'N:print/x $pc - 2',
+      'T:print/x $pc',
+      'print g',
+      // At the end, stepping does not leave it.
+      'T:stepi',
+      'T:x/i $pc',
+    ];
+    compareWithNative(dir, 'reverse_exact', body, 4);
+    assert.match(readFileSync(join(dir, 'trr-0.log'), 'utf8'), /^=> 0x[0-9a-f]+ <(__GI_)?_exit\+\d+>:\s+syscall/m);
+  });
+});
+
+test('a crash stops at the faulting instruction, and reverse-stepi goes to the one before', async () => {
+  await withOutputDir('gdb-reverse-crash', (dir) => {
+    const line = source('segv_death.c').split('\n').findIndex((l) => l.includes('*target = 42')) + 1;
+    const body = [`tbreak segv_death.c:${line}`, 'continue', 'print/x $pc', 'continue', 'print/x $pc', 'T:reverse-stepi', 'T:print/x $pc', 'T:stepi', 'T:print/x $pc'];
+    const [lineStart, crash] = compareWithNative(dir, 'segv_death', body.filter((l) => !l.startsWith('T:')), 2);
+    assert.notEqual(lineStart, crash);
+    // trr alone: one instruction back from the crash, and forwards to it again.
+    const values = printed(underTrr(dir, join(dir, 'trace'), body, '250'));
+    assert.equal(values[1], crash);
+    assert.ok(BigInt(values[2]!) < BigInt(crash!) && BigInt(values[2]!) >= BigInt(lineStart!), values.join(' '));
+    assert.equal(values[3], crash);
   });
 });
