@@ -199,3 +199,13 @@ test('a crash stops at the faulting instruction, and reverse-stepi goes to the o
     assert.equal(values[3], crash);
   });
 });
+
+test('reverse-stepi from the SIGABRT that abort() raised stands at its tgkill syscall instruction', async () => {
+  await withOutputDir('gdb-reverse-abort', (dir) => {
+    // Natively the program stops after the syscall that sent the signal; one instruction before is that syscall instruction.
+    const body = ['continue', 'print/x $pc', 'N:print/x $pc - 2', 'T:reverse-stepi', 'T:print/x $pc', 'T:x/i $pc', 'T:stepi', 'T:x/i $pc'];
+    const [, syscallInstruction] = compareWithNative(dir, 'abort_death', body, 2);
+    assert.ok(syscallInstruction);
+    assert.match(readFileSync(join(dir, 'trr-250.log'), 'utf8'), /^=> 0x[0-9a-f]+ <[^>]+>:\s+syscall/m);
+  });
+});
