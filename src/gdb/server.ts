@@ -150,8 +150,23 @@ export class GdbServer {
     return `p${this.dbg.pid.toString(16)}.${tid.toString(16)}`;
   }
 
-  private stopReply(s: StopReason): string {
+  /** The thread gdb reads registers of (Hg); a stop makes it the stopped thread again. */
+  private selected: number | undefined;
+
+  /** Where the debuggee stands now; gdb's thread selection goes back to the thread that stopped. */
+  private stoppedAt(s: StopReason): StopReason {
     this.stop = s;
+    this.selected = undefined;
+    return s;
+  }
+
+  /** The thread whose registers gdb reads: the one it selected, while it lives, else the one that stopped. */
+  private get registerThread(): number {
+    return this.selected !== undefined && this.dbg.threads().includes(this.selected) ? this.selected : this.dbg.thread;
+  }
+
+  private stopReply(s: StopReason): string {
+    this.stoppedAt(s);
     if (s.kind === 'start') this.exePath = this.options.exePath; // back before any exec
     const thread = `thread:${this.threadId(s.tid)};`;
     switch (s.kind) {
@@ -217,7 +232,7 @@ export class GdbServer {
     if (p === 'k') return undefined;
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
-      this.stop = this.dbg.restart();
+      this.stoppedAt(this.dbg.restart());
       return 'OK';
     }
     if (p.startsWith('D')) {
@@ -239,7 +254,8 @@ export class GdbServer {
   private selectThread(s: string): boolean {
     const tid = this.parseThread(s);
     if (tid === undefined) return false;
-    this.dbg.thread = tid;
+    // Only gdb's view: replay stays where the stopped thread stands (a position belongs to it).
+    this.selected = tid;
     return true;
   }
 
@@ -248,7 +264,7 @@ export class GdbServer {
   /** The vector registers the debuggee's machine has (XCR0, from its XSAVE area), once known. */
   private vectors(): VectorLevel {
     if (this.level) return this.level;
-    const xsave = this.dbg.extendedState(this.dbg.thread);
+    const xsave = this.dbg.extendedState(this.registerThread);
     if (xsave) this.level = vectorLevel(xsave);
     return vectorLevel(xsave);
   }
@@ -256,10 +272,10 @@ export class GdbServer {
   /** The current thread's registers in `g`/`p` numbering: their count and a reader, or undefined when it cannot be read. */
   private registerReader(): { count: number; bytes: (i: number) => Buffer | undefined } | undefined {
     const level = this.vectors();
-    const regs = this.dbg.registers(this.dbg.thread);
-    const fx = this.dbg.fpRegisters(this.dbg.thread);
+    const regs = this.dbg.registers(this.registerThread);
+    const fx = this.dbg.fpRegisters(this.registerThread);
     if (!regs || !fx) return undefined;
-    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
+    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.registerThread);
     return { count: registerSet(level).length, bytes: (i) => registerBytes(i, regs, fx, xsave, level) };
   }
 
@@ -327,18 +343,18 @@ export class GdbServer {
       case 'restart':
       case 'run': {
         if (words[1] === undefined) {
-          this.stop = this.dbg.restart();
+          this.stoppedAt(this.dbg.restart());
           return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, or use \`run\` instead.\n`);
         }
         const stop = this.dbg.gotoCheckpoint(Number(words[1]));
         if (!stop) return hexString(`trr: there is no checkpoint ${words[1]}; \`monitor checkpoint\` makes one.\n`);
-        this.stop = stop;
+        this.stoppedAt(stop);
         return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'goto': {
         const n = Number(words[1]);
         if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
-        this.stop = this.dbg.gotoEvent(n);
+        this.stoppedAt(this.dbg.gotoEvent(n));
         return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'help':

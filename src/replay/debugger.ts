@@ -119,12 +119,9 @@ export class Debugger {
     return this.images.count;
   }
 
+  /** The thread the debuggee stopped in (the one whose run a position belongs to); front ends keep their own selection for reading registers. */
   get thread(): number {
     return this.currentTid;
-  }
-
-  set thread(tid: number) {
-    this.currentTid = tid;
   }
 
   threads(): number[] {

@@ -209,3 +209,23 @@ test('reverse-stepi from the SIGABRT that abort() raised stands at its tgkill sy
     assert.match(readFileSync(join(dir, 'trr-250.log'), 'utf8'), /^=> 0x[0-9a-f]+ <[^>]+>:\s+syscall/m);
   });
 });
+
+test('reverse-continue goes back to the previous hit in another thread, whichever thread gdb selected meanwhile', async () => {
+  await withOutputDir('gdb-reverse-threads', (dir) => {
+    // Threads interleave as they did in the recording, not as in a new native run: the forward hits are the reference.
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-o', trace, program('threads')], { cwd: dir }).status, 0);
+    const body = ['break worker', 'continue', 'print arg', 'continue', 'print arg', 'info threads', 'reverse-continue', 'print arg', 'print $_thread'];
+    for (const interval of ['0', '250']) {
+      const out = underTrr(dir, trace, body, interval);
+      const hits = [...out.matchAll(/Thread (\d+) hit Breakpoint \d+, worker \(arg=(0x\d)\)/g)].map((m) => `${m[1]} ${m[2]}`);
+      assert.equal(hits.length, 3, out);
+      assert.notEqual(hits[0], hits[1]);
+      assert.equal(hits[2], hits[0], 'reverse-continue did not go back to the first hit');
+      const [first, second, back, thread] = printed(out);
+      assert.notEqual(first, second);
+      assert.equal(back, first);
+      assert.equal(thread, hits[0]!.split(' ')[0]);
+    }
+  });
+});
