@@ -19,6 +19,8 @@ export interface DebugOptions {
   readonly gotoEvent?: number;
   readonly toEnd: boolean;
   readonly gdbArgs: readonly string[];
+  /** Show the program's stdout and stderr as it replays (off with --no-output). */
+  readonly showOutput: boolean;
   /** -p PID (from its exec) or -f PID (from its fork). */
   readonly process?: { readonly pid: number; readonly from: 'exec' | 'fork' };
 }
@@ -33,7 +35,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
   warnCpuDifferences(reader.header, warn);
   }
-  const dbg = new Debugger(reader, opts.process);
+  const dbg = new Debugger(reader, opts.process, { showOutput: opts.showOutput });
   let closeListener = () => {};
   try {
     const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));

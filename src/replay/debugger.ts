@@ -80,12 +80,51 @@ export class Debugger {
   constructor(
     private readonly trace: TraceReader,
     process?: { readonly pid: number; readonly from: 'exec' | 'fork' },
+    options: { readonly showOutput?: boolean } = {},
   ) {
+    this.showOutput = options.showOutput ?? false;
     this.pid = process?.pid ?? trace.recordAt(0).tid;
     this.currentTid = this.pid;
     this.watches = new WatchBook(this.pid);
     this.startAfter = process ? processStart(trace, process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
+  }
+
+  /**
+   * Whether the program's writes to stdout/stderr are echoed as the
+   * debuggee runs forwards (as rr does); each is shown once, the first time
+   * replay gets past it, not again when going back and forth.
+   */
+  private readonly showOutput: boolean;
+  private echoing = false;
+  /** Events before this one had their output shown. */
+  private shownUpTo = 0;
+  private readonly sessionOptions = ((dbg: Debugger) => ({
+    get echo(): boolean {
+      return dbg.echoing;
+    },
+  }))(this);
+
+  /** advance() of the debugger's own session going forwards for the user: output not shown yet is shown. */
+  private advanceShown(): StepResult {
+    this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    try {
+      return this.advance(this.session);
+    } finally {
+      this.echoing = false;
+      this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
+    }
+  }
+
+  /** stepInstruction() of the debugger's own session, showing output as advanceShown() does. */
+  private stepShown(tid: number): StepResult {
+    this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    try {
+      return this.session.stepInstruction(tid);
+    } finally {
+      this.echoing = false;
+      this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
+    }
   }
 
   /** Automatic checkpoints, taken by every session the debugger runs forwards. */
@@ -186,10 +225,10 @@ export class Debugger {
     let s: ReplaySession;
     if (image) {
       if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] replaying from event ${image.pos}\n`);
-      s = ReplaySession.restore(this.trace, { echo: false }, image);
+      s = ReplaySession.restore(this.trace, this.sessionOptions, image);
       this.images.atImage(s);
     } else {
-      s = new ReplaySession(this.trace, { echo: false });
+      s = new ReplaySession(this.trace, this.sessionOptions);
       s.start();
       while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
       this.images.take(s);
@@ -324,7 +363,7 @@ export class Debugger {
     s.breakpointFilter = (tid, address) => this.breakpoints.has(address) || (tid === ending.tid && address === ending.address);
     try {
       for (;;) {
-        const r = this.advance(s);
+        const r = this.advanceShown();
         if (own && r.kind === 'breakpoint' && r.address === ending.address) {
           this.midRun = true;
           this.currentTid = ending.tid;
@@ -354,7 +393,7 @@ export class Debugger {
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advance(this.session));
+      const stop = this.stopFor(this.advanceShown());
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
@@ -368,12 +407,12 @@ export class Debugger {
       const next = this.session.nextRecord()!;
       if (this.session.canSingleStep(next.tid)) {
         this.currentTid = next.tid;
-        const r = this.session.stepInstruction(next.tid);
+        const r = this.stepShown(next.tid);
         const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: next.tid };
       }
-      const stop = this.stopFor(this.advance(this.session));
+      const stop = this.stopFor(this.advanceShown());
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }

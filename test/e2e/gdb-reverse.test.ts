@@ -229,3 +229,23 @@ test('reverse-continue goes back to the previous hit in another thread, whicheve
     }
   });
 });
+
+test('the program\'s output is shown under gdb as natively, once, however often replay goes back and forth; --no-output hides it', async () => {
+  await withOutputDir('gdb-program-output', (dir) => {
+    const bin = program('reverse_exact');
+    const trace = join(dir, 'trace');
+    const natively = run(bin, [], { cwd: dir }).stdout;
+    assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).stdout, natively);
+    const file = script(dir, 'output.gdb', ['break bump', 'continue', 'delete', 'continue', 'reverse-continue', 'continue', 'print 42']);
+    const shown = trr(['replay', trace, '--', '-nx', '-batch', '-x', file], { timeoutMs: 90_000 });
+    writeFileSync(join(dir, 'shown.log'), `${shown.stdout}\n--- stderr\n${shown.stderr}`);
+    assert.equal(shown.status, 0, shown.stderr);
+    const lines = natively.split('\n').filter((l) => l !== '');
+    const outputLines = shown.stdout.split('\n').filter((l) => lines.includes(l));
+    assert.deepEqual(outputLines, lines, shown.stdout);
+    assert.match(shown.stdout, /^\$1 = 42$/m);
+    const hidden = trr(['replay', '--no-output', trace, '--', '-nx', '-batch', '-x', file], { timeoutMs: 90_000 });
+    assert.equal(hidden.status, 0, hidden.stderr);
+    assert.equal(hidden.stdout.split('\n').filter((l) => lines.includes(l)).length, 0, hidden.stdout);
+  });
+});
