@@ -2,8 +2,9 @@
 // gdbserver on a loopback port and runs gdb connected to it (or, with -s,
 // only serves and prints the command that connects).
 import { spawn } from 'node:child_process';
-import { readFileSync, statSync } from 'node:fs';
-import { constants } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { constants, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Debugger } from '../replay/debugger.js';
 import { GdbServer } from '../gdb/server.js';
 import { TraceReader } from '../trace/trace-stream.js';
@@ -18,6 +19,8 @@ export interface DebugOptions {
   readonly gotoEvent?: number;
   readonly toEnd: boolean;
   readonly gdbArgs: readonly string[];
+  /** Show the program's stdout and stderr as it replays (off with --no-output). */
+  readonly showOutput: boolean;
   /** -p PID (from its exec) or -f PID (from its fork). */
   readonly process?: { readonly pid: number; readonly from: 'exec' | 'fork' };
 }
@@ -32,7 +35,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
   warnCpuDifferences(reader.header, warn);
   }
-  const dbg = new Debugger(reader, opts.process);
+  const dbg = new Debugger(reader, opts.process, { showOutput: opts.showOutput });
   let closeListener = () => {};
   try {
     const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));
@@ -49,11 +52,23 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     const target = `target extended-remote 127.0.0.1:${port}`;
     const sysroot = localSysroot(reader, warn);
     if (opts.port !== undefined) {
-      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot ${sysroot}' -ex '${target}' ${exe}\n`);
+      process.stderr.write(`trr: serving the replay of ${dir}; connect with:\n  gdb -ex 'set sysroot ${sysroot}' -ex '${target}' ${exe}\n(there, \`run cN\` goes to checkpoint N and \`run EVENT\` to an event)\n`);
       await done;
       return 0;
     }
-    const gdb = spawn(opts.gdb, ['-q', '-ex', `set sysroot ${sysroot}`, '-ex', target, exe, ...opts.gdbArgs], { stdio: 'inherit' });
+    const commandsDir = mkdtempSync(join(tmpdir(), 'trr-gdb-'));
+    const commands = join(commandsDir, 'trr-commands.py');
+    writeFileSync(commands, GDB_COMMANDS);
+    const cleanup = () => rmSync(commandsDir, { recursive: true, force: true });
+    let gdb;
+    try {
+      gdb = spawn(opts.gdb, ['-q', '-ex', `set sysroot ${sysroot}`, '-ex', target, '-x', commands, exe, ...opts.gdbArgs], { stdio: 'inherit' });
+    } catch (e) {
+      cleanup();
+      throw e;
+    }
+    gdb.on('exit', cleanup);
+    gdb.on('error', cleanup);
     // Ctrl-C belongs to gdb.
     const ignore = () => {};
     process.on('SIGINT', ignore);
@@ -74,6 +89,35 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     dbg.close();
   }
 }
+
+/**
+ * gdb commands trr defines (Python, which gdb sources with -x): `restart
+ * [N]` and `goto EVENT` move the replay through gdb's `run` (`run cN`,
+ * `run EVENT`, `run start`), whose stop reply makes gdb refresh registers, threads and
+ * libraries, as rr's `restart` does; `monitor restart N` and `monitor goto`
+ * leave gdb's caches stale.
+ */
+const GDB_COMMANDS = `import gdb
+
+class TrrRun(gdb.Command):
+    def __init__(self, name, prefix, doc):
+        self.__doc__ = doc
+        super().__init__(name, gdb.COMMAND_RUNNING)
+        self.prefix = prefix
+
+    def invoke(self, arg, from_tty):
+        arg = arg.strip()
+        confirm = gdb.parameter('confirm')
+        gdb.execute('set confirm off')
+        try:
+            gdb.execute('run ' + (self.prefix + arg if arg else 'start'), from_tty)
+        finally:
+            gdb.execute('set args')  # a later plain run starts from the start again
+            gdb.execute('set confirm ' + ('on' if confirm else 'off'))
+
+TrrRun('restart', 'c', 'restart [N]: go back (or forward) to checkpoint N (monitor checkpoint makes one), or without N to the start of the recording, and stop there.')
+TrrRun('goto', '', 'goto EVENT: replay to event EVENT (numbers as trr dump prints them).')
+`;
 
 /**
  * Where gdb should read libraries from: the local system ("/", fast and

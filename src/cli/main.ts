@@ -63,7 +63,7 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
   program
     .command('replay')
     .description('replay a trace (the latest one by default) under gdb, which can run it forwards and backwards; -a replays it to the end without a debugger')
-    .usage('[-a] [-p PID | -f PID] [-g EVENT | -e] [-d GDB] [-s PORT] [TRACE] [-- GDB_ARGS...]')
+    .usage('[-a] [-p PID | -f PID] [-g EVENT | -e] [-d GDB] [-s PORT] [--no-output] [TRACE] [-- GDB_ARGS...]')
     .option('-a, --autopilot', 'replay without a debugger, reproducing the program\'s output and exit status')
     .option('-s, --port <port>', 'only serve gdb on 127.0.0.1:PORT and print the command that connects', (v: string) => parsePort(v))
     .option('-d, --debugger <gdb>', 'the gdb to run', 'gdb')
@@ -71,9 +71,10 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .option('-e, --end', 'start the session at the end of the recording')
     .option('-p, --pid <pid>', 'debug the process with this recorded pid, from its exec', (v: string) => parseEvent(v))
     .option('-f, --fork <pid>', 'debug the process with this recorded pid, from its fork', (v: string) => parseEvent(v))
+    .option('--no-output', 'under gdb, do not show what the program writes to stdout and stderr as it replays (shown once, the first time replay gets past it)')
     .argument('[trace]', 'trace directory, or a trace name in the trace directory')
     .exitOverride()
-    .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean; pid?: number; fork?: number }) => {
+    .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean; pid?: number; fork?: number; output: boolean }) => {
       const dir = resolveTrace(trace);
       if (opts.autopilot) {
         setStatus(replayAutopilot(dir, warn));
@@ -81,7 +82,7 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
       }
       if (opts.pid !== undefined && opts.fork !== undefined) throw new UsageError('-p and -f cannot be used together.');
       const proc = opts.pid !== undefined ? { pid: opts.pid, from: 'exec' as const } : opts.fork !== undefined ? { pid: opts.fork, from: 'fork' as const } : undefined;
-      setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs, process: proc }, warn));
+      setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs, process: proc, showOutput: opts.output }, warn));
     });
 
   program

@@ -162,8 +162,23 @@ export class GdbServer {
     return `p${this.dbg.pid.toString(16)}.${tid.toString(16)}`;
   }
 
-  private stopReply(s: StopReason): string {
+  /** The thread gdb reads registers of (Hg); a stop makes it the stopped thread again. */
+  private selected: number | undefined;
+
+  /** Where the debuggee stands now; gdb's thread selection goes back to the thread that stopped. */
+  private stoppedAt(s: StopReason): StopReason {
     this.stop = s;
+    this.selected = undefined;
+    return s;
+  }
+
+  /** The thread whose registers gdb reads: the one it selected, while it lives, else the one that stopped. */
+  private get registerThread(): number {
+    return this.selected !== undefined && this.dbg.threads().includes(this.selected) ? this.selected : this.dbg.thread;
+  }
+
+  private stopReply(s: StopReason): string {
+    this.stoppedAt(s);
     if (s.kind === 'start') this.exePath = this.options.exePath; // back before any exec
     const thread = `thread:${this.threadId(s.tid)};`;
     switch (s.kind) {
@@ -218,18 +233,22 @@ export class GdbServer {
     if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
     if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
     if (p === 'vCont?') return 'vCont;c;C;s;S';
+    const moved = this.movedByRun;
+    if (/^(vCont;|[cCsS]|b[cs])/.test(p)) this.movedByRun = false;
+    // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.
+    if (moved && /^(vCont;|[cCsS])/.test(p)) return `T00thread:${this.threadId(this.dbg.thread)};`;
     if (p.startsWith('vCont;')) return this.stopReply(/;[sS]/.test(p) ? this.dbg.stepForward() : this.dbg.continueForward());
     if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward());
     if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward());
     if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
     if (p === 'bs') return this.stopReply(this.dbg.reverseStep());
-    if (p.startsWith('vRun')) return this.stopReply(this.dbg.restart());
+    if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
     if (p === 'k') return undefined;
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
-      this.stop = this.dbg.restart();
+      this.stoppedAt(this.dbg.restart());
       return 'OK';
     }
     if (p.startsWith('D')) {
@@ -239,6 +258,44 @@ export class GdbServer {
     if (p.startsWith('QNonStop:0') || p.startsWith('QThreadEvents') || p.startsWith('QPassSignals') || p.startsWith('QProgramSignals') || p.startsWith('QDisableRandomization') || p.startsWith('QEnvironment') || p.startsWith('QSetWorkingDir') || p.startsWith('QStartupWithShell')) return 'OK';
     return ''; // unknown or unsupported: the empty reply
   }
+
+  /**
+   * vRun;FILE;ARG...: gdb's `run`, which starts the debuggee again and
+   * waits for a stop reply, so gdb refreshes everything (registers, threads,
+   * libraries). Without an argument: the start of the recording, and gdb
+   * continues from there as `run` does. As in rr, `run cN` goes to
+   * checkpoint N and `run N` to event N, and `run start` to the start; the
+   * debuggee stays there (trr's gdb commands `restart [N]` and `goto N` say
+   * so).
+   */
+  private run(p: string): string {
+    const arg = p.split(';').slice(2).map(textOfHex).join(' ').trim();
+    if (arg === '') return this.stopReply(this.dbg.restart());
+    if (arg === 'start') {
+      this.movedByRun = true;
+      return this.stopReply(this.dbg.restart());
+    }
+    const checkpoint = /^c(\d+)$/.exec(arg);
+    if (checkpoint) {
+      const stop = this.dbg.gotoCheckpoint(Number(checkpoint[1]));
+      if (!stop) {
+        this.options.log?.(`there is no checkpoint ${checkpoint[1]}; \`monitor checkpoint\` makes one.`);
+        return 'E01';
+      }
+      this.movedByRun = true;
+      return this.stopReply(stop);
+    }
+    const n = /^\d+$/.test(arg) ? Number(arg) : NaN;
+    if (!Number.isInteger(n) || n >= this.dbg.eventCount) {
+      this.options.log?.(`run ${arg}: give an event (0..${this.dbg.eventCount - 1}) or cN for checkpoint N.`);
+      return 'E01';
+    }
+    this.movedByRun = true;
+    return this.stopReply(this.dbg.gotoEvent(n));
+  }
+
+  /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */
+  private movedByRun = false;
 
   private parseThread(s: string): number | undefined {
     const m = /^(?:p[0-9a-f]+\.)?(-?[0-9a-f]+)$/.exec(s);
@@ -251,7 +308,8 @@ export class GdbServer {
   private selectThread(s: string): boolean {
     const tid = this.parseThread(s);
     if (tid === undefined) return false;
-    this.dbg.thread = tid;
+    // Only gdb's view: replay stays where the stopped thread stands (a position belongs to it).
+    this.selected = tid;
     return true;
   }
 
@@ -260,7 +318,7 @@ export class GdbServer {
   /** The vector registers the debuggee's machine has (XCR0, from its XSAVE area), once known. */
   private vectors(): VectorLevel {
     if (this.level) return this.level;
-    const xsave = this.dbg.extendedState(this.dbg.thread);
+    const xsave = this.dbg.extendedState(this.registerThread);
     if (xsave) this.level = vectorLevel(xsave);
     return vectorLevel(xsave);
   }
@@ -268,10 +326,10 @@ export class GdbServer {
   /** The current thread's registers in `g`/`p` numbering: their count and a reader, or undefined when it cannot be read. */
   private registerReader(): { count: number; bytes: (i: number) => Buffer | undefined } | undefined {
     const level = this.vectors();
-    const regs = this.dbg.registers(this.dbg.thread);
-    const fx = this.dbg.fpRegisters(this.dbg.thread);
+    const regs = this.dbg.registers(this.registerThread);
+    const fx = this.dbg.fpRegisters(this.registerThread);
     if (!regs || !fx) return undefined;
-    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.dbg.thread);
+    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.registerThread);
     return { count: registerSet(level).length, bytes: (i) => registerBytes(i, regs, fx, xsave, level) };
   }
 
@@ -339,19 +397,19 @@ export class GdbServer {
       case 'restart':
       case 'run': {
         if (words[1] === undefined) {
-          this.stop = this.dbg.restart();
-          return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, or use \`run\` instead.\n`);
+          this.stoppedAt(this.dbg.restart());
+          return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart\` (or \`run\`) instead, or run \`maintenance flush register-cache\`.\n`);
         }
         const stop = this.dbg.gotoCheckpoint(Number(words[1]));
         if (!stop) return hexString(`trr: there is no checkpoint ${words[1]}; \`monitor checkpoint\` makes one.\n`);
-        this.stop = stop;
-        return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
+        this.stoppedAt(stop);
+        return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart ${words[1]}\` (or \`run c${words[1]}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'goto': {
         const n = Number(words[1]);
         if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
-        this.stop = this.dbg.gotoEvent(n);
-        return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: run \`maintenance flush register-cache\`, then \`frame\`.\n`);
+        this.stoppedAt(this.dbg.gotoEvent(n));
+        return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: use \`goto ${n}\` (or \`run ${n}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'help':
       case undefined:
@@ -363,6 +421,8 @@ export class GdbServer {
             '  monitor restart       go back to the start of the recording',
             '  monitor checkpoint    remember the current point and print its number',
             '  monitor restart N     go back (or forward) to checkpoint N',
+            '(gdb does not see a monitor command move the replay: the gdb commands `restart [N]` and',
+            '`goto EVENT` that trr defines, or `run cN` and `run EVENT`, move it and refresh gdb)',
             '',
           ].join('\n'),
         );

@@ -5,6 +5,11 @@
 import type { AddressSpace } from '../task/task.js';
 
 const INT3 = 0xcc;
+const PAGE = 4096n;
+
+function pageRound(n: bigint): bigint {
+  return (n + PAGE - 1n) & ~(PAGE - 1n);
+}
 
 export class Breakpoints {
   private readonly spaces = new Map<AddressSpace, Map<bigint, number>>();
@@ -46,6 +51,35 @@ export class Breakpoints {
     if (!p || p.size === 0) return;
     this.pending.delete(mem);
     for (const a of p) this.add(mem, a);
+  }
+
+  /**
+   * The program mapped [start, start+length) afresh (mmap, MAP_FIXED over
+   * code included: the dynamic loader maps a library whole, then its
+   * segments over it): the int3 bytes there are gone, so write them again,
+   * and insert those that waited for this memory.
+   */
+  mapped(mem: AddressSpace, start: bigint, length: bigint): void {
+    const end = start + pageRound(length);
+    const m = this.spaces.get(mem);
+    for (const a of [...(m?.keys() ?? [])]) {
+      if (a < start || a >= end) continue;
+      m!.delete(a);
+      this.add(mem, a);
+    }
+    this.insertPending(mem);
+  }
+
+  /** The program unmapped [start, start+length): its breakpoints wait for the memory to come back. */
+  unmapped(mem: AddressSpace, start: bigint, length: bigint): void {
+    const end = start + pageRound(length);
+    const m = this.spaces.get(mem);
+    for (const a of [...(m?.keys() ?? [])]) {
+      if (a < start || a >= end) continue;
+      m!.delete(a);
+      if (!this.pending.has(mem)) this.pending.set(mem, new Set());
+      this.pending.get(mem)!.add(a);
+    }
   }
 
   remove(mem: AddressSpace, address: bigint): void {

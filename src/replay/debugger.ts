@@ -10,12 +10,14 @@
 // knows about gdb.
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
+import { SIG } from '../task/kernel-abi.js';
 import type { TraceRecord } from '../trace/format.js';
 import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
 import { debuggeeFile } from './debuggee-files.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
+import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import type { Watch } from './watchpoints.js';
 
@@ -78,12 +80,51 @@ export class Debugger {
   constructor(
     private readonly trace: TraceReader,
     process?: { readonly pid: number; readonly from: 'exec' | 'fork' },
+    options: { readonly showOutput?: boolean } = {},
   ) {
+    this.showOutput = options.showOutput ?? false;
     this.pid = process?.pid ?? trace.recordAt(0).tid;
     this.currentTid = this.pid;
     this.watches = new WatchBook(this.pid);
     this.startAfter = process ? processStart(trace, process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
+  }
+
+  /**
+   * Whether the program's writes to stdout/stderr are echoed as the
+   * debuggee runs forwards (as rr does); each is shown once, the first time
+   * replay gets past it, not again when going back and forth.
+   */
+  private readonly showOutput: boolean;
+  private echoing = false;
+  /** Events before this one had their output shown. */
+  private shownUpTo = 0;
+  private readonly sessionOptions = ((dbg: Debugger) => ({
+    get echo(): boolean {
+      return dbg.echoing;
+    },
+  }))(this);
+
+  /** advance() of the debugger's own session going forwards for the user: output not shown yet is shown. */
+  private advanceShown(): StepResult {
+    this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    try {
+      return this.advance(this.session);
+    } finally {
+      this.echoing = false;
+      this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
+    }
+  }
+
+  /** stepInstruction() of the debugger's own session, showing output as advanceShown() does. */
+  private stepShown(tid: number): StepResult {
+    this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    try {
+      return this.session.stepInstruction(tid);
+    } finally {
+      this.echoing = false;
+      this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
+    }
   }
 
   /** Automatic checkpoints, taken by every session the debugger runs forwards. */
@@ -117,12 +158,9 @@ export class Debugger {
     return this.images.count;
   }
 
+  /** The thread the debuggee stopped in (the one whose run a position belongs to); front ends keep their own selection for reading registers. */
   get thread(): number {
     return this.currentTid;
-  }
-
-  set thread(tid: number) {
-    this.currentTid = tid;
   }
 
   threads(): number[] {
@@ -187,10 +225,10 @@ export class Debugger {
     let s: ReplaySession;
     if (image) {
       if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] replaying from event ${image.pos}\n`);
-      s = ReplaySession.restore(this.trace, { echo: false }, image);
+      s = ReplaySession.restore(this.trace, this.sessionOptions, image);
       this.images.atImage(s);
     } else {
-      s = new ReplaySession(this.trace, { echo: false });
+      s = new ReplaySession(this.trace, this.sessionOptions);
       s.start();
       while (s.position <= this.startAfter) s.step(); // from here on the debuggee exists
       this.images.take(s);
@@ -290,13 +328,72 @@ export class Debugger {
     return { kind: 'end', tid: this.currentTid };
   }
 
+  /**
+   * The instruction whose execution ends the debuggee at its next record
+   * `r` (its exit_group's syscall instruction, or the instruction that
+   * faults with the fatal signal), with its thread; undefined when none of
+   * its instructions runs before the end (a fatal signal delivered at a
+   * syscall, the end of the trace).
+   */
+  private endingInstruction(r: TraceRecord | undefined): { tid: number; address: bigint } | undefined {
+    if (!r || !this.endsDebuggee(r) || !this.session.canSingleStep(r.tid)) return undefined;
+    if (r.kind === 'syscall' || r.kind === 'syscall-entry') return { tid: r.tid, address: new Registers(r.regs).ip - 2n };
+    if (r.kind === 'signal' && r.sync && r.signo !== SIG.TRAP) return { tid: r.tid, address: new Registers(r.regs).ip };
+    return undefined;
+  }
+
+  /** Whether the thread that ends the debuggee stands at the instruction that does it (or nothing runs before the end). */
+  private atEndingInstruction(): boolean {
+    const ending = this.endingInstruction(this.session.nextRecord());
+    return !ending || this.session.liveTask(ending.tid)!.regs().ip === ending.address;
+  }
+
+  /**
+   * The debuggee's next record ends it: runs its thread up to the
+   * instruction that does it (exit handlers, `_exit`, the code before a
+   * crash), stopping at the debugger's breakpoints and watchpoints on the
+   * way. Returns such a stop, or undefined once the thread stands there.
+   */
+  private runToEndingInstruction(): StopReason | undefined {
+    const ending = this.endingInstruction(this.session.nextRecord());
+    if (!ending || this.atEndingInstruction()) return undefined;
+    const s = this.session;
+    const own = !this.breakpoints.has(ending.address);
+    if (own) s.setBreakpoint(this.pid, ending.address);
+    s.breakpointFilter = (tid, address) => this.breakpoints.has(address) || (tid === ending.tid && address === ending.address);
+    try {
+      for (;;) {
+        const r = this.advanceShown();
+        if (own && r.kind === 'breakpoint' && r.address === ending.address) {
+          this.midRun = true;
+          this.currentTid = ending.tid;
+          return undefined;
+        }
+        const stop = this.stopFor(r);
+        if (stop) return stop;
+        if (r.kind === 'event') return undefined;
+        if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
+      }
+    } finally {
+      s.breakpointFilter = undefined;
+      if (own) s.removeBreakpoint(this.pid, ending.address);
+    }
+  }
+
   /** Runs forwards until a breakpoint or the end of the debuggee's recording. */
   continueForward(): StopReason {
     for (;;) {
+      if (this.endsDebuggee(this.session.nextRecord())) {
+        const stop = this.runToEndingInstruction();
+        if (stop) {
+          this.reportedSignal = false;
+          return stop;
+        }
+      }
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advance(this.session));
+      const stop = this.stopFor(this.advanceShown());
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
@@ -305,17 +402,17 @@ export class Debugger {
   /** Executes one instruction of the thread that runs next. */
   stepForward(): StopReason {
     for (;;) {
-      const end = this.atEnd();
+      const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
       const next = this.session.nextRecord()!;
       if (this.session.canSingleStep(next.tid)) {
         this.currentTid = next.tid;
-        const r = this.session.stepInstruction(next.tid);
+        const r = this.stepShown(next.tid);
         const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: next.tid };
       }
-      const stop = this.stopFor(this.advance(this.session));
+      const stop = this.stopFor(this.advanceShown());
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
@@ -343,6 +440,7 @@ export class Debugger {
     let last: Hit | undefined;
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
+      if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.interrupted()) return 'interrupted';
       const r = this.advance(s);
       if (r.kind === 'breakpoint') {
@@ -421,7 +519,7 @@ export class Debugger {
    */
   reverseStep(): StopReason {
     const target = this.position();
-    if (!target.regs) return this.reverseContinueToBoundary(target);
+    if (!target.regs) return this.reverseStepIntoEvent(target);
     let anchor = { address: new Registers(target.regs).ip, count: 0 };
     anchor.count = this.countVisits(target, anchor.address);
     for (let round = 0; ; round++) {
@@ -446,7 +544,7 @@ export class Debugger {
       }
       if (steps === 'event' || steps === 0) {
         image?.tasks.dispose();
-        return this.reverseContinueToBoundary(target); // the instruction before is the syscall that ended the previous event
+        return this.reverseStepIntoEvent(target); // the instruction before is the one that made the thread's previous event
       }
       // Stop one instruction short, in the session we keep.
       try {
@@ -535,6 +633,82 @@ export class Debugger {
   private rearm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
     this.watches.arm(s);
+  }
+
+  /**
+   * The target's thread stands at the start of its run (just after its
+   * previous event): the instruction before is the one that made that event
+   * (a syscall, a trapped rdtsc, a faulting instruction). Stands before it,
+   * by replaying the event's record with a temporary breakpoint on that
+   * instruction: the thread reaches it once in that run, just before the
+   * event. An asynchronous signal ran no instruction: going back from its
+   * handler stands where it was delivered (the event boundary before it).
+   */
+  private reverseStepIntoEvent(target: Position): StopReason {
+    const prev = this.previousEventOf(target.tid, target.pos);
+    if (!prev) return this.reverseContinueToBoundary(target);
+    if (prev.record.kind === 'signal' && !prev.record.sync) {
+      this.replaceSession(this.sessionBefore(prev.index, true));
+      this.walkTo(prev.index);
+      this.currentTid = target.tid;
+      return { kind: 'step', tid: target.tid };
+    }
+    const s = this.sessionBefore(prev.index, true);
+    let stop: StepResult;
+    try {
+      this.disarm(s);
+      while (s.position < prev.index) this.advance(s);
+      s.setBreakpoint(this.pid, prev.address);
+      s.breakpointFilter = (tid, at) => tid === target.tid && at === prev.address;
+      try {
+        stop = this.advance(s);
+      } finally {
+        s.breakpointFilter = undefined;
+        s.removeBreakpoint(this.pid, prev.address);
+      }
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    if (stop.kind !== 'breakpoint') {
+      s.close();
+      return this.reverseContinueToBoundary(target);
+    }
+    this.replaceSession(s);
+    this.rearm(s);
+    this.midRun = true;
+    this.currentTid = target.tid;
+    return { kind: 'step', tid: target.tid };
+  }
+
+  /**
+   * Thread `tid`'s last event before event `pos` that an instruction of its
+   * own made, with that instruction's address; undefined when there is none
+   * after the debuggee's start, or it was an exec. For a syscall that
+   * blocked (entry and exit recorded apart), the entry.
+   */
+  private previousEventOf(tid: number, pos: number): { index: number; record: TraceRecord; address: bigint } | undefined {
+    let exitOf: number | undefined;
+    for (let i = pos - 1; i > this.startAfter; i--) {
+      const r = this.trace.recordAt(i);
+      if (r.tid !== tid) continue;
+      if (exitOf !== undefined && r.kind !== 'syscall-entry') continue;
+      switch (r.kind) {
+        case 'syscall-exit':
+          exitOf = r.nr;
+          continue;
+        case 'syscall':
+        case 'syscall-entry':
+          return { index: i, record: r, address: new Registers(r.regs).ip - 2n }; // syscall, sysenter and int 0x80 are 2 bytes
+        case 'rdtsc':
+          return { index: i, record: r, address: new Registers(r.regs).ip };
+        case 'signal':
+          return { index: i, record: r, address: new Registers(r.regs).ip };
+        default:
+          return undefined;
+      }
+    }
+    return undefined;
   }
 
   /** From an event boundary, going back lands at the previous boundary. */

@@ -28,6 +28,7 @@ function bufferDivergence(recTid: number, args: readonly bigint[]): DivergenceEr
 }
 
 const ERESTARTNOINTR = -513n;
+const TRAP_FLAG = 0x100n;
 
 export const TRACE_LOG = (process.env.TRR_LOG ?? '').includes('replay');
 
@@ -236,8 +237,10 @@ export class TaskControl {
     return r;
   }
 
-  /** After the program changed its memory map itself, keep watched pages protected. */
+  /** After the program changed its memory map itself: breakpoints written into new mappings, watched pages kept protected. */
   protected afterMemorySyscall(t: ReplayTask, nrv: number, args: readonly bigint[], result: bigint): void {
+    if (result >= 0n && nrv === nr('mmap')) this.breakpoints.mapped(t.task.mem, result, args[1]!);
+    if (result >= 0n && nrv === nr('munmap')) this.breakpoints.unmapped(t.task.mem, args[0]!, args[1]!);
     const set = this.watches.get(t.task.mem);
     if (!set || set.watches.length === 0 || result < 0n) return;
     const unmap = nrv === nr('munmap');
@@ -413,6 +416,10 @@ export class TaskControl {
    * `status` is the stop it reached instead (a syscall entry, a fault, ...).
    */
   protected singleStep(t: ReplayTask): { trapped: boolean; status: number } {
+    // At a syscall's entry stop, a step first finishes the syscall: the kernel
+    // reports the step's trap at the syscall's exit, before any instruction
+    // ran. The instruction is executed by a second step.
+    const finishingSyscall = t.atSyscallEntry;
     const ip = t.task.regs().ip;
     const lifted = this.breakpoints.lift(t.task.mem, ip);
     if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
@@ -425,6 +432,17 @@ export class TaskControl {
     if (trapped) {
       t.state = 'ready';
       t.atSyscallEntry = false;
+      if (finishingSyscall) return this.singleStep(t);
+    } else if (waitStatus.stopped(w.status) && waitStatus.event(w.status) === PTRACE_EVENT.SECCOMP) {
+      // The step ran a syscall instruction, which copied the flags, trap flag
+      // included, into r11: the thread must stand as it would have without
+      // the step, or later positions would not match those of other replays.
+      const regs = t.task.regs();
+      if (regs.get('r11') & TRAP_FLAG) {
+        const fixed = regs.clone();
+        fixed.set('r11', regs.get('r11') & ~TRAP_FLAG);
+        t.task.setRegs(fixed);
+      }
     }
     return { trapped, status: w.status };
   }

@@ -267,3 +267,24 @@ test('gdb: monitor checkpoint, restart N, goto and when', async () => {
     assert.match(out, /Now at event 5\.[\s\S]*Current event: 5/);
   });
 });
+
+test('gdb: restart N and goto EVENT move the replay and refresh gdb (a stop reply, as rr does), without flushing caches', async () => {
+  await withOutputDir('gdb-restart-refresh', (dir) => {
+    const trace = join(dir, 'bank');
+    assert.equal(trr(['record', '-o', trace, bank], { cwd: dir }).status, 134);
+    const out = gdbSession(
+      dir,
+      trace,
+      ['break record_transfer if n == 3', 'continue', 'monitor checkpoint', 'print amount', 'print/x $pc', 'delete', 'continue', 'restart 1', 'print amount', 'print/x $pc', 'print n', 'goto 5', 'monitor when', 'restart', 'monitor when', 'info threads', 'break main', 'run', 'print accounts[0].balance'].join('\n'),
+    );
+    const values = [...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]);
+    assert.deepEqual(values.slice(0, 5), ['-8', values[1], '-8', values[1], '3'], out);
+    assert.match(out, /Program received signal SIGABRT[\s\S]*Program stopped\.\s+record_transfer \(a=0x[0-9a-f]+ <accounts>, n=3, amount=-8\)/);
+    assert.match(out, /Program stopped\.\s+0x[0-9a-f]+ in _start \(\)/);
+    // Monitor output goes to another stream than gdb's stops.
+    assert.deepEqual([...out.matchAll(/^Current event: (\d+)$/gm)].map((m) => m[1]), ['5', '1']);
+    // A plain run afterwards starts from the start and runs to the breakpoint, as natively.
+    assert.match(out, /Breakpoint 2, main \(\) at .*bank\.c/);
+    assert.equal(values[5], '100');
+  });
+});
