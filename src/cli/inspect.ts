@@ -35,7 +35,7 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
     case 'exec':
       return `execve(${JSON.stringify(r.path)}, ${JSON.stringify(r.argv)}) = 0`;
     case 'signal':
-      return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}`;
+      return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}${r.noFrame ? ' (no room for its frame: SIGSEGV instead)' : ''}`;
     case 'rdtsc':
       return `rdtsc = 0x${(new Registers(r.after).get('rdx') << 32n | new Registers(r.after).get('rax')).toString(16)}`;
     case 'exit':

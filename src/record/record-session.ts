@@ -748,6 +748,7 @@ export class RecordSession {
     const w = waitpid(t.tid, WAIT.__WALL);
     if (!w) return;
     if (!waitStatus.stopped(w.status) || waitStatus.stopSig(w.status) !== SIG.TRAP || waitStatus.event(w.status) !== 0) {
+      if (this.frameFailed(t, regs, w.status)) return this.onFrameFailed(t, base, w.status);
       this.append(base);
       return this.onStop(w.tid, w.status);
     }
@@ -760,6 +761,35 @@ export class RecordSession {
     this.append({ ...base, after: after.raw, mem });
     t.state = 'ready';
     if (this.current === t || this.current === undefined) this.resumeUser(t);
+  }
+
+  /**
+   * Whether the kernel could not build the handler's frame (an overflowed
+   * stack, a bad stack pointer): it then changes no register and raises
+   * SIGSEGV instead, either fatally (the thread's next stop is its exit) or
+   * as a signal of its own (a SIGSEGV handler on an alternate stack).
+   */
+  private frameFailed(t: RecTask, before: Registers, status: number): boolean {
+    t.task.invalidate();
+    if (!waitStatus.stopped(status)) return false;
+    const now = t.task.regs();
+    if (now.ip !== before.ip || now.sp !== before.sp) return false;
+    if (waitStatus.event(status) === PTRACE_EVENT.EXIT) {
+      const exit = Number(t.task.eventMessage() & 0xffffffffn);
+      return waitStatus.signaled(exit) && waitStatus.termSig(exit) === SIG.SEGV;
+    }
+    return waitStatus.event(status) === 0 && waitStatus.stopSig(status) === SIG.SEGV && t.task.sigInfo().readInt32LE(8) === SI_KERNEL;
+  }
+
+  /**
+   * Records a delivery whose frame the kernel could not build (noFrame) and
+   * the SIGSEGV the kernel raised instead: delivered where the thread stands
+   * (not sync: no instruction raised it), or the thread's death.
+   */
+  private onFrameFailed(t: RecTask, base: SignalRecord, status: number): void {
+    this.append({ ...base, noFrame: true });
+    if (waitStatus.event(status) !== 0) return this.onStop(t.tid, status);
+    this.deliver(t, SIG.SEGV, t.task.sigInfo(), t.task.regs(), false);
   }
 
   /**

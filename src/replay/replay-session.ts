@@ -20,7 +20,7 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
+import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
 } from '../trace/format.js';
@@ -596,6 +596,11 @@ export class ReplaySession extends ProcessImaging {
       if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was delivered`, true);
     }
+    if (r.noFrame) {
+      // The kernel could not build the frame and changed nothing; the SIGSEGV it raised instead is the next record.
+      t.state = 'ready';
+      return;
+    }
     if (r.action === 'terminate') {
       kill(t.task.tgid, SIG.KILL);
       t.state = 'exiting';
@@ -607,6 +612,7 @@ export class ReplaySession extends ProcessImaging {
     if (r.action === 'stop' && !this.signalDeliveredNext(t)) after = restartAdjusted(after);
     after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
     t.task.setRegs(after);
+    if (r.action === 'handler') t.task.setXstate(handlerEntryXstate(t.task.xstate())); // as the kernel does; the frame holds the state to return to
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
   }

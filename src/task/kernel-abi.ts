@@ -95,6 +95,24 @@ export function frameRange(mem: AddressSpace, before: Registers, after: Register
   return [start, 4096];
 }
 
+/**
+ * The XSAVE area (ptrace's NT_X86_XSTATE layout) a signal handler starts
+ * with: the kernel resets every user state component to its initial value
+ * (x87 control word 0x37f, MXCSR 0x1f80, vector registers zero), except
+ * PKRU, after saving the interrupted state in the frame.
+ */
+export function handlerEntryXstate(area: Buffer): Buffer {
+  const PKRU = 1n << 9n;
+  const out = Buffer.from(area);
+  out.fill(0, 0, 24); // x87 control, status, tag, opcode, instruction and operand pointers
+  out.writeUInt16LE(0x37f, 0);
+  out.writeUInt32LE(0x1f80, 24); // MXCSR (the mask after it stays)
+  out.fill(0, 32, 416); // st0-7, xmm0-15
+  const bv = out.length >= 520 ? out.readBigUInt64LE(512) : 0n;
+  if (out.length >= 520) out.writeBigUInt64LE(0x3n | (bv & PKRU), 512); // x87 and SSE as set here, PKRU kept, the rest initial
+  return out;
+}
+
 /** 2 for rdtsc, 3 for rdtscp at `ip`, else 0. */
 export function rdtscLengthAt(mem: AddressSpace, ip: bigint): number {
   const b = mem.readPartial(ip, 3);

@@ -146,6 +146,11 @@ export interface SignalRecord extends Base {
   readonly after?: Buffer;
   /** The signal frame the kernel wrote. */
   readonly mem?: readonly MemoryWrite[];
+  /**
+   * The kernel could not build the handler's frame (overflowed stack, bad
+   * stack pointer): nothing changed; it raised SIGSEGV instead (next record).
+   */
+  readonly noFrame?: boolean;
 }
 
 /** An rdtsc/rdtscp instruction trapped and emulated. */
@@ -320,6 +325,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         action: action as SignalAction,
         after: o.after === undefined ? undefined : c.buf(o, 'after', REGS),
         mem: c.mem(o.mem, 'mem'),
+        ...(o.noFrame === true ? { noFrame: true } : {}),
       };
     }
     case 'rdtsc':
