@@ -25,6 +25,7 @@ import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
+import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
 import { sampleSpinning } from './spin.js';
 import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
 import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
@@ -52,6 +53,8 @@ interface PendingSyscall {
   restoreArgs?: boolean;
   /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
   fileDest?: string;
+  /** A write through /proc/PID/mem (see proc-mem.ts): where it lands. */
+  procMem?: ProcMemWrite;
 }
 
 class RecTask {
@@ -308,6 +311,9 @@ export class RecordSession {
       const fd = Number(BigInt.asIntN(32, args[sem.transfer ? sem.transfer.outFd : (sem.fdArg ?? 0)]!));
       p.stdio = fd >= 0 ? stdioStreamOf(t.tid, fd) : 0;
       p.fileDest = this.tracked.trackedFd(t.task, fd);
+      const procMem = fd >= 0 ? procMemWriteAt(t.tid, nrv, fd, args) : undefined;
+      if (procMem && 'unsupported' in procMem) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${procMem.unsupported}`);
+      p.procMem = procMem;
       if ((p.stdio || p.fileDest) && sem.transfer) p.transfer = transferSourceAtEntry(t.tid, t.task.mem, args, sem.transfer);
     }
     // Replay runs each thread's user code up to its next event in trace order,
@@ -477,6 +483,7 @@ export class RecordSession {
       mem = this.readRanges(t, p.sem.outputs(t.task.mem, p.args, result, p.entry));
     }
     if (p.sem.sent) extra.hash = this.sentHash(t, p, result);
+    if (p.procMem && result > 0n) mem = this.procMemWritten(t, p.procMem, Number(result), extra);
     if (p.transfer && result > 0n) extra.echo = transferredBytes(p.transfer, p.nr, Number(result));
     if (p.stdio && (extra.hash || extra.echo)) extra.stdio = p.stdio;
     if (p.strings) extra.strings = p.strings;
@@ -545,6 +552,20 @@ export class RecordSession {
     const m = mem && mem.length ? mem : undefined;
     if (p.flushed) this.append({ kind: 'syscall-exit', tid: t.tid, nr: p.nr, result, mem: m, extra });
     else this.append({ kind: 'syscall', tid: t.tid, nr: p.nr, regs: p.regs.raw, result, mem: m, extra });
+  }
+
+  /**
+   * The bytes a write through /proc/PID/mem left in the memory it names, as
+   * the record's memory writes: the thread's own process's, or (extra.memOf)
+   * another recorded process's, which replay writes at the same point (that
+   * process is stopped meanwhile). A process outside the recording is not
+   * replayed, and the write to it is emulated like any other.
+   */
+  private procMemWritten(t: RecTask, w: ProcMemWrite, length: number, extra: { memOf?: number }): MemoryWrite[] | undefined {
+    const target = this.tasks.get(w.tid);
+    if (!target) return undefined;
+    if (target.task.tgid !== t.task.tgid) extra.memOf = target.task.tgid;
+    return [[w.address, target.task.mem.readPartial(w.address, length)]];
   }
 
   private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string } | undefined {

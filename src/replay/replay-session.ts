@@ -317,7 +317,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
-    this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
+    this.writeMemory(this.memoryOf(t, extra?.memOf), mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
     let sent = extra?.echo;
     if (extra?.hash && sem?.sent) {
       const h = createHash('sha1');
@@ -347,6 +347,14 @@ export class ReplaySession extends ProcessImaging {
     regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+  }
+
+  /** The memory a record of t writes: t's own, or that of recorded process `memOf` (a write through /proc/PID/mem). */
+  private memoryOf(t: ReplayTask, memOf: number | undefined): AddressSpace {
+    if (memOf === undefined) return t.task.mem;
+    const target = [...this.tasks.values()].find((o) => o.state !== 'gone' && o.task.tgid === this.tasks.get(memOf)?.task.tgid);
+    if (!target) throw new DivergenceError(`thread ${t.recTid} wrote into the memory of process ${memOf} through /proc/${memOf}/mem, which does not exist in the replay`);
+    return target.task.mem;
   }
 
   /** Whether t's next record is a signal delivered where it stands. */

@@ -107,6 +107,12 @@ export interface SyscallExtra {
   readonly strings?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
+  /**
+   * A write through /proc/PID/mem into another recorded process: the
+   * recorded pid whose memory the record's `mem` is written into (without
+   * it, `mem` is the thread's own process's). Since version 2.
+   */
+  readonly memOf?: number;
 }
 
 /** A successful execve: the new program's start state. */
@@ -278,6 +284,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   if (o.fileWrite !== undefined) out.fileWrite = c.keyed(o.fileWrite, 'fileWrite');
   if (o.fileSize !== undefined) out.fileSize = c.keyed(o.fileSize, 'fileSize');
   if (o.emulated !== undefined) out.emulated = o.emulated === true;
+  if (o.memOf !== undefined) out.memOf = c.int(o, 'memOf');
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {
