@@ -26,6 +26,7 @@ import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
+import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
 import { sampleSpinning } from './spin.js';
 import { transferSourceAtEntry, transferredBytes, type TransferSource } from './transfers.js';
 import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
@@ -286,6 +287,7 @@ export class RecordSession {
     const args = regs.syscallArgs();
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
+    if (inVsyscallPage(regs.ip)) return this.onVsyscall(t, regs, nrv, args);
     const impossible = this.cannotRecord(t, nrv, args);
     if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (nrv === nr('prctl') && (args[0] === PR_GET_TSC || args[0] === PR_SET_TSC)) return this.virtualiseTsc(t, regs, args);
@@ -392,6 +394,13 @@ export class RecordSession {
     for (const [addr, data] of mem ?? []) t.task.mem.write(addr, data);
     this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result, mem, extra: { emulated: true } });
     this.continueOrYield(t);
+  }
+
+  /** A call through the legacy vsyscall page: the kernel gives no exit stop, so trr answers it (see vsyscall.ts). */
+  private onVsyscall(t: RecTask, regs: Registers, nrv: number, args: readonly bigint[]): void {
+    const answer = answerVsyscall(t.tid, t.task.mem, nrv, args);
+    if ('fault' in answer) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)} through the vsyscall page at 0x${regs.ip.toString(16)}: ${answer.fault}; natively the kernel raises SIGSEGV there, which trr does not reproduce.`);
+    this.answerInstead(t, regs, nrv, answer.result, answer.mem.length ? answer.mem : undefined);
   }
 
   /**
