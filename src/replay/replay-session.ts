@@ -20,7 +20,7 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
+import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord,
 } from '../trace/format.js';
@@ -627,6 +627,10 @@ export class ReplaySession extends ProcessImaging {
 
   private applyExitRecord(t: ReplayTask, byFilter: boolean): void {
     if (t.state === 'gone') return;
+    // The kernel marks the robust futexes a dying thread holds, by the tid the
+    // program knows, which is not the live one: replay does it (the thread stops
+    // at its exit event before its memory goes).
+    if (t.robustList) for (const [addr, data] of robustListDeaths(t.task.mem, t.robustList[0], t.recTid)) t.task.mem.write(addr, data);
     // A stopped thread that did not exit by itself was killed: by another thread's
     // exit_group (the kernel is already killing it), or by a SIGKILL that replay
     // did not send because kill/tgkill are emulated. Kill it for sure, then wait.
