@@ -253,6 +253,8 @@ export class RecordSession {
     if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
     switch (ev) {
       case PTRACE_EVENT.EXEC:
+        // An execve by another thread of the process: it comes back under the leader's tid.
+        if (Number(t.task.eventMessage()) !== tid && this.tasks.has(Number(t.task.eventMessage()))) return this.takeOverLeader(t, Number(t.task.eventMessage()), status);
         if ([...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem)) t.task.mem = new AddressSpace(t.tid);
         else t.task.mem.reset(t.tid);
         t.task.tgid = t.tid;
@@ -620,8 +622,10 @@ export class RecordSession {
     if (vdso) patchVdso(t.task.mem, vdso.start, vdso.end);
     this.dropUnflushed(t);
     t.pending = undefined;
+    const former = this.formerTids.get(t);
+    this.formerTids.delete(t);
     this.append({
-      kind: 'exec', tid, entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
+      kind: 'exec', tid: former ?? tid, ...(former !== undefined ? { leaderTid: tid } : {}), entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
       stack: [regs.sp, stackData], maps: mapsText,
     });
     for (const parent of this.tasks.values()) {
@@ -631,6 +635,45 @@ export class RecordSession {
       }
     }
     this.continueOrYield(t);
+  }
+
+  /** Threads that took over their leader's tid in an execve, by their former tid (see takeOverLeader). */
+  private readonly formerTids = new Map<RecTask, number>();
+
+  /**
+   * An execve by a thread other than the leader: the kernel killed the other
+   * threads, the leader too, and the execve'ing thread goes on with the
+   * leader's tid (its own is gone, without an event). The leader's exit is
+   * recorded (if its exit event did not come first); the exec record names
+   * the thread by its former tid and says which tid it takes (`leaderTid`).
+   */
+  private takeOverLeader(leader: RecTask, former: number, status: number): void {
+    const execer = this.tasks.get(former)!;
+    if (!execer.pending?.exec) throw new UnsupportedError(`thread ${former} took over the tid of process ${leader.tid} in an execve trr did not see it enter; the recording cannot go on.`);
+    if (leader.pending) {
+      this.flushEntry(leader);
+      this.dropUnflushed(leader);
+      leader.pending = undefined;
+    }
+    this.recordExit(leader, 0);
+    this.tasks.delete(leader.tid);
+    this.tasks.delete(former);
+    const moved = new RecTask(new Task(leader.tid, leader.tid, execer.task.mem));
+    moved.state = execer.state;
+    moved.pending = execer.pending;
+    moved.boundary = execer.boundary;
+    moved.deferred.push(...execer.deferred);
+    moved.injected = execer.injected;
+    moved.runningSince = execer.runningSince;
+    moved.ownSeccomp = execer.ownSeccomp;
+    moved.tscMode = execer.tscMode;
+    moved.nsInit = execer.nsInit;
+    this.tasks.set(leader.tid, moved);
+    this.formerTids.set(moved, former);
+    const i = this.unflushed.indexOf(execer);
+    if (i >= 0) this.unflushed[i] = moved;
+    if (this.current === execer || this.current === leader) this.current = moved;
+    this.onStop(leader.tid, status);
   }
 
   private onCloneEvent(parent: RecTask, ev: number): void {

@@ -13,7 +13,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, ptraceRaw, spawnTracee } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, spawnTracee, waitpid, waitStatus } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -539,6 +539,8 @@ export class ReplaySession extends ProcessImaging {
     } else regs.set('rdi', scratch);
     t.task.setRegs(regs);
     this.resume(t, 'syscall');
+    this.reapExecVictims(t);
+    if (r.leaderTid !== undefined) t = this.takeLeaderTid(t, r.leaderTid);
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
@@ -625,12 +627,88 @@ export class ReplaySession extends ProcessImaging {
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
   }
 
+  /** Threads whose exit records say they died in another thread's execve, which has not run yet. */
+  private readonly execVictims = new Set<ReplayTask>();
+
+  override imageBlocker(): string | undefined {
+    const victim = [...this.execVictims][0];
+    if (victim) return `thread ${victim.recTid} is about to die in another thread's execve`;
+    return super.imageBlocker();
+  }
+
+  /** The thread of t's process that stands at the entry of an execve, if any. */
+  private execerOf(t: ReplayTask): ReplayTask | undefined {
+    const isExec = (n: number | undefined) => n === nr('execve') || n === nr('execveat');
+    return [...this.tasks.values()].find((o) => o !== t && o.task.tgid === t.task.tgid && o.state === 'at-entry' && isExec(o.split?.nr));
+  }
+
+  /**
+   * While t's execve runs, the kernel kills the other threads of its process
+   * (each stops at its exit event first): let them die. Their exits are
+   * already in the trace, before the exec.
+   */
+  private reapExecVictims(t: ReplayTask): void {
+    for (const v of [...this.execVictims]) {
+      if (v.task.tgid !== t.task.tgid || (v.tid === v.task.tgid && t.tid !== t.task.tgid)) continue; // a leader whose tid t takes: see takeLeaderTid
+      this.execVictims.delete(v);
+      for (;;) {
+        let w;
+        try {
+          w = waitpid(v.tid, WAIT.__WALL);
+        } catch {
+          break; // already reaped
+        }
+        if (!w) continue;
+        if (!waitStatus.stopped(w.status)) break;
+        ptraceRaw(PTRACE.CONT, v.tid, 0, 0);
+      }
+      v.state = 'gone';
+    }
+  }
+
+  /**
+   * An execve by a thread other than the leader (t, running it): the kernel
+   * kills the leader (which stops at its exit event first) and reports the
+   * exec under the leader's tid, which t goes on with. Returns t's new self.
+   */
+  private takeLeaderTid(t: ReplayTask, leaderRecTid: number): ReplayTask {
+    const old = this.tasks.get(leaderRecTid);
+    if (!old || old.task.tgid !== t.task.tgid || old.tid !== old.task.tgid) {
+      throw new DivergenceError(`thread ${t.recTid} took over the tid of thread ${leaderRecTid} in its execve, which is not its process's leader in the replay`);
+    }
+    const live = old.tid;
+    this.execVictims.delete(old);
+    old.state = 'gone';
+    const nt = new ReplayTask(leaderRecTid, new Task(live, live, t.task.mem));
+    nt.state = 'running';
+    for (;;) {
+      const w = waitpid(live, WAIT.__WALL);
+      if (!w) continue;
+      if (!waitStatus.stopped(w.status)) throw new DivergenceError(`process ${leaderRecTid} ended during the execve of its thread ${t.recTid}`);
+      if (waitStatus.event(w.status) === PTRACE_EVENT.EXEC) {
+        nt.pendingStatus = w.status;
+        break;
+      }
+      ptraceRaw(PTRACE.CONT, live, 0, 0); // the old leader at its exit event
+    }
+    t.state = 'gone';
+    this.tasks.delete(t.recTid);
+    this.tasks.set(leaderRecTid, nt);
+    return nt;
+  }
+
   private applyExitRecord(t: ReplayTask, byFilter: boolean): void {
     if (t.state === 'gone') return;
     // The kernel marks the robust futexes a dying thread holds, by the tid the
     // program knows, which is not the live one: replay does it (the thread stops
     // at its exit event before its memory goes).
     if (t.robustList) for (const [addr, data] of robustListDeaths(t.task.mem, t.robustList[0], t.recTid)) t.task.mem.write(addr, data);
+    // A thread killed by another thread's execve dies when that execve runs (applyExec): a
+    // SIGKILL would kill the whole process, the execve'ing thread too.
+    if (this.execerOf(t)) {
+      this.execVictims.add(t);
+      return;
+    }
     // A stopped thread that did not exit by itself was killed: by another thread's
     // exit_group (the kernel is already killing it), or by a SIGKILL that replay
     // did not send because kill/tgkill are emulated. Kill it for sure, then wait.

@@ -131,6 +131,12 @@ export interface ExecRecord extends Base {
   readonly files: readonly (readonly [string, string])[];
   /** The initial stack, [sp, stack top). */
   readonly stack: MemoryWrite;
+  /**
+   * An execve by a thread other than its process's leader: the tid the
+   * thread goes on with (the leader's, which died in the execve); later
+   * records name it by that tid.
+   */
+  readonly leaderTid?: number;
   /** /proc/pid/maps text right after exec, for divergence checks. */
   readonly maps: string;
 }
@@ -319,6 +325,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         files: c.pairs(o.files, 'files'),
         stack: c.memWrite(o.stack, 'stack'),
         maps: c.str(o, 'maps'),
+        ...(o.leaderTid !== undefined ? { leaderTid: c.int(o, 'leaderTid') } : {}),
       };
     case 'signal': {
       const action = o.action;
