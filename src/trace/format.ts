@@ -281,6 +281,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
   const out: { -readonly [K in keyof SyscallExtra]: SyscallExtra[K] } = {};
   if (o.child !== undefined) out.child = c.int(o, 'child');
   if (o.thread !== undefined) out.thread = o.thread === true;
+  if (o.childOwnTid !== undefined) out.childOwnTid = c.int(o, 'childOwnTid');
   if (o.file !== undefined) out.file = c.str(o, 'file');
   if (o.path !== undefined) out.path = c.str(o, 'path');
   if (o.stdio !== undefined) out.stdio = c.int(o, 'stdio');
