@@ -189,6 +189,7 @@ export class ReplaySession extends ProcessImaging {
     }
     const t = this.tasks.get(r.tid);
     if (!t) throw new DivergenceError(`event ${index} belongs to thread ${r.tid}, which does not exist in the replay`);
+    if (r.kind === 'syscall-exit' && this.killedProcesses.has(t.task.mem)) return this.exitAfterDeath(t, r);
     switch (r.kind) {
       case 'syscall':
         return this.applySyscall(t, r);
@@ -211,6 +212,22 @@ export class ReplaySession extends ProcessImaging {
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
+  }
+
+  /** Processes a fatal signal killed (their memory): replay killed them at once. */
+  private readonly killedProcesses = new Set<AddressSpace>();
+
+  /**
+   * The exit of a syscall of a thread whose process a fatal signal was
+   * already killing: natively the thread died without running user code
+   * again, so the result does not matter; but output it wrote could not be
+   * shown, since replay killed the process at the signal.
+   */
+  private exitAfterDeath(t: ReplayTask, r: SyscallExitRecord): void {
+    if (r.extra?.stdio) {
+      throw new DivergenceError(`thread ${t.recTid} finished a ${syscallName(r.nr)} to trr's ${r.extra.stdio === 1 ? 'stdout' : 'stderr'} after its process was killed by a signal; replay killed the process at the signal and cannot show that output`);
+    }
+    t.split = undefined;
   }
 
   /**
@@ -612,6 +629,7 @@ export class ReplaySession extends ProcessImaging {
       return;
     }
     if (r.action === 'terminate') {
+      this.killedProcesses.add(t.task.mem);
       kill(t.task.tgid, SIG.KILL);
       t.state = 'exiting';
       return;
