@@ -55,9 +55,9 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
     case 'syscall-exit':
       return `... ${syscallName(r.nr)} resumed${entryRegs ? '' : ''} = ${formatSyscallResult(syscallName(r.nr), r.result)}${r.extra?.child !== undefined ? ` [new ${r.extra.thread ? 'thread' : 'process'} ${r.extra.child}]` : ''}`;
     case 'exec':
-      return `execve(${JSON.stringify(r.path)}, ${JSON.stringify(r.argv)}) = 0`;
+      return `execve(${JSON.stringify(r.path)}, ${JSON.stringify(r.argv)}) = 0${r.leaderTid !== undefined ? ` [goes on as thread ${r.leaderTid}]` : ''}`;
     case 'signal':
-      return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}`;
+      return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}${r.noFrame ? ' (no room for its frame: SIGSEGV instead)' : ''}`;
     case 'rdtsc':
       return `rdtsc = 0x${(new Registers(r.after).get('rdx') << 32n | new Registers(r.after).get('rax')).toString(16)}`;
     case 'ptrace-stop':

@@ -91,6 +91,8 @@ interface Bindings {
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
   copyFile(src: string, dst: string, mode: number): bigint | number;
   fallocate(path: string, mode: number, offset: number, len: number): bigint | number;
+  gettimeofday(tv: Buffer, tz: Buffer): bigint | number;
+  time(): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -122,6 +124,8 @@ function load(): Bindings {
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
     copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
     fallocate: lib.func('long trr_fallocate(const char *, long, long, long)'),
+    gettimeofday: lib.func('long trr_gettimeofday(_Out_ uint8_t *tv, _Out_ uint8_t *tz)'),
+    time: lib.func('long trr_time(void)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -209,6 +213,20 @@ export function rdtsc(): bigint {
 /** Whether PR_SET_TSC really makes rdtsc fault here (some hypervisors ignore it). */
 export function rdtscTraps(): boolean {
   return Number(load().rdtscTraps()) === 1;
+}
+
+/** trr's own gettimeofday: struct timeval (16 bytes) and struct timezone (8 bytes) as the kernel writes them. */
+export function gettimeofday(): { tv: Buffer; tz: Buffer } {
+  const tv = Buffer.alloc(16);
+  const tz = Buffer.alloc(8);
+  const r = Number(load().gettimeofday(tv, tz));
+  if (r < 0) throw new NativeError('gettimeofday', -r);
+  return { tv, tz };
+}
+
+/** trr's own time(NULL). */
+export function timeNow(): bigint {
+  return BigInt(load().time());
 }
 
 export function rdtscp(): { tsc: bigint; aux: number } {

@@ -381,6 +381,21 @@ long trr_rdtsc_traps(void) {
   return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 1 : 0;
 }
 
+/*
+ * trr's own gettimeofday (tv: 16 bytes, tz: 8 bytes) and time: the answer
+ * to a tracee's call through the legacy vsyscall page, which the kernel
+ * emulates without a syscall-exit stop, so the recorder answers it itself.
+ */
+long trr_gettimeofday(uint8_t *tv, uint8_t *tz) {
+  long r = syscall(SYS_gettimeofday, tv, tz);
+  return r < 0 ? -errno : r;
+}
+
+long trr_time(void) {
+  long r = syscall(SYS_time, NULL);
+  return r < 0 ? -errno : r;
+}
+
 /* Reads the time-stamp counter (rdtscp also gives TSC_AUX in *aux). */
 uint64_t trr_rdtsc(void) { return __rdtsc(); }
 

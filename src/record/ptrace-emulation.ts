@@ -12,13 +12,13 @@
 // recorded with them (`extra.tracee`) for replay to do the same to C, which
 // replay has stopped at the same point. What cannot be emulated exactly stops
 // the recording with a message naming the request. See docs/ARCHITECTURE.md.
-import { readFileSync, readlinkSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import type { Registers } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceBuffer, ptraceRaw, tgkill, waitpid } from '../native/native.js';
 import { nr, signalName } from '../syscalls/names.js';
 import type { Range } from '../syscalls/semantics.js';
 import { SIG } from '../task/kernel-abi.js';
-import { fdPosition, signalDisposition } from '../task/procfs.js';
+import { signalDisposition } from '../task/procfs.js';
 import type { MemoryWrite, TraceRecord, TraceeEffect } from '../trace/format.js';
 import { UnsupportedError } from '../util/errors.js';
 import type { PendingSyscall, RecTask } from './rec-task.js';
@@ -204,13 +204,9 @@ export class PtraceEmulation {
     if (rep) this.answerWait(t, p, rep, true);
   }
 
-  /**
-   * A write into /proc/N/mem of a recorded process (debuggers poke
-   * breakpoints that way): replay must write the same bytes into that process.
-   */
-  atSyscallResult(t: RecTask, p: PendingSyscall, result: bigint): void {
+  /** A syscall's result: a SIGCONT sent to listening tracees wakes them. (Writes into /proc/N/mem are recorded by proc-mem.ts.) */
+  atSyscallResult(_t: RecTask, p: PendingSyscall, result: bigint): void {
     if (result === 0n && (p.nr === nr('kill') || p.nr === nr('tgkill') || p.nr === nr('tkill'))) this.wakeListeners(p);
-    this.procMemWrite(t, p, result);
   }
 
   /** A SIGCONT sent to listening tracees (PTRACE_LISTEN) ends their group-stop: they run on to its delivery, which they report. */
@@ -228,22 +224,6 @@ export class PtraceEmulation {
       tr.stop = undefined;
       c.state = 'ready';
     }
-  }
-
-  private procMemWrite(t: RecTask, p: PendingSyscall, result: bigint): void {
-    if (result <= 0n || (p.nr !== nr('pwrite64') && p.nr !== nr('write'))) return;
-    const fd = i32(p.args[0]!);
-    let target = '';
-    try {
-      target = readlinkSync(`/proc/${t.tid}/fd/${fd}`);
-    } catch {
-      return;
-    }
-    const m = /^\/proc\/(\d+)(?:\/task\/(\d+))?\/mem$/.exec(target);
-    const c = m ? this.host.task(Number(m[2] ?? m[1])) : undefined;
-    if (!c) return;
-    const offset = p.nr === nr('pwrite64') ? p.args[3]! : fdPosition(t.tid, fd) - result;
-    p.tracee = { tid: c.tid, mem: [[offset, t.task.mem.readPartial(p.args[1]!, Number(result))]] };
   }
 
   /** After t's syscall exit was recorded: a syscall-exit stop under PTRACE_SYSCALL. Returns true when t stays stopped. */

@@ -7,6 +7,7 @@ import type { RestartOf } from '../syscalls/semantics.js';
 import type { TraceeEffect } from '../trace/format.js';
 import type { TransferSource } from './transfers.js';
 import type { ThreadBuffer } from './syscall-buffers.js';
+import type { ProcMemWrite } from './proc-mem.js';
 
 export const PR_TSC_ENABLE = 1;
 export const PR_TSC_SIGSEGV = 2;
@@ -39,6 +40,8 @@ export interface PendingSyscall {
   restoreArgs?: boolean;
   /** Write-family and transfer syscalls to a tracked file (see shared-mappings.ts): its key. */
   fileDest?: string;
+  /** A write through /proc/PID/mem (see proc-mem.ts): where it lands. */
+  procMem?: ProcMemWrite;
   /** ptrace: what trr did to the tracee (memory, registers), for replay to do the same. */
   tracee?: TraceeEffect;
 }

@@ -26,6 +26,8 @@ import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
+import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
+import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
 import { sampleSpinning } from './spin.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
 import { HDR, INIT_RECORD, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
@@ -223,6 +225,8 @@ export class RecordSession {
     if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
     switch (ev) {
       case PTRACE_EVENT.EXEC:
+        // An execve by another thread of the process: it comes back under the leader's tid.
+        if (Number(t.task.eventMessage()) !== tid && this.tasks.has(Number(t.task.eventMessage()))) return this.takeOverLeader(t, Number(t.task.eventMessage()), status);
         if ([...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem)) t.task.mem = new AddressSpace(t.tid);
         else t.task.mem.reset(t.tid);
         t.task.tgid = t.tid;
@@ -268,6 +272,7 @@ export class RecordSession {
     if (nrv === TRR_CALL_INIT || nrv === TRR_CALL_DIVERGE) return this.onBufferInit(t, regs, nrv, args);
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
     const sem = semanticsOf(nrv);
+    if (inVsyscallPage(regs.ip)) return this.onVsyscall(t, regs, nrv, args);
     const impossible = this.cannotRecord(t, nrv, args);
     if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (nrv === nr('prctl') && (args[0] === PR_GET_TSC || args[0] === PR_SET_TSC)) return this.virtualiseTsc(t, regs, args);
@@ -295,6 +300,9 @@ export class RecordSession {
       const fd = Number(BigInt.asIntN(32, args[sem.transfer ? sem.transfer.outFd : (sem.fdArg ?? 0)]!));
       p.stdio = fd >= 0 ? stdioStreamOf(t.tid, fd) : 0;
       p.fileDest = this.tracked.trackedFd(t.task, fd);
+      const procMem = fd >= 0 ? procMemWriteAt(t.tid, nrv, fd, args) : undefined;
+      if (procMem && 'unsupported' in procMem) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${procMem.unsupported}`);
+      p.procMem = procMem;
       if ((p.stdio || p.fileDest) && sem.transfer) p.transfer = transferSourceAtEntry(t.tid, t.task.mem, args, sem.transfer);
     }
     // Replay runs each thread's user code up to its next event in trace order,
@@ -404,6 +412,13 @@ export class RecordSession {
     if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t);
   }
 
+  /** A call through the legacy vsyscall page: the kernel gives no exit stop, so trr answers it (see vsyscall.ts). */
+  private onVsyscall(t: RecTask, regs: Registers, nrv: number, args: readonly bigint[]): void {
+    const answer = answerVsyscall(t.tid, t.task.mem, nrv, args);
+    if ('fault' in answer) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)} through the vsyscall page at 0x${regs.ip.toString(16)}: ${answer.fault}; natively the kernel raises SIGSEGV there, which trr does not reproduce.`);
+    this.answerInstead(t, regs, nrv, answer.result, answer.mem.length ? answer.mem : undefined);
+  }
+
   /**
    * trr itself runs every thread in PR_TSC_SIGSEGV mode to trap rdtsc, so the
    * program's own PR_SET_TSC/PR_GET_TSC act on a mode trr keeps per thread
@@ -495,6 +510,7 @@ export class RecordSession {
       mem = this.readRanges(t, p.sem.outputs(t.task.mem, p.args, result, p.entry));
     }
     if (p.sem.sent) extra.hash = this.sentHash(t, p, result);
+    if (p.procMem && result > 0n) mem = this.procMemWritten(t, p.procMem, Number(result), extra);
     if (p.transfer && result > 0n) extra.echo = transferredBytes(p.transfer, p.nr, Number(result));
     if (p.stdio && (extra.hash || extra.echo)) extra.stdio = p.stdio;
     if (p.strings) extra.strings = p.strings;
@@ -584,6 +600,20 @@ export class RecordSession {
     else this.append({ kind: 'syscall', tid: t.tid, nr: p.nr, regs: p.regs.raw, result, mem: m, extra });
   }
 
+  /**
+   * The bytes a write through /proc/PID/mem left in the memory it names, as
+   * the record's memory writes: the thread's own process's, or (extra.memOf)
+   * another recorded process's, which replay writes at the same point (that
+   * process is stopped meanwhile). A process outside the recording is not
+   * replayed, and the write to it is emulated like any other.
+   */
+  private procMemWritten(t: RecTask, w: ProcMemWrite, length: number, extra: { memOf?: number }): MemoryWrite[] | undefined {
+    const target = this.tasks.get(w.tid);
+    if (!target) return undefined;
+    if (target.task.tgid !== t.task.tgid) extra.memOf = target.task.tgid;
+    return [[w.address, target.task.mem.readPartial(w.address, length)]];
+  }
+
   private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string } | undefined {
     const flags = Number(args[3]!);
     const fd = Number(BigInt.asIntN(32, args[4]!));
@@ -628,8 +658,10 @@ export class RecordSession {
     this.segv.onExec(t.task);
     this.dropUnflushed(t);
     t.pending = undefined;
+    const former = this.formerTids.get(t);
+    this.formerTids.delete(t);
     this.append({
-      kind: 'exec', tid, entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
+      kind: 'exec', tid: former ?? tid, ...(former !== undefined ? { leaderTid: tid } : {}), entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
       stack: [regs.sp, stackData], maps: mapsText,
     });
     this.releaseBuffer(t); // after the exec record, which its last buffered calls precede
@@ -640,6 +672,45 @@ export class RecordSession {
       }
     }
     if (!this.ptrace.afterExec(t)) this.continueOrYield(t);
+  }
+
+  /** Threads that took over their leader's tid in an execve, by their former tid (see takeOverLeader). */
+  private readonly formerTids = new Map<RecTask, number>();
+
+  /**
+   * An execve by a thread other than the leader: the kernel killed the other
+   * threads, the leader too, and the execve'ing thread goes on with the
+   * leader's tid (its own is gone, without an event). The leader's exit is
+   * recorded (if its exit event did not come first); the exec record names
+   * the thread by its former tid and says which tid it takes (`leaderTid`).
+   */
+  private takeOverLeader(leader: RecTask, former: number, status: number): void {
+    const execer = this.tasks.get(former)!;
+    if (!execer.pending?.exec) throw new UnsupportedError(`thread ${former} took over the tid of process ${leader.tid} in an execve trr did not see it enter; the recording cannot go on.`);
+    if (leader.pending) {
+      this.flushEntry(leader);
+      this.dropUnflushed(leader);
+      leader.pending = undefined;
+    }
+    this.recordExit(leader, 0);
+    this.tasks.delete(leader.tid);
+    this.tasks.delete(former);
+    const moved = new RecTask(new Task(leader.tid, leader.tid, execer.task.mem));
+    moved.state = execer.state;
+    moved.pending = execer.pending;
+    moved.boundary = execer.boundary;
+    moved.deferred.push(...execer.deferred);
+    moved.injected = execer.injected;
+    moved.runningSince = execer.runningSince;
+    moved.ownSeccomp = execer.ownSeccomp;
+    moved.tscMode = execer.tscMode;
+    moved.nsInit = execer.nsInit;
+    this.tasks.set(leader.tid, moved);
+    this.formerTids.set(moved, former);
+    const i = this.unflushed.indexOf(execer);
+    if (i >= 0) this.unflushed[i] = moved;
+    if (this.current === execer || this.current === leader) this.current = moved;
+    this.onStop(leader.tid, status);
   }
 
   private onCloneEvent(parent: RecTask, ev: number): void {
@@ -812,6 +883,7 @@ export class RecordSession {
     const w = waitpid(t.tid, WAIT.__WALL);
     if (!w) return;
     if (!waitStatus.stopped(w.status) || waitStatus.stopSig(w.status) !== SIG.TRAP || waitStatus.event(w.status) !== 0) {
+      if (this.frameFailed(t, regs, w.status)) return this.onFrameFailed(t, base, w.status);
       this.append(base);
       return this.onStop(w.tid, w.status);
     }
@@ -825,6 +897,35 @@ export class RecordSession {
     this.append({ ...base, after: after.raw, mem });
     t.state = 'ready';
     if (this.current === t || this.current === undefined) this.resumeUser(t);
+  }
+
+  /**
+   * Whether the kernel could not build the handler's frame (an overflowed
+   * stack, a bad stack pointer): it then changes no register and raises
+   * SIGSEGV instead, either fatally (the thread's next stop is its exit) or
+   * as a signal of its own (a SIGSEGV handler on an alternate stack).
+   */
+  private frameFailed(t: RecTask, before: Registers, status: number): boolean {
+    t.task.invalidate();
+    if (!waitStatus.stopped(status)) return false;
+    const now = t.task.regs();
+    if (now.ip !== before.ip || now.sp !== before.sp) return false;
+    if (waitStatus.event(status) === PTRACE_EVENT.EXIT) {
+      const exit = Number(t.task.eventMessage() & 0xffffffffn);
+      return waitStatus.signaled(exit) && waitStatus.termSig(exit) === SIG.SEGV;
+    }
+    return waitStatus.event(status) === 0 && waitStatus.stopSig(status) === SIG.SEGV && t.task.sigInfo().readInt32LE(8) === SI_KERNEL;
+  }
+
+  /**
+   * Records a delivery whose frame the kernel could not build (noFrame) and
+   * the SIGSEGV the kernel raised instead: delivered where the thread stands
+   * (not sync: no instruction raised it), or the thread's death.
+   */
+  private onFrameFailed(t: RecTask, base: SignalRecord, status: number): void {
+    this.append({ ...base, noFrame: true });
+    if (waitStatus.event(status) !== 0) return this.onStop(t.tid, status);
+    this.deliver(t, SIG.SEGV, t.task.sigInfo(), t.task.regs(), false);
   }
 
   /**

@@ -13,14 +13,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, writeSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, kill, pinCpu, ptraceBuffer, ptraceRaw, spawnTracee } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, WAIT, kill, pinCpu, ptraceBuffer, ptraceRaw, spawnTracee, waitpid, waitStatus } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers, isRestartRequest, restartAdjusted } from '../task/kernel-abi.js';
+import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallBatchRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
@@ -193,6 +193,7 @@ export class ReplaySession extends ProcessImaging {
     }
     const t = this.tasks.get(r.tid);
     if (!t) throw new DivergenceError(`event ${index} belongs to thread ${r.tid}, which does not exist in the replay`);
+    if (r.kind === 'syscall-exit' && this.killedProcesses.has(t.task.mem)) return this.exitAfterDeath(t, r);
     switch (r.kind) {
       case 'syscall':
         return this.applySyscall(t, r);
@@ -242,6 +243,22 @@ export class ReplaySession extends ProcessImaging {
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
+  }
+
+  /** Processes a fatal signal killed (their memory): replay killed them at once. */
+  private readonly killedProcesses = new Set<AddressSpace>();
+
+  /**
+   * The exit of a syscall of a thread whose process a fatal signal was
+   * already killing: natively the thread died without running user code
+   * again, so the result does not matter; but output it wrote could not be
+   * shown, since replay killed the process at the signal.
+   */
+  private exitAfterDeath(t: ReplayTask, r: SyscallExitRecord): void {
+    if (r.extra?.stdio) {
+      throw new DivergenceError(`thread ${t.recTid} finished a ${syscallName(r.nr)} to trr's ${r.extra.stdio === 1 ? 'stdout' : 'stderr'} after its process was killed by a signal; replay killed the process at the signal and cannot show that output`);
+    }
+    t.split = undefined;
   }
 
   /**
@@ -384,7 +401,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** Skips the syscall t is stopped at and makes it return the recorded result and memory. */
   private emulate(t: ReplayTask, nrv: number, args: bigint[], result: bigint, mem: readonly MemoryWrite[] | undefined, extra: SyscallRecord['extra'], sem: SyscallSemantics | undefined): void {
-    this.writeMemory(t.task.mem, mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
+    this.writeMemory(this.memoryOf(t, extra?.memOf), mem); // first: what a syscall sends can depend on what it wrote (sendmmsg's msg_len)
     if (extra?.tracee) this.applyTraceeEffect(extra.tracee);
     let sent = extra?.echo;
     if (extra?.hash && sem?.sent) {
@@ -444,6 +461,14 @@ export class ReplaySession extends ProcessImaging {
     if (effect.fpregs) ptraceBuffer(PTRACE.SETFPREGS, c.tid, 0, Buffer.from(effect.fpregs));
     for (const [offset, value] of effect.user ?? []) ptraceRaw(PTRACE.POKEUSER, c.tid, offset, value);
     if (effect.xstate) c.task.setXstate(Buffer.from(effect.xstate));
+  }
+
+  /** The memory a record of t writes: t's own, or that of recorded process `memOf` (a write through /proc/PID/mem). */
+  private memoryOf(t: ReplayTask, memOf: number | undefined): AddressSpace {
+    if (memOf === undefined) return t.task.mem;
+    const target = [...this.tasks.values()].find((o) => o.state !== 'gone' && o.task.tgid === this.tasks.get(memOf)?.task.tgid);
+    if (!target) throw new DivergenceError(`thread ${t.recTid} wrote into the memory of process ${memOf} through /proc/${memOf}/mem, which does not exist in the replay`);
+    return target.task.mem;
   }
 
   /** Whether t's next record is a signal delivered where it stands. */
@@ -658,6 +683,8 @@ export class ReplaySession extends ProcessImaging {
     } else regs.set('rdi', scratch);
     t.task.setRegs(regs);
     this.resume(t, 'syscall');
+    this.reapExecVictims(t);
+    if (r.leaderTid !== undefined) t = this.takeLeaderTid(t, r.leaderTid);
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
@@ -725,7 +752,13 @@ export class ReplaySession extends ProcessImaging {
       if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was delivered`, true);
     }
+    if (r.noFrame) {
+      // The kernel could not build the frame and changed nothing; the SIGSEGV it raised instead is the next record.
+      t.state = 'ready';
+      return;
+    }
     if (r.action === 'terminate') {
+      this.killedProcesses.add(t.task.mem);
       kill(t.task.tgid, SIG.KILL);
       t.state = 'exiting';
       return;
@@ -736,12 +769,93 @@ export class ReplaySession extends ProcessImaging {
     if (r.action === 'stop' && !this.signalDeliveredNext(t)) after = restartAdjusted(after);
     after.set('orig_rax', -1n); // never let the kernel act on a syscall number we set
     t.task.setRegs(after);
+    if (r.action === 'handler') t.task.setXstate(handlerEntryXstate(t.task.xstate())); // as the kernel does; the frame holds the state to return to
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
   }
 
+  /** Threads whose exit records say they died in another thread's execve, which has not run yet. */
+  private readonly execVictims = new Set<ReplayTask>();
+
+  override imageBlocker(): string | undefined {
+    const victim = [...this.execVictims][0];
+    if (victim) return `thread ${victim.recTid} is about to die in another thread's execve`;
+    return super.imageBlocker();
+  }
+
+  /** The thread of t's process that stands at the entry of an execve, if any. */
+  private execerOf(t: ReplayTask): ReplayTask | undefined {
+    const isExec = (n: number | undefined) => n === nr('execve') || n === nr('execveat');
+    return [...this.tasks.values()].find((o) => o !== t && o.task.tgid === t.task.tgid && o.state === 'at-entry' && isExec(o.split?.nr));
+  }
+
+  /**
+   * While t's execve runs, the kernel kills the other threads of its process
+   * (each stops at its exit event first): let them die. Their exits are
+   * already in the trace, before the exec.
+   */
+  private reapExecVictims(t: ReplayTask): void {
+    for (const v of [...this.execVictims]) {
+      if (v.task.tgid !== t.task.tgid || (v.tid === v.task.tgid && t.tid !== t.task.tgid)) continue; // a leader whose tid t takes: see takeLeaderTid
+      this.execVictims.delete(v);
+      for (;;) {
+        let w;
+        try {
+          w = waitpid(v.tid, WAIT.__WALL);
+        } catch {
+          break; // already reaped
+        }
+        if (!w) continue;
+        if (!waitStatus.stopped(w.status)) break;
+        ptraceRaw(PTRACE.CONT, v.tid, 0, 0);
+      }
+      v.state = 'gone';
+    }
+  }
+
+  /**
+   * An execve by a thread other than the leader (t, running it): the kernel
+   * kills the leader (which stops at its exit event first) and reports the
+   * exec under the leader's tid, which t goes on with. Returns t's new self.
+   */
+  private takeLeaderTid(t: ReplayTask, leaderRecTid: number): ReplayTask {
+    const old = this.tasks.get(leaderRecTid);
+    if (!old || old.task.tgid !== t.task.tgid || old.tid !== old.task.tgid) {
+      throw new DivergenceError(`thread ${t.recTid} took over the tid of thread ${leaderRecTid} in its execve, which is not its process's leader in the replay`);
+    }
+    const live = old.tid;
+    this.execVictims.delete(old);
+    old.state = 'gone';
+    const nt = new ReplayTask(leaderRecTid, new Task(live, live, t.task.mem));
+    nt.state = 'running';
+    for (;;) {
+      const w = waitpid(live, WAIT.__WALL);
+      if (!w) continue;
+      if (!waitStatus.stopped(w.status)) throw new DivergenceError(`process ${leaderRecTid} ended during the execve of its thread ${t.recTid}`);
+      if (waitStatus.event(w.status) === PTRACE_EVENT.EXEC) {
+        nt.pendingStatus = w.status;
+        break;
+      }
+      ptraceRaw(PTRACE.CONT, live, 0, 0); // the old leader at its exit event
+    }
+    t.state = 'gone';
+    this.tasks.delete(t.recTid);
+    this.tasks.set(leaderRecTid, nt);
+    return nt;
+  }
+
   private applyExitRecord(t: ReplayTask, byFilter: boolean): void {
     if (t.state === 'gone') return;
+    // The kernel marks the robust futexes a dying thread holds, by the tid the
+    // program knows, which is not the live one: replay does it (the thread stops
+    // at its exit event before its memory goes).
+    if (t.robustList) for (const [addr, data] of robustListDeaths(t.task.mem, t.robustList[0], t.recTid)) t.task.mem.write(addr, data);
+    // A thread killed by another thread's execve dies when that execve runs (applyExec): a
+    // SIGKILL would kill the whole process, the execve'ing thread too.
+    if (this.execerOf(t)) {
+      this.execVictims.add(t);
+      return;
+    }
     // A stopped thread that did not exit by itself was killed: by another thread's
     // exit_group (the kernel is already killing it), or by a SIGKILL that replay
     // did not send because kill/tgkill are emulated. Kill it for sure, then wait.

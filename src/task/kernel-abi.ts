@@ -95,6 +95,69 @@ export function frameRange(mem: AddressSpace, before: Registers, after: Register
   return [start, 4096];
 }
 
+/**
+ * The XSAVE area (ptrace's NT_X86_XSTATE layout) a signal handler starts
+ * with: the kernel resets every user state component to its initial value
+ * (x87 control word 0x37f, MXCSR 0x1f80, vector registers zero), except
+ * PKRU, after saving the interrupted state in the frame.
+ */
+export function handlerEntryXstate(area: Buffer): Buffer {
+  const PKRU = 1n << 9n;
+  const out = Buffer.from(area);
+  out.fill(0, 0, 24); // x87 control, status, tag, opcode, instruction and operand pointers
+  out.writeUInt16LE(0x37f, 0);
+  out.writeUInt32LE(0x1f80, 24); // MXCSR (the mask after it stays)
+  out.fill(0, 32, 416); // st0-7, xmm0-15
+  const bv = out.length >= 520 ? out.readBigUInt64LE(512) : 0n;
+  if (out.length >= 520) out.writeBigUInt64LE(0x3n | (bv & PKRU), 512); // x87 and SSE as set here, PKRU kept, the rest initial
+  return out;
+}
+
+const FUTEX_TID_MASK = 0x3fffffff;
+const FUTEX_OWNER_DIED = 0x40000000;
+const FUTEX_WAITERS = 0x80000000;
+
+/**
+ * What the kernel writes when a thread dies with a robust futex list
+ * (set_robust_list): every futex on the list (and the one being taken, the
+ * list's pending op) whose owner is the dying thread `tid` gets
+ * FUTEX_OWNER_DIED, keeping only its waiters bit, so the next locker sees
+ * EOWNERDEAD. `head` is the robust_list_head: next, futex_offset,
+ * list_op_pending; entries' low bit marks PI futexes.
+ */
+export function robustListDeaths(mem: AddressSpace, head: bigint, tid: number): [bigint, Buffer][] {
+  const out: [bigint, Buffer][] = [];
+  const word = (a: bigint): bigint | undefined => {
+    const b = mem.readPartial(a, 8);
+    return b.length === 8 ? b.readBigUInt64LE(0) : undefined;
+  };
+  const death = (entry: bigint): void => {
+    const uaddr = (entry & ~1n) + offset;
+    if (uaddr % 4n !== 0n) return;
+    const b = mem.readPartial(uaddr, 4);
+    if (b.length < 4) return;
+    const uval = b.readUInt32LE(0);
+    if ((uval & FUTEX_TID_MASK) !== tid) return;
+    const v = Buffer.alloc(4);
+    v.writeUInt32LE(((uval & FUTEX_WAITERS) | FUTEX_OWNER_DIED) >>> 0);
+    out.push([uaddr, v]);
+  };
+  const first = word(head);
+  const offsetWord = word(head + 8n);
+  const pending = word(head + 16n);
+  if (first === undefined || offsetWord === undefined || pending === undefined) return out;
+  const offset = BigInt.asIntN(64, offsetWord);
+  let entry = first;
+  for (let limit = 2048; (entry & ~1n) !== head && limit > 0; limit--) {
+    const next = word(entry & ~1n);
+    if (next === undefined) break;
+    if ((entry & ~1n) !== (pending & ~1n)) death(entry);
+    entry = next;
+  }
+  if (pending & ~1n) death(pending);
+  return out;
+}
+
 /** 2 for rdtsc, 3 for rdtscp at `ip`, else 0. */
 export function rdtscLengthAt(mem: AddressSpace, ip: bigint): number {
   const b = mem.readPartial(ip, 3);

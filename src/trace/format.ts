@@ -118,6 +118,12 @@ export interface SyscallExtra {
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
   /**
+   * A write through /proc/PID/mem into another recorded process: the
+   * recorded pid whose memory the record's `mem` is written into (without
+   * it, `mem` is the thread's own process's). Since version 3.
+   */
+  readonly memOf?: number;
+  /**
    * ptrace of an emulated tracee that changed it (POKEDATA, POKEUSER,
    * SETREGS...): replay does the same to the tracee. Since version 3 (a
    * version 2 reader would ignore it and replay the tracee wrongly).
@@ -157,6 +163,12 @@ export interface ExecRecord extends Base {
   readonly files: readonly (readonly [string, string])[];
   /** The initial stack, [sp, stack top). */
   readonly stack: MemoryWrite;
+  /**
+   * An execve by a thread other than its process's leader: the tid the
+   * thread goes on with (the leader's, which died in the execve); later
+   * records name it by that tid.
+   */
+  readonly leaderTid?: number;
   /** /proc/pid/maps text right after exec, for divergence checks. */
   readonly maps: string;
 }
@@ -178,6 +190,11 @@ export interface SignalRecord extends Base {
   readonly after?: Buffer;
   /** The signal frame the kernel wrote. */
   readonly mem?: readonly MemoryWrite[];
+  /**
+   * The kernel could not build the handler's frame (overflowed stack, bad
+   * stack pointer): nothing changed; it raised SIGSEGV instead (next record).
+   */
+  readonly noFrame?: boolean;
 }
 
 /** An rdtsc/rdtscp instruction trapped and emulated. */
@@ -356,6 +373,7 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
       xstate: t.xstate === undefined ? undefined : c.buf(t, 'xstate'),
     };
   }
+  if (o.memOf !== undefined) out.memOf = c.int(o, 'memOf');
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {
@@ -400,6 +418,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         files: c.pairs(o.files, 'files'),
         stack: c.memWrite(o.stack, 'stack'),
         maps: c.str(o, 'maps'),
+        ...(o.leaderTid !== undefined ? { leaderTid: c.int(o, 'leaderTid') } : {}),
       };
     case 'signal': {
       const action = o.action;
@@ -413,6 +432,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         action: action as SignalAction,
         after: o.after === undefined ? undefined : c.buf(o, 'after', REGS),
         mem: c.mem(o.mem, 'mem'),
+        ...(o.noFrame === true ? { noFrame: true } : {}),
       };
     }
     case 'rdtsc':
