@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
 #include <time.h>
@@ -369,6 +370,10 @@ static int plain_file(struct trr_hdr *h, int fd, int writing) {
     return 0;
   if (writing) {
     if (h->no_writes)
+      return 0;
+    /* A write into /proc (a process's mem file above all) acts beyond the file: trr must see it. */
+    struct statfs sfs;
+    if (UNTRACED(SYS_fstatfs, fd, &sfs, 0, 0, 0, 0) != 0 || sfs.f_type == 0x9fa0 /* PROC_SUPER_MAGIC */)
       return 0;
     for (int i = 0; i < 2; i++)
       if (h->out_ino[i] && h->out_ino[i] == (uint64_t)st.st_ino && h->out_dev[i] == (uint64_t)st.st_dev)
