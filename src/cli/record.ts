@@ -131,8 +131,9 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   let pid: number | undefined;
   try {
     pid = spawnTracee({ path, argv, env, cwd, allowIp: preload ? Number(STUB_SYSCALL_END) : undefined });
-    if (!pinCpu(pid, header.cpu!)) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
-    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined });
+    const pinned = pinCpu(pid, header.cpu!);
+    if (!pinned) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
+    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined, cpu: pinned ? header.cpu : undefined });
     const { status, execErrno } = session.run();
     if (execErrno !== undefined) {
       // Nothing ran: no trace is left behind, as after a shell's failed exec.

@@ -88,6 +88,7 @@ interface Bindings {
   currentCpu(): bigint | number;
   cpuAllowed(cpu: number): bigint | number;
   pinCpu(pid: number, cpu: number): bigint | number;
+  getAffinity(pid: number, buf: Buffer, len: number): bigint | number;
   peekPipe(path: string, buf: Buffer, len: number): bigint | number;
   copyFile(src: string, dst: string, mode: number): bigint | number;
   fallocate(path: string, mode: number, offset: number, len: number): bigint | number;
@@ -121,6 +122,7 @@ function load(): Bindings {
     currentCpu: lib.func('long trr_current_cpu(void)'),
     cpuAllowed: lib.func('long trr_cpu_allowed(long)'),
     pinCpu: lib.func('long trr_pin_cpu(long, long)'),
+    getAffinity: lib.func('long trr_get_affinity(long, _Out_ uint8_t *buf, long)'),
     peekPipe: lib.func('long trr_peek_pipe(const char *, _Inout_ uint8_t *buf, long)'),
     copyFile: lib.func('long trr_copy_file(const char *, const char *, long)'),
     fallocate: lib.func('long trr_fallocate(const char *, long, long, long)'),
@@ -272,6 +274,12 @@ export function cpuAllowed(cpu: number): boolean {
 /** Confines process `pid` (and the children it makes afterwards) to one CPU; false if it cannot. */
 export function pinCpu(pid: number, cpu: number): boolean {
   return Number(load().pinCpu(pid, cpu)) === 0;
+}
+
+/** The CPU affinity mask of `pid` (0: trr itself), as sched_getaffinity gives it. */
+export function cpuAffinity(pid: number): Buffer {
+  const b = Buffer.alloc(128);
+  return b.subarray(0, check(() => `sched_getaffinity(${pid})`, load().getAffinity(pid, b, b.length)));
 }
 
 /** Takes a pending 0x03 (gdb's Ctrl-C) from socket `fd` without blocking; true if there was one. */

@@ -581,3 +581,9 @@ long trr_fallocate(const char *path, long mode, long offset, long len) {
   close(fd);
   return r;
 }
+
+/* sched_getaffinity(pid) into buf; returns the bytes the kernel wrote. */
+long trr_get_affinity(long pid, uint8_t *buf, long len) {
+  long r = syscall(SYS_sched_getaffinity, (pid_t)pid, (size_t)len, buf);
+  return r < 0 ? -errno : r;
+}

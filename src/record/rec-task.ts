@@ -65,6 +65,8 @@ export class RecTask {
   tscMode: number = PR_TSC_ENABLE;
   /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
   nsInit = false;
+  /** The CPU affinity the program set for this thread (trr keeps it on one CPU; see RecordSession.virtualiseAffinity). */
+  affinity: Buffer | undefined;
   /** This thread's syscall buffer (src/preload), once the library announced it. */
   buffer: ThreadBuffer | undefined;
   /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */

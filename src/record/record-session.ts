@@ -13,7 +13,7 @@ import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
-  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, cpuAffinity, kill, pinCpu, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -74,6 +74,8 @@ export class RecordSession {
   private rrCursor = 0;
   private killedRest = false;
   private readonly segv = new SigsegvState();
+  /** trr's own CPU affinity: what the program would have had (see virtualiseAffinity). */
+  private readonly cpusAllowed = cpuAffinity(0);
   /** When a SIGTERM passed on to the program runs out of time (see checkTermRequest). */
   private termDeadline: number | undefined;
   private started = false;
@@ -97,7 +99,8 @@ export class RecordSession {
     private readonly writer: TraceWriter,
     private readonly rootPid: number,
     private readonly warn: (msg: string) => void,
-    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean } = { waitForAll: false },
+    /** cpu: the one CPU the program runs on (cli/record.ts pinned it). */
+    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number } = { waitForAll: false },
   ) {
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
@@ -493,6 +496,7 @@ export class RecordSession {
     this.ptrace.atSyscallExit(t, p);
     let regs = t.task.regs();
     if (this.virtualiseSeccomp(t, p, regs.result)) regs = t.task.regs();
+    this.virtualiseAffinity(t, p, regs.result);
     const result = regs.result;
     this.segv.afterSyscall(t.task, p.nr, result, p.segvAction);
     if (p.exec && result === 0n) return this.recordExec(t, p);
@@ -581,6 +585,28 @@ export class RecordSession {
     r.set('rax', t.ownSeccomp ? 2n : 0n);
     t.task.setRegs(r);
     return true;
+  }
+
+  /**
+   * trr keeps every recorded thread on one CPU (see cli/record.ts), which
+   * the program must not see: sched_getaffinity answers the mask the thread
+   * would have (trr's own, or what the program set), and after a
+   * sched_setaffinity the thread goes back to that one CPU.
+   */
+  private virtualiseAffinity(t: RecTask, p: PendingSyscall, result: bigint): void {
+    const get = p.nr === nr('sched_getaffinity');
+    if ((!get && p.nr !== nr('sched_setaffinity')) || result < 0n || this.options.cpu === undefined) return;
+    const pid = Number(BigInt.asIntN(32, p.args[0]!));
+    const target = pid === 0 ? t : this.tasks.get(pid);
+    if (!target) return;
+    if (get) {
+      const mask = Buffer.alloc(Number(result));
+      (target.affinity ?? this.cpusAllowed).copy(mask);
+      t.task.mem.write(p.args[2]!, mask);
+    } else {
+      target.affinity = t.task.mem.readPartial(p.args[2]!, Math.min(Number(p.args[1]!), 128));
+      pinCpu(target.tid, this.options.cpu);
+    }
   }
 
   /** Follows the kernel's per-thread restart block, which restart_syscall continues. */
@@ -727,6 +753,7 @@ export class RecordSession {
     this.segv.onClone(parent.task, child.task);
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
+    child.affinity = parent.affinity;
     if (parent.buffer && (flags & CLONE.SETTLS) === 0n) {
       // The child keeps the parent's thread pointer, so its library uses the same buffer address:
       // a copy of it after fork; the same memory with CLONE_VM (vfork), where buffering stops while both live.

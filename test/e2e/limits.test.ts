@@ -127,13 +127,17 @@ test('a dynamic loader that changed since the recording is reported, not silentl
   });
 });
 
-test('the CPU number a program reads without a syscall (lsl, rdpid, sched_getcpu) is the same in replay', async () => {
+test('the CPU number a program reads without a syscall (lsl, rdpid, sched_getcpu) is the same in replay, and its CPU affinity is what it would be natively', async () => {
   await withOutputDir('limits-cpu-number', (dir) => {
     const src = join(dir, 'cpu.c');
     writeFileSync(src, [
       '#define _GNU_SOURCE',
       '#include <sched.h>', '#include <stdio.h>', '#include <unistd.h>',
       'int main(void) {',
+      '  cpu_set_t set;', // trr keeps the program on one CPU, which its affinity must not show
+      '  if (sched_getaffinity(0, sizeof set, &set) == 0) printf("affinity: %d CPUs\\n", CPU_COUNT(&set));',
+      '  CPU_ZERO(&set); CPU_SET(0, &set);',
+      '  if (sched_setaffinity(0, sizeof set, &set) == 0 && sched_getaffinity(0, sizeof set, &set) == 0) printf("then: %d CPUs, CPU 0 %d\\n", CPU_COUNT(&set), CPU_ISSET(0, &set));',
       '  for (int i = 0; i < 20; i++) {',
       '    unsigned seg = 0;',
       '    __asm__ volatile("lsl %1, %0" : "=r"(seg) : "r"(0x7b));', // the per-CPU segment's limit holds the CPU number
@@ -148,7 +152,10 @@ test('the CPU number a program reads without a syscall (lsl, rdpid, sched_getcpu
     const trace = join(dir, 't');
     const recorded = trr(['record', '-o', trace, bin], { cwd: dir });
     assert.equal(recorded.status, 0, recorded.stderr);
-    const lines = new Set(recorded.stdout.trim().split('\n'));
+    const native = run(bin, []);
+    const head = (out: string) => out.split('\n').slice(0, 2).join('\n');
+    assert.equal(head(recorded.stdout), head(native.stdout), 'the affinity the program sees differs from a native run');
+    const lines = new Set(recorded.stdout.trim().split('\n').slice(2));
     assert.equal(lines.size, 1, `the program moved between CPUs while recorded:\n${recorded.stdout}`);
     const replayed = trr(['replay', '-a', trace]);
     assert.equal(replayed.status, 0, replayed.stderr);
