@@ -365,6 +365,8 @@ static long ret_errno(long r) {
 static int plain_file(struct trr_hdr *h, int fd, int writing) {
   if (mode != MODE_RECORD)
     return 1; /* replay follows the records */
+  if (h->disabled || h->force_traced)
+    return 0; /* not even the fstat below: the program's own seccomp filter may forbid it */
   struct stat st;
   if (UNTRACED(SYS_fstat, fd, &st, 0, 0, 0, 0) != 0 || !S_ISREG(st.st_mode))
     return 0;
