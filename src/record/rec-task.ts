@@ -67,6 +67,8 @@ export class RecTask {
   nsInit = false;
   /** The CPU affinity the program set for this thread (trr keeps it on one CPU; see RecordSession.virtualiseAffinity). */
   affinity: Buffer | undefined;
+  /** Created by clone(CLONE_VM) without CLONE_SETTLS: it shares its parent's thread-local storage, so it gets no buffer of its own. */
+  sharedTls = false;
   /** This thread's syscall buffer (src/preload), once the library announced it. */
   buffer: ThreadBuffer | undefined;
   /** The syscall the kernel continues if this thread calls restart_syscall (its restart block). */

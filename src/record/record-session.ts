@@ -345,19 +345,14 @@ export class RecordSession {
    */
   private onBufferInit(t: RecTask, regs: Registers, nrv: number, args: bigint[]): void {
     let result = -38n;
-    if (nrv === TRR_CALL_INIT && this.options.syscallBuffer && !t.ownSeccomp) {
+    if (nrv === TRR_CALL_INIT && this.options.syscallBuffer && !t.ownSeccomp && !t.sharedTls) {
       const b = initBuffer(t.task.mem, args, this.noBufferedWrites);
       if (b) {
         t.buffer = b;
         result = INIT_RECORD;
       }
     }
-    const r = regs.clone();
-    r.set('orig_rax', -1n);
-    r.set('rax', result);
-    t.task.setRegs(r);
-    this.append({ kind: 'syscall', tid: t.tid, nr: nrv, regs: regs.raw, result, extra: { emulated: true } });
-    this.continueOrYield(t);
+    this.answerInstead(t, regs, nrv, result);
   }
 
   /** Turns buffering off (on) in the buffers of these threads. */
@@ -754,6 +749,9 @@ export class RecordSession {
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
     child.affinity = parent.affinity;
+    // Without CLONE_SETTLS a CLONE_VM child uses its parent's thread-local storage, where the
+    // library keeps its buffer pointer: a buffer of its own would be the parent's too.
+    child.sharedTls = shareVm && (flags & CLONE.SETTLS) === 0n;
     if (parent.buffer && (flags & CLONE.SETTLS) === 0n) {
       // The child keeps the parent's thread pointer, so its library uses the same buffer address:
       // a copy of it after fork; the same memory with CLONE_VM (vfork), where buffering stops while both live.

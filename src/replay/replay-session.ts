@@ -193,7 +193,7 @@ export class ReplaySession extends ProcessImaging {
     }
     const t = this.tasks.get(r.tid);
     if (!t) throw new DivergenceError(`event ${index} belongs to thread ${r.tid}, which does not exist in the replay`);
-    if (r.kind === 'syscall-exit' && this.killedProcesses.has(t.task.mem)) return this.exitAfterDeath(t, r);
+    if (r.kind === 'syscall-exit' && this.killedProcesses.has(t.task.tgid)) return this.exitAfterDeath(t, r);
     switch (r.kind) {
       case 'syscall':
         return this.applySyscall(t, r);
@@ -245,8 +245,8 @@ export class ReplaySession extends ProcessImaging {
     }
   }
 
-  /** Processes a fatal signal killed (their memory): replay killed them at once. */
-  private readonly killedProcesses = new Set<AddressSpace>();
+  /** Processes (live tgids) a fatal signal killed: replay killed them at once. Not their memory: CLONE_VM processes share it and live on. */
+  private readonly killedProcesses = new Set<number>();
 
   /**
    * The exit of a syscall of a thread whose process a fatal signal was
@@ -758,7 +758,7 @@ export class ReplaySession extends ProcessImaging {
       return;
     }
     if (r.action === 'terminate') {
-      this.killedProcesses.add(t.task.mem);
+      this.killedProcesses.add(t.task.tgid);
       kill(t.task.tgid, SIG.KILL);
       t.state = 'exiting';
       return;

@@ -66,6 +66,14 @@ static void *worker(void *arg) {
     return (void *)ok;
 }
 
+static int vm_child(void *arg) {
+    (void)arg;
+    pid_t self = (pid_t)syscall(SYS_getpid);
+    int ok = 1;
+    for (int i = 0; i < 1000; i++) ok &= getpid() == self;
+    return ok ? 0 : 1;
+}
+
 static volatile sig_atomic_t got;
 static void on_usr1(int sig) { (void)sig; got++; }
 
@@ -83,6 +91,17 @@ static void *signaller(void *arg) {
 int main(int argc, char **argv) {
     if (argc > 1) loops = atol(argv[1]);
     setvbuf(stdout, NULL, _IOLBF, 0);
+    /* First, before this thread has a buffer: children that share memory and thread-local storage
+     * (clone(CLONE_VM) without CLONE_SETTLS), one after the other, each making buffered calls. */
+    for (int k = 0; k < 2; k++) {
+        static char stack[2][65536];
+        pid_t kid = clone(vm_child, stack[k] + sizeof stack[k], CLONE_VM | SIGCHLD, NULL);
+        MUST(kid > 0, "clone(CLONE_VM)");
+        int ws;
+        MUST(waitpid(kid, &ws, 0) == kid, "waitpid vm child");
+        CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "a CLONE_VM child without its own TLS: getpid loop");
+    }
+
     snprintf(dir, sizeof dir, "sbXXXXXX");
     MUST(mkdtemp(dir) != NULL, "mkdtemp");
 
