@@ -91,16 +91,25 @@ static void *signaller(void *arg) {
 int main(int argc, char **argv) {
     if (argc > 1) loops = atol(argv[1]);
     setvbuf(stdout, NULL, _IOLBF, 0);
-    /* First, before this thread has a buffer: children that share memory and thread-local storage
-     * (clone(CLONE_VM) without CLONE_SETTLS), one after the other, each making buffered calls. */
-    for (int k = 0; k < 2; k++) {
-        static char stack[2][65536];
-        pid_t kid = clone(vm_child, stack[k] + sizeof stack[k], CLONE_VM | SIGCHLD, NULL);
-        MUST(kid > 0, "clone(CLONE_VM)");
-        int ws;
-        MUST(waitpid(kid, &ws, 0) == kid, "waitpid vm child");
-        CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0, "a CLONE_VM child without its own TLS: getpid loop");
+    /* In a process that has no buffer yet (a fork made before any buffered call): children that
+     * share its memory and thread-local storage (clone(CLONE_VM) without CLONE_SETTLS), one after
+     * the other, each making buffered calls. */
+    fflush(stdout);
+    pid_t host = fork();
+    MUST(host >= 0, "fork");
+    if (host == 0) {
+        int ok = 1;
+        for (int k = 0; k < 2; k++) {
+            static char stack[2][65536];
+            pid_t kid = clone(vm_child, stack[k] + sizeof stack[k], CLONE_VM | SIGCHLD, NULL);
+            int ws = 0;
+            ok &= kid > 0 && waitpid(kid, &ws, 0) == kid && WIFEXITED(ws) && WEXITSTATUS(ws) == 0;
+        }
+        _exit(ok ? 0 : 1);
     }
+    int hs = 0;
+    MUST(waitpid(host, &hs, 0) == host, "waitpid host");
+    CHECK(WIFEXITED(hs) && WEXITSTATUS(hs) == 0, "CLONE_VM children without their own TLS: getpid loops");
 
     snprintf(dir, sizeof dir, "sbXXXXXX");
     MUST(mkdtemp(dir) != NULL, "mkdtemp");
