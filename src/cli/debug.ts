@@ -33,8 +33,8 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   if (reader.incomplete) warn(`the trace in ${dir} is incomplete; it ends after event ${last}.`);
   if (opts.gotoEvent !== undefined && (opts.gotoEvent < 0 || opts.gotoEvent > last)) {
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
-  warnCpuDifferences(reader.header, warn);
   }
+  warnCpuDifferences(reader.header, warn);
   const dbg = new Debugger(reader, opts.process, { showOutput: opts.showOutput });
   let closeListener = () => {};
   try {
