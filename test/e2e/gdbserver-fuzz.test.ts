@@ -6,14 +6,12 @@
 // bound.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { symlinkSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { repoRoot, trr, trrBin, withOutputDir } from '../support/harness.js';
+import { repoRoot, trr, withOutputDir } from '../support/harness.js';
+import { packet, serve } from '../support/rsp-client.js';
 
-const checksum = (s: string) => ([...s].reduce((a, c) => a + c.charCodeAt(0), 0) & 0xff).toString(16).padStart(2, '0');
-const pkt = (payload: string) => `$${payload}#${checksum(payload)}`;
 const hex = (s: string) => Buffer.from(s).toString('hex');
 
 /** A deterministic pseudo-random generator (xorshift32), so that a failure can be replayed. */
@@ -29,51 +27,6 @@ function rng(seed: number): () => number {
   };
 }
 
-class Client {
-  private buf = '';
-  private waiters: ((s: string) => void)[] = [];
-  /** Replies that came with no request waiting (answers to junk that happened to be well formed). */
-  constructor(readonly sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      this.pump();
-    });
-  }
-  private pump(): void {
-    for (;;) {
-      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(this.buf);
-      if (!m || this.waiters.length === 0) return;
-      this.buf = this.buf.slice(m.index + m[0].length);
-      this.waiters.shift()!(m[1]!);
-    }
-  }
-  /** The next reply packet. */
-  next(timeoutMs = 20000): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`no reply within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push((s) => {
-        clearTimeout(t);
-        resolve(s);
-      });
-      this.pump();
-    });
-  }
-  request(payload: string): Promise<string> {
-    this.sock.write(pkt(payload), 'latin1');
-    return this.next();
-  }
-  /** Ends whatever partial packet junk left open, then waits until a `qC` is answered: the stream is in step again. */
-  async resync(): Promise<void> {
-    this.sock.write('#00', 'latin1');
-    this.sock.write(pkt('qC'), 'latin1');
-    for (;;) {
-      const r = await this.next();
-      if (r.startsWith('QC')) return;
-    }
-  }
-}
-
 test('gdbserver fuzz: random, malformed, oversized and binary packets and hostile Host I/O leave it answering', async () => {
   await withOutputDir('gdbserver-fuzz', async (dir) => {
     const trace = join(dir, 'bank');
@@ -81,18 +34,10 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
     // Things planted in the trace's own files directory: a FIFO and a link out of it.
     assert.equal(spawnSync('mkfifo', [join(trace, 'files', 'fifo')]).status, 0);
     symlinkSync('/etc/shadow', join(trace, 'files', 'shadow-link'));
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const server = spawn(process.execPath, [trrBin, 'replay', '-s', String(port), trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    server.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
+    const { c, server, exited, stderr } = await serve(trace, { ack: false, timeoutMs: 20000 });
+    const sock = c.sock;
     try {
-      for (let i = 0; i < 100 && !stderr.includes('target extended-remote'); i++) await new Promise((r) => setTimeout(r, 100));
-      assert.match(stderr, /target extended-remote/);
-      const sock = connect(port, '127.0.0.1');
-      await new Promise((r) => sock.once('connect', r));
       sock.on('error', () => {}); // the server closes after the detach
-      const c = new Client(sock);
       const features = await c.request('qSupported:multiprocess+');
       const size = parseInt(/PacketSize=([0-9a-f]+)/.exec(features)?.[1] ?? '', 16);
       assert.ok(size >= 0x1000 && size <= 0x100000, features);
@@ -107,7 +52,7 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
       assert.match(await c.next(), /^E/);
       assert.match(await c.request('?'), /^T05/);
       // Run-length at the very start, an escape at the very end, a run-length bomb.
-      sock.write(pkt('*~') + pkt('m0,1}') + pkt('m' + '0*~'.repeat(40000)), 'latin1');
+      sock.write(packet('*~') + packet('m0,1}') + packet('m' + '0*~'.repeat(40000)), 'latin1');
       for (let i = 0; i < 3; i++) assert.match(await c.next(), /^E/);
 
       // Oversized: a packet far over PacketSize with no end, then one with an end; neither is buffered.
@@ -115,7 +60,7 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
       assert.match(await c.next(), /PacketSize/);
       sock.write('#00');
       const big = 'q' + 'B'.repeat(size * 2);
-      sock.write(pkt(big), 'latin1');
+      sock.write(packet(big), 'latin1');
       assert.match(await c.next(), /PacketSize/);
       assert.equal(await c.request('qC').then((r) => r.slice(0, 2)), 'QC');
 
@@ -141,7 +86,7 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
         // No requests that run, kill or detach (they are legitimate; here they would end the test's session).
         s = s.replace(/[#$}*]/g, 'x');
         if (/^(vCont|vRun|vKill|vAttach|qRcmd|vFile)/.test(s)) continue;
-        sock.write(pkt(s), 'latin1');
+        sock.write(packet(s), 'latin1');
         sent++;
       }
       for (let i = 0; i < sent; i++) await c.next();
@@ -175,7 +120,7 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
       assert.ok(exe.startsWith(join(trace, 'files')), exe);
 
       // 20,000 opens, pipelined: at most 64 are open at once, the rest are refused with EMFILE.
-      const batch = pkt(`vFile:open:${hex(exe)},0,0`).repeat(20000);
+      const batch = packet(`vFile:open:${hex(exe)},0,0`).repeat(20000);
       sock.write(batch, 'latin1');
       const fds: string[] = [];
       let emfile = 0;
@@ -201,7 +146,7 @@ test('gdbserver fuzz: random, malformed, oversized and binary packets and hostil
       assert.match(await c.request('vCont;c'), /^T06/); // SIGABRT
       assert.match(await c.request('bc'), /^T05replaylog:begin;/);
       assert.equal(await c.request('D;1'), 'OK');
-      assert.equal(await exited, 0, stderr);
+      assert.equal(await exited, 0, stderr());
     } finally {
       server.kill();
     }

@@ -4,61 +4,18 @@
 // long continue on gdb's Ctrl-C, and ends when the debugger detaches.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { repoRoot, trr, trrBin, withOutputDir } from '../support/harness.js';
-
-const checksum = (s: string) => ([...s].reduce((a, c) => a + c.charCodeAt(0), 0) & 0xff).toString(16).padStart(2, '0');
-
-class Client {
-  private buf = '';
-  private waiters: ((s: string) => void)[] = [];
-  constructor(readonly sock: Socket) {
-    sock.setEncoding('latin1');
-    sock.on('data', (d: string) => {
-      this.buf += d;
-      this.pump();
-    });
-  }
-  private pump(): void {
-    for (;;) {
-      const m = /\$([^#]*)#[0-9a-f]{2}/.exec(this.buf);
-      if (!m || this.waiters.length === 0) return;
-      this.buf = this.buf.slice(m.index + m[0].length);
-      this.sock.write('+');
-      this.waiters.shift()!(m[1]!);
-    }
-  }
-  request(payload: string): Promise<string> {
-    this.sock.write(`$${payload}#${checksum(payload)}`);
-    return new Promise((resolve) => {
-      this.waiters.push(resolve);
-      this.pump();
-    });
-  }
-}
-
-/** Starts `trr replay -s PORT TRACE` and connects to it. */
-async function serve(trace: string): Promise<{ c: Client; exited: Promise<number | null>; stderr: () => string; port: number }> {
-  const port = 20000 + Math.floor(Math.random() * 20000);
-  const server = spawn(process.execPath, [trrBin, 'replay', '-s', String(port), trace], { stdio: ['ignore', 'pipe', 'pipe'] });
-  let stderr = '';
-  server.stderr.on('data', (d) => (stderr += d));
-  const exited = new Promise<number | null>((resolve) => server.on('exit', resolve));
-  for (let i = 0; i < 100 && !stderr.includes('target extended-remote'); i++) await new Promise((r) => setTimeout(r, 100));
-  assert.match(stderr, new RegExp(`target extended-remote 127\\.0\\.0\\.1:${port}`));
-  const sock = connect(port, '127.0.0.1');
-  await new Promise((r) => sock.once('connect', r));
-  return { c: new Client(sock), exited, stderr: () => stderr, port };
-}
+import { repoRoot, trr, withOutputDir } from '../support/harness.js';
+import { serve } from '../support/rsp-client.js';
 
 test('gdbserver over a raw socket: -s, bad packets, one connection only, detach', async () => {
   await withOutputDir('gdbserver-raw', async (dir) => {
     const trace = join(dir, 'bank');
     assert.equal(trr(['record', '-o', trace, join(repoRoot, 'build', 'examples', 'bank')], { cwd: dir }).status, 134);
-    const { c, exited, stderr, port } = await serve(trace);
+    const { c, exited, stderr, port } = await serve(trace, { ack: true });
     assert.match(await c.request('qSupported:multiprocess+'), /ReverseContinue\+/);
     assert.match(await c.request('?'), /^T05thread:p[0-9a-f]+\.[0-9a-f]+;$/);
     assert.equal(await c.request('vMustReplyEmpty'), '');
@@ -90,7 +47,7 @@ test('gdbserver: Ctrl-C (0x03) stops a long continue where the replay is', async
     // Without the syscall buffer, so that the 30000 getppid calls are as many events
     // (Ctrl-C is noticed between events, and a buffered stretch holds thousands of calls).
     assert.equal(trr(['record', '-n', '-o', trace, bin], { cwd: dir }).status, 0);
-    const { c, exited, stderr } = await serve(trace);
+    const { c, exited, stderr } = await serve(trace, { ack: true });
     await c.request('qSupported:multiprocess+');
     const reply = c.request('vCont;c');
     await new Promise((r) => setTimeout(r, 500));
