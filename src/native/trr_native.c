@@ -77,6 +77,8 @@ long trr_ptrace_regset(long request, long pid, long nt_type, void *buf,
 
 static void on_wait_timer(int sig) { (void)sig; }
 static volatile sig_atomic_t term_sender;
+/* The main thread is in trr_wait's wait for any child, which a SIGTERM to trr must end. */
+static volatile sig_atomic_t in_wait;
 static int timer_ready;
 static timer_t wait_timer;
 
@@ -121,12 +123,20 @@ long trr_wait(long pid, int *status, long options, long timeout_ms) {
     arm_wait_timer(timeout_ms);
   }
   pid_t r;
-  int err;
+  int err = 0;
+  /* A SIGTERM to trr itself (see trr_shield_signals) ends only a wait for any child. */
+  int wakes = pid == -1 && timeout_ms <= 0;
+  if (wakes)
+    in_wait = 1;
   do {
+    if (wakes && term_sender != 0) {
+      r = 0;
+      break;
+    }
     r = waitpid((pid_t)pid, status, (int)options);
     err = errno;
-    /* A signal to trr itself (see trr_shield_signals) interrupts only a wait for any child. */
-  } while (r < 0 && err == EINTR && timeout_ms <= 0 && !(pid == -1 && term_sender != 0));
+  } while (r < 0 && err == EINTR && timeout_ms <= 0);
+  in_wait = 0;
   if (timeout_ms > 0)
     arm_wait_timer(0);
   if (r < 0)
@@ -156,7 +166,9 @@ static void on_term(int sig, siginfo_t *si, void *ctx) {
   (void)sig;
   (void)ctx;
   term_sender = si->si_code <= 0 && si->si_pid > 0 ? si->si_pid : -1;
-  syscall(SYS_tgkill, getpid(), shield_tid, SIGRTMIN + 6);
+  /* Only that wait is interrupted (the timer signal has no SA_RESTART); trr's other syscalls go on. */
+  if (in_wait)
+    syscall(SYS_tgkill, getpid(), shield_tid, SIGRTMIN + 6);
 }
 
 long trr_shield_signals(long on) {
@@ -171,7 +183,7 @@ long trr_shield_signals(long on) {
       memset(&sa, 0, sizeof sa);
       if (shielded[i] == SIGTERM) {
         sa.sa_sigaction = on_term;
-        sa.sa_flags = SA_SIGINFO;
+        sa.sa_flags = SA_SIGINFO | SA_RESTART;
       } else
         sa.sa_handler = SIG_IGN;
       if (sigaction(shielded[i], &sa, &shield_saved[i]) < 0)
