@@ -473,6 +473,7 @@ export class TaskControl {
    */
   protected remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
     if (!t.atSyscallEntry) throw new TrrError(`internal error: thread ${t.recTid} is not at a syscall entry`);
+    const state = t.state; // e.g. 'at-entry' of a blocked syscall whose exit is a later record
     const saved = t.task.regs().clone();
     const r = saved.clone();
     r.set('orig_rax', BigInt(nrv));
@@ -480,7 +481,7 @@ export class TaskControl {
     t.task.setRegs(r);
     const result = this.runInjected(t);
     this.reenterSyscall(t, saved);
-    t.state = 'ready';
+    t.state = state;
     return result;
   }
 
