@@ -489,15 +489,18 @@ export class Debugger {
     let end = this.position();
     for (;;) {
       const image = this.images.latest(end.pos, end.regs !== undefined);
-      const probe = this.sessionFrom(image);
-      let hit: ReturnType<Debugger['lastHitBefore']>;
-      try {
-        hit = this.lastHitBefore(probe, end);
-      } finally {
-        probe.close();
-      }
-      if (hit === 'interrupted') return { kind: 'interrupted', tid: this.currentTid }; // still where it was
-      if (hit) return this.replayToHit(image, hit);
+      const found = this.images.hold(image, () => {
+        const probe = this.sessionFrom(image);
+        let hit: ReturnType<Debugger['lastHitBefore']>;
+        try {
+          hit = this.lastHitBefore(probe, end);
+        } finally {
+          probe.close();
+        }
+        if (hit === 'interrupted') return { kind: 'interrupted', tid: this.currentTid } as const; // still where it was
+        return hit ? this.replayToHit(image, hit) : undefined;
+      });
+      if (found) return found;
       if (!image || image.pos <= this.startAfter + 1) {
         this.restart();
         return { kind: 'beginning', tid: this.pid };
@@ -701,6 +704,7 @@ export class Debugger {
         case 'syscall-entry':
           return { index: i, record: r, address: new Registers(r.regs).ip - 2n }; // syscall, sysenter and int 0x80 are 2 bytes
         case 'rdtsc':
+        case 'cpuid':
           return { index: i, record: r, address: new Registers(r.regs).ip };
         case 'signal':
           return { index: i, record: r, address: new Registers(r.regs).ip };
