@@ -75,3 +75,15 @@ export function cpuFeatureDifferences(recorded: Readonly<Record<string, unknown>
   }
   return out;
 }
+
+/**
+ * Whether the recorded program could take random numbers from the CPU
+ * (RDRAND, RDSEED), which no syscall carries and trr cannot record: the
+ * recorded CPU has them and cpuid was not trapped to hide them.
+ */
+export function couldUseCpuRandomness(features: readonly string[], leaves: Readonly<Record<string, unknown>>): boolean {
+  if (features.includes('cpuid-faulting')) return false;
+  const one = leaves['1.0'];
+  const seven = leaves['7.0'];
+  return (validLeaf(one) && (one[2]! & (1 << 30)) !== 0) || (validLeaf(seven) && (seven[1]! & (1 << 18)) !== 0);
+}

@@ -78,6 +78,7 @@ interface Bindings {
   spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, allowIp: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
   rdtsc(): bigint | number;
   rdtscTraps(): bigint | number;
+  cpuidFaults(): bigint | number;
   rdtscp(aux: Uint32Array): bigint | number;
   cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
   kill(pid: number, sig: number): bigint | number;
@@ -112,6 +113,7 @@ function load(): Bindings {
     spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, unsigned long, _Out_ int *, _Out_ int *)'),
     rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
     rdtscTraps: lib.func('long trr_rdtsc_traps(void)'),
+    cpuidFaults: lib.func('long trr_cpuid_faults(void)'),
     rdtscp: lib.func('uint64_t trr_rdtscp(_Out_ uint32_t *)'),
     cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
     kill: lib.func('long trr_kill(long, long)'),
@@ -215,6 +217,13 @@ export function rdtsc(): bigint {
 /** Whether PR_SET_TSC really makes rdtsc fault here (some hypervisors ignore it). */
 export function rdtscTraps(): boolean {
   return Number(load().rdtscTraps()) === 1;
+}
+
+/** Whether arch_prctl(ARCH_SET_CPUID, 0) makes cpuid fault here (CPUID faulting; measured once). */
+let cpuidFaulting: boolean | undefined;
+export function cpuidFaults(): boolean {
+  cpuidFaulting ??= Number(load().cpuidFaults()) === 1;
+  return cpuidFaulting;
 }
 
 /** trr's own gettimeofday: struct timeval (16 bytes) and struct timezone (8 bytes) as the kernel writes them. */

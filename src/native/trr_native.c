@@ -394,6 +394,29 @@ long trr_rdtsc_traps(void) {
 }
 
 /*
+ * Whether arch_prctl(ARCH_SET_CPUID, 0) makes the cpuid instruction fault on
+ * this machine (CPUID faulting: most Intel CPUs and the hypervisors that pass
+ * it through; not AMD). Returns 1 if it faults, 0 if not, -errno if the probe
+ * could not run.
+ */
+long trr_cpuid_faults(void) {
+  pid_t pid = fork();
+  if (pid < 0)
+    return -errno;
+  if (pid == 0) {
+    if (syscall(SYS_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0) < 0)
+      _exit(2);
+    unsigned a, b, c, d;
+    __cpuid(0, a, b, c, d);
+    _exit(0);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+  }
+  return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 1 : 0;
+}
+
+/*
  * trr's own gettimeofday (tv: 16 bytes, tz: 8 bytes) and time: the answer
  * to a tracee's call through the legacy vsyscall page, which the kernel
  * emulates without a syscall-exit stop, so the recorder answers it itself.

@@ -22,6 +22,7 @@ import { AddressSpace, Task } from '../task/task.js';
 import { innermostTid, parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { SigsegvState } from './rdtsc-fault.js';
+import { afterCpuid, enableCpuidFaulting } from './cpuid-trap.js';
 import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
@@ -34,7 +35,7 @@ import { HDR, INIT_RECORD, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } f
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
-import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
+import { ARCH_GET_CPUID, ARCH_SET_CPUID, CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, cpuidAt, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 export interface RecordResult {
   /** Wait status of the initial process. */
@@ -100,7 +101,8 @@ export class RecordSession {
     private readonly rootPid: number,
     private readonly warn: (msg: string) => void,
     /** cpu: the one CPU the program runs on (cli/record.ts pinned it). */
-    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number } = { waitForAll: false },
+    /** cpuidFaulting: trap every cpuid instruction (see cpuid-trap.ts). */
+    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number; readonly cpuidFaulting?: boolean } = { waitForAll: false },
   ) {
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
@@ -279,6 +281,11 @@ export class RecordSession {
     const impossible = this.cannotRecord(t, nrv, args);
     if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (nrv === nr('prctl') && (args[0] === PR_GET_TSC || args[0] === PR_SET_TSC)) return this.virtualiseTsc(t, regs, args);
+    if (nrv === nr('arch_prctl') && (args[0] === ARCH_GET_CPUID || args[0] === ARCH_SET_CPUID) && this.options.cpuidFaulting) {
+      // trr's own faulting mode stays on: the program's is one trr keeps for it (see onSignal).
+      if (args[0] === ARCH_SET_CPUID) t.ownCpuidFaulting = args[1] === 0n;
+      return this.answerInstead(t, regs, nrv, args[0] === ARCH_SET_CPUID ? 0n : t.ownCpuidFaulting ? 0n : 1n);
+    }
     if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
@@ -676,6 +683,8 @@ export class RecordSession {
     const stackData = t.task.mem.read(regs.sp, Number(stack.end - regs.sp));
     const vdso = maps.find((m) => m.path === '[vdso]');
     if (vdso) t.task.mem.syscallInstruction = patchVdso(t.task.mem, vdso.start, vdso.end).syscallInstruction;
+    if (this.options.cpuidFaulting) enableCpuidFaulting(t.task); // exec turned it off
+    t.ownCpuidFaulting = false;
     this.segv.onExec(t.task);
     this.dropUnflushed(t);
     t.pending = undefined;
@@ -683,7 +692,7 @@ export class RecordSession {
     this.formerTids.delete(t);
     this.append({
       kind: 'exec', tid: former ?? tid, ...(former !== undefined ? { leaderTid: tid } : {}), entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
-      stack: [regs.sp, stackData], maps: mapsText,
+      stack: [regs.sp, stackData], maps: mapsText, ...(this.options.cpuidFaulting ? { cpuidFaulting: true } : {}),
     });
     this.releaseBuffer(t); // after the exec record, which its last buffered calls precede
     for (const parent of this.tasks.values()) {
@@ -725,6 +734,7 @@ export class RecordSession {
     moved.runningSince = execer.runningSince;
     moved.ownSeccomp = execer.ownSeccomp;
     moved.tscMode = execer.tscMode;
+    moved.ownCpuidFaulting = execer.ownCpuidFaulting;
     moved.nsInit = execer.nsInit;
     this.tasks.set(leader.tid, moved);
     this.formerTids.set(moved, former);
@@ -745,6 +755,7 @@ export class RecordSession {
     const child = new RecTask(new Task(childTid, tgid, mem));
     child.ownSeccomp = parent.ownSeccomp;
     child.tscMode = parent.tscMode;
+    child.ownCpuidFaulting = parent.ownCpuidFaulting;
     this.segv.onClone(parent.task, child.task);
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
@@ -846,6 +857,8 @@ export class RecordSession {
       const len = rdtscLengthAt(t.task.mem, regs.ip);
       // In the program's own PR_TSC_SIGSEGV mode, rdtsc faults as it would natively.
       if (len && t.tscMode === PR_TSC_ENABLE) return this.emulateRdtsc(t, regs, len);
+      // Likewise cpuid in the program's own faulting mode.
+      if (this.options.cpuidFaulting && !t.ownCpuidFaulting && cpuidAt(t.task.mem, regs.ip)) return this.emulateInstruction(t, regs, afterCpuid(regs), 'cpuid');
     }
     // A SIGSYS from the program's own seccomp filter is raised by the syscall instruction itself.
     const fromFilter = sig === SIG.SYS && code === SYS_SECCOMP;
@@ -967,7 +980,6 @@ export class RecordSession {
   }
 
   private emulateRdtsc(t: RecTask, regs: Registers, len: number): void {
-    t.buffer?.take(t.tid, true);
     const after = regs.clone();
     let tsc: bigint;
     if (len === 3) {
@@ -978,9 +990,15 @@ export class RecordSession {
     after.set('rax', tsc & 0xffffffffn);
     after.set('rdx', tsc >> 32n);
     after.set('rip', regs.ip + BigInt(len));
+    this.emulateInstruction(t, regs, after, 'rdtsc');
+  }
+
+  /** Goes on after an instruction that trapped (its SIGSEGV suppressed) as if it had run and left `after`. */
+  private emulateInstruction(t: RecTask, regs: Registers, after: Registers, kind: 'rdtsc' | 'cpuid'): void {
+    t.buffer?.take(t.tid, true);
     t.task.setRegs(after);
     this.segv.restoreAfterFault(t.task);
-    this.append({ kind: 'rdtsc', tid: t.tid, regs: regs.raw, after: after.raw });
+    this.append({ kind, tid: t.tid, regs: regs.raw, after: after.raw });
     t.boundary = after;
     ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
   }

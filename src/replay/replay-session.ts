@@ -20,12 +20,13 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
+import { ARCH_SET_CPUID, CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
 import type {
   ExecRecord, MemoryWrite, SignalRecord, SyscallBatchRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
-import { DivergenceError } from '../util/errors.js';
+import { DivergenceError, UnsupportedError } from '../util/errors.js';
+import { couldUseCpuRandomness } from '../arch/cpuid.js';
 import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
@@ -153,7 +154,11 @@ export class ReplaySession extends ProcessImaging {
       if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
       if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
       if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
-        throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${e.message}`);
+        const h = this.trace.header;
+        const hint = couldUseCpuRandomness(h.features, h.cpuid)
+          ? ' The recording did not trap cpuid (its CPU has no CPUID faulting, or TRR_NO_CPUID_FAULTING=1 was set), so trr could not hide RDRAND and RDSEED from the program, and random numbers it took from them are not in the trace: a likely cause.'
+          : '';
+        throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${hint ? `${e.message.replace(/\.$/, '')}.${hint}` : e.message}`);
       }
       throw e;
     }
@@ -205,10 +210,11 @@ export class ReplaySession extends ProcessImaging {
         return this.applyExec(t, r);
       case 'signal':
         return this.applySignal(t, r);
-      case 'rdtsc': {
+      case 'rdtsc':
+      case 'cpuid': {
         const stop = this.runToStop(t, SIG.SEGV);
-        if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, 'an rdtsc instruction');
-        this.checkRegs(t, new Registers(r.regs), 'at the rdtsc instruction');
+        if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, `an ${r.kind} instruction`);
+        this.checkRegs(t, new Registers(r.regs), `at the ${r.kind} instruction`);
         t.task.setRegs(new Registers(r.after));
         t.state = 'ready';
         return;
@@ -710,6 +716,17 @@ export class ReplaySession extends ProcessImaging {
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the new program's first instruction
+    if (r.cpuidFaulting) this.enableCpuidFaulting(t, r.path);
+  }
+
+  /** Makes t's cpuid instructions fault, as they did when recording (the recorded answers are `cpuid` records). */
+  private enableCpuidFaulting(t: ReplayTask, path: string): void {
+    const r = this.injectSyscall(t, nr('arch_prctl'), [ARCH_SET_CPUID, 0n]);
+    if (r !== 0n) {
+      throw new UnsupportedError(
+        `${path} was recorded with CPUID faulting (trr trapped its cpuid instructions and recorded their answers), but this machine cannot make cpuid fault (arch_prctl(ARCH_SET_CPUID) failed with errno ${-r}; AMD CPUs and some hypervisors lack it), so the program would see this CPU's answers instead of the recorded ones. Replay it on a machine with CPUID faulting (most Intel CPUs), or record it here.`,
+      );
+    }
   }
 
   /**

@@ -6,8 +6,8 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 3;
-/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields. */
+export const TRACE_FORMAT_VERSION = 4;
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid kind and exec's cpuidFaulting. */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -171,6 +171,8 @@ export interface ExecRecord extends Base {
   readonly leaderTid?: number;
   /** /proc/pid/maps text right after exec, for divergence checks. */
   readonly maps: string;
+  /** The new program runs with CPUID faulting (its cpuid instructions are `cpuid` records); replay must turn it on too. */
+  readonly cpuidFaulting?: boolean;
 }
 
 export type SignalAction = 'handler' | 'ignore' | 'terminate' | 'stop';
@@ -197,9 +199,9 @@ export interface SignalRecord extends Base {
   readonly noFrame?: boolean;
 }
 
-/** An rdtsc/rdtscp instruction trapped and emulated. */
+/** An rdtsc/rdtscp (or, with CPUID faulting, cpuid) instruction trapped and emulated. */
 export interface RdtscRecord extends Base {
-  readonly kind: 'rdtsc';
+  readonly kind: 'rdtsc' | 'cpuid';
   readonly regs: Buffer;
   readonly after: Buffer;
 }
@@ -419,6 +421,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         stack: c.memWrite(o.stack, 'stack'),
         maps: c.str(o, 'maps'),
         ...(o.leaderTid !== undefined ? { leaderTid: c.int(o, 'leaderTid') } : {}),
+        ...(o.cpuidFaulting === true ? { cpuidFaulting: true } : {}),
       };
     case 'signal': {
       const action = o.action;
@@ -436,6 +439,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
       };
     }
     case 'rdtsc':
+    case 'cpuid':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'ptrace-stop':
       return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
