@@ -14,7 +14,7 @@
 // the recording with a message naming the request. See docs/ARCHITECTURE.md.
 import { readFileSync } from 'node:fs';
 import type { Registers } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceBuffer, ptraceRaw, tgkill, waitpid } from '../native/native.js';
+import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceBuffer, ptraceRaw, tgkill, trrPtraceOptions, waitpid } from '../native/native.js';
 import { nr, signalName } from '../syscalls/names.js';
 import type { Range } from '../syscalls/semantics.js';
 import { SIG } from '../task/kernel-abi.js';
@@ -50,7 +50,19 @@ interface Stop {
   readonly sync?: boolean;
   /** A syscall-entry stop written to the trace (ptrace-stop with entry), because the tracer changed the tracee there. */
   recorded?: boolean;
+  /** A ptrace event stop inside a syscall (fork, vfork, clone, vfork-done): the tracee stands at that real stop in the kernel, and goes on with the syscall when resumed. */
+  inKernel?: boolean;
+  /** A syscall-entry stop under PTRACE_SYSEMU: the syscall is not run. */
+  sysemu?: boolean;
+  /** The registers at the syscall's entry, when trr changed them for the stop (the trap flag in r11). */
+  entryRegs?: Registers;
 }
+
+/**
+ * How the tracer last resumed the tracee: which stops it reports next.
+ * 'step': PTRACE_SINGLESTEP; 'sysemu': PTRACE_SYSEMU; 'sysemu-step': PTRACE_SYSEMU_SINGLESTEP.
+ */
+type Mode = 'cont' | 'syscall' | 'step' | 'sysemu' | 'sysemu-step';
 
 interface Tracee {
   tracer: number;
@@ -59,7 +71,7 @@ interface Tracee {
   /** The tracee is a child of the tracer's process: the kernel reports its exit to the tracer itself. */
   readonly child: boolean;
   options: number;
-  mode: 'cont' | 'syscall';
+  mode: Mode;
   stop: Stop | undefined;
   /** The stop has not been reported by a wait yet. */
   waitable: boolean;
@@ -73,8 +85,6 @@ interface Tracee {
   interruptPending: boolean;
   /** Its process is in a group-stop (until a SIGCONT): PTRACE_INTERRUPT then reports the stop signal. */
   groupStopped: boolean;
-  /** A fork/vfork/clone event to report at the end of the syscall that created `child`. */
-  forkEvent: { event: number; child: number } | undefined;
   /** Traced from its creation (PTRACE_O_TRACEFORK...): it stops for its tracer before it runs. */
   firstStop: boolean;
   /** Stopped by PTRACE_LISTEN: it stays in its group-stop until a SIGCONT, and no request reaches it. */
@@ -82,6 +92,8 @@ interface Tracee {
   /** A SIGSTOP trr sent for PTRACE_ATTACH is on its way. */
   attachStop: boolean;
   eventMsg: bigint;
+  /** PTRACE_SYSEMU_SINGLESTEP let it run into a syscall instruction (see step). */
+  intoSyscall: boolean;
 }
 
 interface ExitReport {
@@ -108,14 +120,23 @@ const NT_PRSTATUS = 1;
 const NT_PRFPREG = 2;
 const NT_X86_XSTATE = 0x202;
 const GET_SYSCALL_INFO = 0x420e;
+const SYSEMU = 31;
+const SYSEMU_SINGLESTEP = 32;
+const RESUME_MODES = new Map<number, Mode>([[PTRACE.SYSCALL, 'syscall'], [PTRACE.SINGLESTEP, 'step'], [SYSEMU, 'sysemu'], [SYSEMU_SINGLESTEP, 'sysemu-step']]);
 const ARCH_PRCTL = 30;
 const ARCH_GET_FS = 0x1003;
 const ARCH_GET_GS = 0x1004;
+const ARCH_SET_GS = 0x1001;
+const ARCH_SET_FS = 0x1002;
+/** The kernel refuses a segment base at or above the end of user space (EPERM). */
+const TASK_SIZE_MAX = 0x7ffffffff000n;
 const WNOHANG = 1n;
 const WNOWAIT = 0x1000000n;
 const WEXITED = 4n;
 const CLD = { EXITED: 1, KILLED: 2, DUMPED: 3, TRAPPED: 4 } as const;
 const SI_KERNEL = 0x80;
+const TRAP_BRKPT = 1;
+const TRAP_FLAG = 0x100n;
 const SIGCONT = 18;
 const ERESTARTSYS = -512n;
 const E = { PERM: -1n, SRCH: -3n, IO: -5n, FAULT: -14n, INVAL: -22n } as const;
@@ -135,6 +156,11 @@ function siginfo(signo: number, code: number, pid = 0, status = 0): Buffer {
   return b;
 }
 
+/** Whether c is a child of process tgid, whose wait the kernel reports c's exit to: a process (not a thread) whose parent it is. */
+function isChildOf(c: RecTask, tgid: number): boolean {
+  return c.tid === c.task.tgid && ppidOf(c.tid) === tgid;
+}
+
 function ppidOf(tid: number): number {
   try {
     const stat = readFileSync(`/proc/${tid}/stat`, 'latin1');
@@ -151,6 +177,8 @@ export class PtraceEmulation {
   private readonly held = new Set<number>();
   /** Tracers whose wait trr interrupted (PTRACE_INTERRUPT) to give them an emulated report. */
   private readonly interrupted = new Set<number>();
+  /** Emulated tracees in a vfork, and the vfork's child (the event message of PTRACE_EVENT_VFORK_DONE). */
+  private readonly vforkChild = new Map<number, number>();
   /** The tracee whose signal trr is delivering because its tracer passed it on: no second stop for it. */
   private delivering: number | undefined;
 
@@ -177,8 +205,20 @@ export class PtraceEmulation {
       tr.entryReported = false;
       return false;
     }
-    if (tr.mode !== 'syscall') return false;
-    this.enterStop(t, tr, { kind: 'syscall-entry', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+    const sysemu = tr.mode === 'sysemu' || tr.mode === 'sysemu-step';
+    if (tr.mode !== 'syscall' && !sysemu) return false;
+    const stop: Stop = { kind: 'syscall-entry', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) };
+    if (sysemu) stop.sysemu = true;
+    if (tr.intoSyscall) {
+      // Stepped into the syscall instruction (PTRACE_SYSEMU_SINGLESTEP): natively it ran with the trap flag set,
+      // which it copied into r11 as it does all flags. Replay sets the same r11 when the syscall is skipped (skipSyscall).
+      tr.intoSyscall = false;
+      stop.entryRegs = t.task.regs().clone();
+      const regs = stop.entryRegs.clone();
+      regs.set('r11', regs.get('r11') | TRAP_FLAG);
+      t.task.setRegs(regs);
+    }
+    this.enterStop(t, tr, stop);
     return true;
   }
 
@@ -232,28 +272,37 @@ export class PtraceEmulation {
     // The syscall that PTRACE_INTERRUPT ended: the kernel's syscall-exit stop took the trap
     // (any ptrace trap clears a pending one), so this is where the tracee stops for its tracer.
     if (tr?.interruptPending) return this.atInterruptStop(t);
-    if (tr?.forkEvent) {
-      const { event, child } = tr.forkEvent;
-      tr.forkEvent = undefined;
-      tr.eventMsg = BigInt(child);
-      const stops: Stop[] = [{ kind: 'event', code: SIG.TRAP | (event << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (event << 8)) }];
-      if (event === PTRACE_EVENT.VFORK && tr.options & O.TRACEVFORKDONE) {
-        stops.push({ kind: 'event', code: SIG.TRAP | (PTRACE_EVENT.VFORK_DONE << 8), info: siginfo(SIG.TRAP, SIG.TRAP | (PTRACE_EVENT.VFORK_DONE << 8)) });
-      }
-      stops.push({ kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
-      tr.queued.push(...stops.slice(1));
-      this.enterStop(t, tr, stops[0]!);
+    return tr ? this.afterSyscall(t, tr) : false;
+  }
+
+  /**
+   * t stands after a syscall (run, or skipped for PTRACE_SYSEMU or a tracer
+   * that cancelled it): the stop its tracer's last resume asks for there.
+   * Returns true when t stays stopped.
+   */
+  private afterSyscall(t: RecTask, tr: Tracee): boolean {
+    if (tr.mode === 'syscall') {
+      this.enterStop(t, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
       return true;
     }
-    if (!tr || tr.mode !== 'syscall') return false;
-    this.enterStop(t, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
-    return true;
+    if (tr.mode === 'step') {
+      // PTRACE_SINGLESTEP from a syscall-entry stop (the syscall ran or was skipped): the kernel reports the step
+      // at the syscall's exit, before any instruction, as a SIGTRAP with TRAP_BRKPT. t stands after its last
+      // event, so replay needs no stop record.
+      tr.mode = 'cont';
+      const info = siginfo(SIG.TRAP, TRAP_BRKPT);
+      info.writeBigUInt64LE(t.task.regs().ip, 16);
+      this.enterStop(t, tr, { kind: 'signal', code: SIG.TRAP, info });
+      return true;
+    }
+    return false;
   }
 
   /** After a successful execve of t was recorded: the exec stops. Returns true when t stays stopped. */
   afterExec(t: RecTask): boolean {
     const tr = this.tracees.get(t.tid);
     if (!tr) return false;
+    if (tr.mode === 'step') this.fail(`the program single-stepped thread ${t.tid} over an execve.`);
     const stops: Stop[] = [];
     if (tr.options & O.TRACEEXEC) {
       tr.eventMsg = BigInt(t.tid);
@@ -280,21 +329,51 @@ export class PtraceEmulation {
   }
 
   /**
-   * parent created child (trr's own fork/vfork/clone event `event`): with the
-   * matching option, the child is traced by the parent's tracer from the start.
+   * parent created child (trr's own fork/vfork/clone event `event`, where the
+   * parent stands in the kernel): with the matching option, the child is
+   * traced by the parent's tracer from the start, and the parent stops for
+   * its tracer at this event, as natively (a vfork parent before its child
+   * runs). Returns true when the parent stays stopped there.
    */
-  onClone(parent: RecTask, child: RecTask, event: number, untraced: boolean): void {
+  onClone(parent: RecTask, child: RecTask, event: number, untraced: boolean): boolean {
     const tr = this.tracees.get(parent.tid);
-    if (!tr || untraced) return;
+    if (!tr) return false;
+    if (event === PTRACE_EVENT.VFORK) {
+      // The kernel reports PTRACE_EVENT_VFORK_DONE (when the child execs or exits) only with that option: trr asks for it
+      // for the parent, whose tracer may want it (see atVforkDone).
+      ptraceRaw(PTRACE.SETOPTIONS, parent.tid, 0, trrPtraceOptions() | O.TRACEVFORKDONE);
+      this.vforkChild.set(parent.tid, child.tid);
+    }
+    if (untraced) return false;
     const option = event === PTRACE_EVENT.FORK ? O.TRACEFORK : event === PTRACE_EVENT.VFORK ? O.TRACEVFORK : O.TRACECLONE;
-    if (!(tr.options & option)) return;
+    if (!(tr.options & option)) return false;
     const tracer = this.host.task(tr.tracer);
-    if (!tracer) return;
-    const ctr = this.newTracee(tracer, tr.seized, ppidOf(child.task.tgid) === tr.tracerTgid, tr.options);
+    if (!tracer) return false;
+    const ctr = this.newTracee(tracer, tr.seized, isChildOf(child, tr.tracerTgid), tr.options);
     ctr.firstStop = true;
     this.tracees.set(child.tid, ctr);
-    tr.forkEvent = { event, child: child.tid };
     log(`${child.tid} is traced by ${tr.tracer} from its creation by ${parent.tid}`);
+    tr.eventMsg = BigInt(child.tid);
+    const code = SIG.TRAP | (event << 8);
+    this.enterStop(parent, tr, { kind: 'event', code, info: siginfo(SIG.TRAP, code), inKernel: true });
+    return true;
+  }
+
+  /**
+   * t's PTRACE_EVENT_VFORK_DONE (its vfork child exec'd or exited; trr asked
+   * for it in onClone): reported to its tracer with PTRACE_O_TRACEVFORKDONE.
+   * Returns true when t stays stopped there.
+   */
+  atVforkDone(t: RecTask): boolean {
+    ptraceRaw(PTRACE.SETOPTIONS, t.tid, 0, trrPtraceOptions());
+    const child = this.vforkChild.get(t.tid);
+    this.vforkChild.delete(t.tid);
+    const tr = this.tracees.get(t.tid);
+    if (!tr || !(tr.options & O.TRACEVFORKDONE)) return false;
+    tr.eventMsg = BigInt(child ?? 0);
+    const code = SIG.TRAP | (PTRACE_EVENT.VFORK_DONE << 8);
+    this.enterStop(t, tr, { kind: 'event', code, info: siginfo(SIG.TRAP, code), inKernel: true });
+    return true;
   }
 
   /** At t's first stop (just created): a tracee traced from its creation stops for its tracer. */
@@ -366,6 +445,7 @@ export class PtraceEmulation {
   onGone(t: RecTask, status: number): void {
     this.held.delete(t.tid);
     this.interrupted.delete(t.tid);
+    this.vforkChild.delete(t.tid);
     for (const [tid, tr] of [...this.tracees]) {
       if (tr.tracer !== t.tid) continue;
       this.tracees.delete(tid);
@@ -559,12 +639,13 @@ export class PtraceEmulation {
         P.task.mem.write(to, bytes);
         outputs.push([to, bytes.length]);
       };
-      const changes = (_what: string) => {
+      const changes = (what: string) => {
         const stop = tr.stop!;
+        if (stop.inKernel) this.fail(`the program changed ${what} of thread ${pid} at a ptrace event stop inside a syscall (0x${stop.code.toString(16)}), where replay does not stop it.`);
         if (stop.kind === 'syscall-entry' && !stop.recorded) {
           // Replay must hold the tracee at this syscall's entry too, where the change applies.
           stop.recorded = true;
-          this.host.append({ kind: 'ptrace-stop', tid: pid, signo: SIG.TRAP, regs: c.task.regs().raw, entry: true });
+          this.host.append({ kind: 'ptrace-stop', tid: pid, signo: SIG.TRAP, regs: (stop.entryRegs ?? c.task.regs()).raw, entry: true });
         }
       };
       switch (req) {
@@ -705,15 +786,28 @@ export class PtraceEmulation {
           return BigInt(info.length);
         }
         case ARCH_PRCTL: {
+          // ptrace(PTRACE_ARCH_PRCTL, pid, addr, code): addr is the base to set, or where to store it.
           const code = Number(data);
-          if (code !== ARCH_GET_FS && code !== ARCH_GET_GS) this.fail(`the program called ptrace(PTRACE_ARCH_PRCTL) with code 0x${code.toString(16)} on thread ${pid} (only ARCH_GET_FS and ARCH_GET_GS are emulated).`);
-          const b = Buffer.alloc(8);
-          b.writeBigUInt64LE(c.task.regs().get(code === ARCH_GET_FS ? 'fs_base' : 'gs_base'));
-          write(addr, b);
+          if (code === ARCH_GET_FS || code === ARCH_GET_GS) {
+            const b = Buffer.alloc(8);
+            b.writeBigUInt64LE(c.task.regs().get(code === ARCH_GET_FS ? 'fs_base' : 'gs_base'));
+            if (P.task.mem.readPartial(addr, 8).length < 8) return E.FAULT;
+            write(addr, b);
+            return 0n;
+          }
+          if (code !== ARCH_SET_FS && code !== ARCH_SET_GS) this.fail(`the program called ptrace(PTRACE_ARCH_PRCTL) with code 0x${code.toString(16)} on thread ${pid} (only ARCH_GET/SET_FS and ARCH_GET/SET_GS are emulated).`);
+          if (BigInt.asUintN(64, addr) >= TASK_SIZE_MAX) return E.PERM;
+          // A change of the thread's registers (the segment bases are part of them), recorded and replayed as such.
+          changes('the registers');
+          const regs = c.task.regs().clone();
+          regs.set(code === ARCH_SET_FS ? 'fs_base' : 'gs_base', BigInt.asUintN(64, addr));
+          c.task.setRegs(regs);
+          c.task.invalidate();
+          effect = { tid: pid, regs: Buffer.from(c.task.regs().raw) };
           return 0n;
         }
         case PTRACE.LISTEN: {
-          if (!tr.seized || (tr.stop.kind !== 'group' && tr.stop.kind !== 'event')) return E.IO;
+          if (!tr.seized || (tr.stop.kind !== 'group' && tr.stop.kind !== 'event') || tr.stop.code >> 8 !== PTRACE_EVENT.STOP) return E.IO;
           if (!tr.groupStopped) {
             // The group-stop ended already (a SIGCONT came): it traps again at once to say so.
             const code = SIG.TRAP | (PTRACE_EVENT.STOP << 8);
@@ -724,18 +818,16 @@ export class PtraceEmulation {
           tr.waitable = false;
           return 0n;
         }
-        case PTRACE.SINGLESTEP: {
-          const sig = Number(data);
-          if (sig !== 0) this.fail(`the program single-stepped thread ${pid} with signal ${signalName(sig)}.`);
-          return this.singleStep(c, tr);
-        }
         case PTRACE.CONT:
         case PTRACE.SYSCALL:
+        case PTRACE.SINGLESTEP:
+        case SYSEMU:
+        case SYSEMU_SINGLESTEP:
         case PTRACE.DETACH: {
           const sig = Number(data);
           if (sig < 0 || sig > 64) return E.IO;
           if (req === PTRACE.DETACH) this.tracees.delete(pid);
-          tr.mode = req === PTRACE.SYSCALL ? 'syscall' : 'cont';
+          tr.mode = RESUME_MODES.get(req) ?? 'cont';
           this.resumeTracee(c, tr, sig);
           return 0n;
         }
@@ -774,24 +866,61 @@ export class PtraceEmulation {
   }
 
   /**
-   * PTRACE_SINGLESTEP: trr steps the tracee for real, one instruction, and
-   * records where it trapped (replay steps it the same way).
+   * PTRACE_SYSEMU: c, at its syscall's entry, skips it. rax stays as it was (-ENOSYS, or what the
+   * tracer set). The trace says so with a syscall trr answered, which replay
+   * applies at the same entry.
    */
-  private singleStep(c: RecTask, tr: Tracee): bigint {
-    const stop = tr.stop!;
-    if (stop.kind === 'syscall-entry') this.fail(`the program single-stepped thread ${c.tid} from a syscall-entry stop.`);
-    const regs = c.task.regs();
-    const insn = c.task.mem.readPartial(regs.ip, 2);
-    if (insn.length === 2 && ((insn[0] === 0x0f && insn[1] === 0x05) || (insn[0] === 0xcd && insn[1] === 0x80))) {
-      this.fail(`the program single-stepped thread ${c.tid} over a syscall instruction.`);
+  private skipSyscall(c: RecTask, stop: Stop): void {
+    const regs = c.task.regs().clone();
+    const entry = stop.entryRegs ?? regs;
+    // With entryRegs, trr changed registers at the stop: the record carries the registers as they end up.
+    const tracee: TraceeEffect | undefined = stop.entryRegs ? { tid: c.tid, regs: Buffer.from(regs.raw) } : undefined;
+    this.host.append({ kind: 'syscall', tid: c.tid, nr: regs.syscallNo, regs: Buffer.from(entry.raw), result: regs.result, extra: tracee ? { emulated: true, tracee } : { emulated: true } });
+    regs.set('orig_rax', -1n);
+    c.task.setRegs(regs);
+  }
+
+  /**
+   * PTRACE_SINGLESTEP or PTRACE_SYSEMU_SINGLESTEP from a stop at a syscall
+   * boundary (c is 'ready'). A syscall instruction is not stepped by trr:
+   * under SYSEMU c runs into that syscall, whose entry is the stop (see
+   * atSyscallEntry). Any other instruction is stepped. Returns true when c
+   * stopped after the step.
+   */
+  private step(c: RecTask, tr: Tracee): boolean {
+    const insn = c.task.mem.readPartial(c.task.regs().ip, 2);
+    if (insn.length === 2 && insn[0] === 0x0f && insn[1] === 0x05) {
+      // Natively the syscall instruction copies the flags, the trap flag included, into r11. Under SYSEMU the
+      // entry stop can show that (see atSyscallEntry); a syscall that runs cannot, so that is not emulated.
+      if (tr.mode === 'step') this.fail(`the program single-stepped thread ${c.tid} over a syscall instruction (trr would run that syscall without the trap flag the kernel leaves in r11).`);
+      tr.intoSyscall = true;
+      return false;
     }
+    if (insn.length === 2 && insn[0] === 0xcd && insn[1] === 0x80) this.fail(`the program single-stepped thread ${c.tid} over a 32-bit syscall instruction (int $0x80).`);
+    this.stepOnce(c, tr);
+    return true;
+  }
+
+  /**
+   * trr steps the tracee for real, one instruction, and records where it
+   * trapped (replay steps it the same way).
+   */
+  private stepOnce(c: RecTask, tr: Tracee): void {
     tr.stop = undefined;
     tr.waitable = false;
     tr.queued.length = 0;
     tr.mode = 'cont';
-    if (ptraceRaw(PTRACE.SINGLESTEP, c.tid, 0, 0) < 0) return E.SRCH;
-    const w = waitpid(c.tid, WAIT.__WALL);
+    const ip = c.task.regs().ip;
+    if (ptraceRaw(PTRACE.SINGLESTEP, c.tid, 0, 0) < 0) return;
+    let w = waitpid(c.tid, WAIT.__WALL);
     c.task.invalidate();
+    if (w && w.status >> 8 === SIG.TRAP && c.task.regs().ip === ip && c.task.sigInfo().readInt32LE(8) === TRAP_BRKPT) {
+      // It stood at a syscall's entry (a syscall trr or PTRACE_SYSEMU skipped): the kernel reports the step at
+      // that syscall's exit, before any instruction ran. The instruction is a second step (replay does the same).
+      if (ptraceRaw(PTRACE.SINGLESTEP, c.tid, 0, 0) < 0) return;
+      w = waitpid(c.tid, WAIT.__WALL);
+      c.task.invalidate();
+    }
     if (!w || (w.status & 0xff) !== 0x7f || ((w.status >> 16) & 0xff) !== 0) {
       this.fail(`thread ${c.tid}, single-stepped by its tracer, did not stop after one instruction (status 0x${(w?.status ?? 0).toString(16)}).`);
     }
@@ -803,7 +932,6 @@ export class PtraceEmulation {
     }
     this.host.append({ kind: 'ptrace-stop', tid: c.tid, signo: sig, regs: after.raw, step: true });
     this.enterStop(c, tr, { kind: 'signal', code: sig, info: c.task.sigInfo(), sync: true });
-    return 0n;
   }
 
   private setOptions(tr: Tracee, data: bigint): bigint {
@@ -818,7 +946,7 @@ export class PtraceEmulation {
   private newTracee(tracer: RecTask, seized: boolean, child: boolean, options: number): Tracee {
     return {
       tracer: tracer.tid, tracerTgid: tracer.task.tgid, seized, child, options, mode: 'cont', stop: undefined, waitable: false,
-      queued: [], entryReported: false, exitReported: false, interruptPending: false, groupStopped: false, forkEvent: undefined, firstStop: false, listening: false, attachStop: false, eventMsg: 0n,
+      queued: [], entryReported: false, exitReported: false, interruptPending: false, groupStopped: false, firstStop: false, listening: false, attachStop: false, eventMsg: 0n, intoSyscall: false,
     };
   }
 
@@ -843,7 +971,7 @@ export class PtraceEmulation {
     }
     if (c.task.tgid === P.task.tgid || this.tracees.has(pid) || c.state === 'exiting') return E.PERM;
     this.settle(c);
-    const tr = this.newTracee(P, seize, ppidOf(c.task.tgid) === P.task.tgid, 0);
+    const tr = this.newTracee(P, seize, isChildOf(c, P.task.tgid), 0);
     if (seize) {
       const r = this.setOptions(tr, data);
       if (r < 0n) return r;
@@ -903,14 +1031,24 @@ export class PtraceEmulation {
       return;
     }
     tr.queued.length = 0;
+    if (stop.inKernel) {
+      // At a fork/vfork/clone event inside the syscall: the syscall goes on (a signal passed here is not delivered, as natively).
+      c.state = 'in-syscall';
+      ptraceRaw(PTRACE.SYSCALL, c.tid, 0, 0);
+      return;
+    }
     if (stop.kind === 'syscall-entry') {
       if (sig !== 0) this.fail(`the program resumed thread ${c.tid} from a syscall-entry stop with signal ${signalName(sig)}.`);
       c.state = 'ready';
-      if (c.task.regs().get('orig_rax') === BigInt.asUintN(64, -1n)) {
-        // The tracer cancelled the syscall: the kernel skips it, leaving rax as the tracer set it.
-        if (tr.mode === 'syscall') this.enterStop(c, tr, { kind: 'syscall-exit', code: this.syscallCode(tr), info: siginfo(SIG.TRAP, this.syscallCode(tr)) });
+      const cancelled = c.task.regs().get('orig_rax') === BigInt.asUintN(64, -1n);
+      if (cancelled || stop.sysemu) {
+        // The tracer cancelled the syscall (the kernel skips it, leaving rax as the tracer set it), or PTRACE_SYSEMU skips it.
+        if (!cancelled) this.skipSyscall(c, stop);
+        if (tr.mode === 'sysemu-step') this.step(c, tr); // the step goes on to the instruction after the syscall
+        else this.afterSyscall(c, tr);
         return;
       }
+      if (tr.mode === 'sysemu-step') this.fail(`the program resumed thread ${c.tid} from a syscall-entry stop of PTRACE_SYSCALL with PTRACE_SYSEMU_SINGLESTEP.`);
       tr.entryReported = true;
       this.host.enterSyscall(c);
       return;
@@ -918,6 +1056,11 @@ export class PtraceEmulation {
     c.state = 'ready';
     if (tr.exitReported) {
       this.host.exitEvent(c); // it was stopped at its exit: the exit goes on
+      return;
+    }
+    if (tr.mode === 'step' || tr.mode === 'sysemu-step') {
+      if (sig !== 0) this.fail(`the program single-stepped thread ${c.tid} with signal ${signalName(sig)}.`);
+      this.step(c, tr);
       return;
     }
     if (sig === 0) return;
