@@ -11,6 +11,8 @@
  *  3. PTRACE_O_TRACECLONE: a thread the tracer follows, waited for with
  *     __WCLONE, which runs and exits while its creator still stands at the
  *     clone event; the creator's pthread_join then finds it gone.
+ * With "fork-event-setregs" the tracer sets registers at the fork event,
+ * which trr refuses (test/e2e/limits.test.ts).
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -106,7 +108,7 @@ static int fork_body(void) {
     return 67;
 }
 
-static void fork_event(void) {
+static void fork_event(int setregs) {
     pid_t f = traced_child(fork_body, PTRACE_O_TRACEFORK);
     int st;
     MUST(waitpid(f, &st, 0) == f, "waitpid for the fork event");
@@ -114,6 +116,8 @@ static void fork_event(void) {
     struct user_regs_struct regs;
     CHECK(ptrace(PTRACE_GETREGS, f, 0, &regs) == 0 && (long)regs.rax == -ENOSYS && regs.orig_rax != (unsigned long)-1,
           "at the fork event the syscall has not returned (rax is -ENOSYS)");
+    /* "fork-event-setregs": a change at this stop inside the syscall (trr stops the recording there). */
+    if (setregs) CHECK(ptrace(PTRACE_SETREGS, f, 0, &regs) == 0, "SETREGS at the fork event");
     unsigned long child = 0;
     CHECK(ptrace(PTRACE_GETEVENTMSG, f, 0, &child) == 0 && child > 0, "GETEVENTMSG names the fork child");
     MUST(waitpid((pid_t)child, &st, 0) == (pid_t)child, "waitpid for the fork child");
@@ -153,10 +157,14 @@ static void clone_event(void) {
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 68, "the thread's creator joins it and exits 68");
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     setvbuf(stdout, NULL, _IOLBF, 0);
+    if (argc > 1 && strcmp(argv[1], "fork-event-setregs") == 0) {
+        fork_event(1);
+        return failures ? 1 : 0;
+    }
     vfork_events();
-    fork_event();
+    fork_event(0);
     clone_event();
     if (failures) return 1;
     printf("EXIT-SUCCESS\n");
