@@ -350,6 +350,7 @@ export class PtraceRequests extends PtraceReports {
     const stop = tr.stop!;
     tr.stop = undefined;
     tr.waitable = false;
+    tr.intoSyscall = false; // set again by step() if this resume runs it into a syscall
     c.task.invalidate();
     // Stops that follow before it runs again; syscall stops only when resumed with PTRACE_SYSCALL.
     while (tr.queued[0]?.kind.startsWith('syscall') && tr.mode !== 'syscall') tr.queued.shift();
