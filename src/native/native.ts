@@ -95,6 +95,7 @@ interface Bindings {
   fallocate(path: string, mode: number, offset: number, len: number): bigint | number;
   gettimeofday(tv: Buffer, tz: Buffer): bigint | number;
   time(): bigint | number;
+  ptraceOptions(): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -130,6 +131,7 @@ function load(): Bindings {
     fallocate: lib.func('long trr_fallocate(const char *, long, long, long)'),
     gettimeofday: lib.func('long trr_gettimeofday(_Out_ uint8_t *tv, _Out_ uint8_t *tz)'),
     time: lib.func('long trr_time(void)'),
+    ptraceOptions: lib.func('long trr_ptrace_options(void)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -147,6 +149,11 @@ function describe(req: number, pid: number): string {
 /** ptrace for requests that may fail because the tracee died under us: returns -errno instead of throwing. */
 export function ptraceRaw(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
   return Number(load().ptrace(req, pid, addr, data));
+}
+
+/** The ptrace options trr seizes every tracee with (TRR_PTRACE_OPTIONS in trr_native.c). */
+export function trrPtraceOptions(): number {
+  return Number(load().ptraceOptions());
 }
 
 export function ptraceBuffer(req: number, pid: number, addr: bigint | number, buf: Buffer): number {

@@ -257,7 +257,8 @@ export class RecordSession {
         } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
-        ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+        // Only asked for when the program's own tracer may want it (see PtraceEmulation.onClone).
+        if (!this.ptrace.atVforkDone(t)) ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
         return;
     }
     this.onSignal(t, sig);
@@ -777,13 +778,14 @@ export class RecordSession {
       p.childIsThread = (flags & CLONE.THREAD) !== 0n;
       if (own !== childTid) p.childOwnTid = own;
     }
-    this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
+    // The parent's own tracer may see this event: the parent then stays at it until that tracer resumes it.
+    const held = this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
     const early = this.earlyStops.get(childTid);
     if (early !== undefined) {
       this.earlyStops.delete(childTid);
       this.onStop(childTid, early);
     }
-    ptraceRaw(PTRACE.SYSCALL, parent.tid, 0, 0);
+    if (!held) ptraceRaw(PTRACE.SYSCALL, parent.tid, 0, 0);
   }
 
   private onExitEvent(t: RecTask): void {

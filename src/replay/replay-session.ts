@@ -378,12 +378,15 @@ export class ReplaySession extends ProcessImaging {
       return;
     }
     let result = split.executedResult;
-    if (t.state === 'in-kernel') {
+    const inKernel = t.state === 'in-kernel';
+    if (inKernel) {
       const stop = this.runToStop(t);
       if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(r.nr)}`);
       result = t.task.regs().result;
     }
-    if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child, r.result);
+    // A clone replay ran to its end at the entry wrote the child's tid then; the child may have cleared it since
+    // (CLONE_CHILD_CLEARTID: it ran and exited before its parent's clone returned, as in the recording).
+    if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child, r.result, inKernel ? undefined : result);
     this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
@@ -654,10 +657,12 @@ export class ReplaySession extends ProcessImaging {
    * tid, not the live one (the recorded result, which differs from the
    * child's recorded tid when the child is in another PID namespace).
    */
-  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number, recorded: bigint | undefined): bigint {
+  /** onlyIf: the parent's tid word is rewritten only if it still holds this (what an earlier fix wrote). */
+  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number, recorded: bigint | undefined, onlyIf?: bigint): bigint {
     const seen = recorded !== undefined && recorded > 0n ? recorded : BigInt(recChild);
     const { flags, parentTid } = cloneTidPointers(nrv, args, t.task.mem);
-    if (flags & CLONE.PARENT_SETTID && parentTid) t.task.mem.write(parentTid, u32(Number(seen)));
+    const still = onlyIf === undefined || (parentTid !== 0n && t.task.mem.readU32(parentTid) === Number(BigInt.asUintN(32, onlyIf)));
+    if (flags & CLONE.PARENT_SETTID && parentTid && still) t.task.mem.write(parentTid, u32(Number(seen)));
     const regs = t.task.regs().clone();
     regs.set('rax', seen);
     t.task.setRegs(regs);

@@ -162,3 +162,22 @@ test('the CPU number a program reads without a syscall (lsl, rdpid, sched_getcpu
     assert.equal(replayed.stdout, recorded.stdout);
   });
 });
+
+test('ptrace requests trr cannot emulate exactly stop the recording with the reason', async () => {
+  await withOutputDir('limits-ptrace', (dir) => {
+    const cases: [string, string, RegExp][] = [
+      // Natively the stepped syscall instruction leaves the trap flag in r11; trr would run it without.
+      ['ptrace_stepping', 'step-over-syscall', /single-stepped thread \d+ over a syscall instruction/],
+      // Replay does not stop the tracee inside its fork, where the tracer changed it.
+      ['ptrace_events', 'fork-event-setregs', /changed the registers of thread \d+ at a ptrace event stop inside a syscall/],
+    ];
+    for (const [name, mode, message] of cases) {
+      const bin = buildProgram(manifest().find((p) => p.name === name)!);
+      const r = trr(['record', '-o', join(dir, `t-${mode}`), bin, mode], { cwd: dir, timeoutMs: 60_000 });
+      assert.equal(r.status, 1, `${mode}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assert.match(r.stderr, /emulates the program's own ptrace, but not this yet/);
+      assert.doesNotMatch(r.stderr, /internal error|    at /);
+    }
+  });
+});
