@@ -260,8 +260,8 @@ test('ps and dump of a trace without any complete event say so', async () => {
   });
 });
 
-test('replay warns once, naming them, when the CPU features differ from the recording\'s', async () => {
-  await withOutputDir('hostile-cpuid', (dir) => {
+test('replay warns once, naming them, when the CPU (vendor, model, features, XSAVE size) differs from the recording\'s; a divergence then says so', async () => {
+  await withOutputDir('hostile-cpuid', async (dir) => {
     const trace = join(dir, 'trace');
     assert.equal(trr(['record', '-o', trace, '/bin/echo', 'hi']).status, 0);
     const same = trr(['replay', '-a', trace]);
@@ -276,14 +276,35 @@ test('replay warns once, naming them, when the CPU features differ from the reco
     };
     const avx512f = flip('7.0', 1, 16);
     const sse42 = flip('1.0', 2, 20);
+    const xsave = h.cpuid['d.0']![1]!;
+    h.cpuid['d.0']![1] = xsave + 64;
+    // Recorded on another vendor's CPU: "AuthenticAMD", family 0xf + 0x8 = 23, model 0x31 = 49, stepping 0, and its brand.
+    const words = (text: string) => Array.from({ length: 4 }, (_, i) => Buffer.from(text.padEnd(16, '\0'), 'latin1').readUInt32LE(i * 4));
+    h.cpuid['0.0'] = [h.cpuid['0.0']![0]!, Buffer.from('Auth').readUInt32LE(0), Buffer.from('cAMD').readUInt32LE(0), Buffer.from('enti').readUInt32LE(0)];
+    h.cpuid['1.0']![0] = (0x8 << 20) | (0x3 << 16) | (0xf << 8) | (0x1 << 4);
+    h.cpuid['80000002.0'] = words('AMD EPYC 7B12 64');
+    h.cpuid['80000003.0'] = words('-Core Processor');
+    h.cpuid['80000004.0'] = words('');
     chmodSync(headerPath, 0o600);
     writeFileSync(headerPath, JSON.stringify(h));
     const r = trr(['replay', '-a', trace]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'hi\n');
+    const here = /^this CPU differs from the CPU the trace was recorded on \(recorded on AuthenticAMD family 23 model 49 stepping 0 \(AMD EPYC 7B12 64-Core Processor\); replaying on (\S+ family \d+ model \d+ stepping \d+[^;]*)\): /;
+    const warning = r.stderr.replace(/^trr: warning: /, '');
+    assert.match(warning, here);
     assert.equal(
-      r.stderr,
-      `trr: warning: this CPU's features differ from those of the CPU the trace was recorded on: sse4_2 ${sse42}; avx512f ${avx512f}. A program that chose code paths by these features may diverge from the recording.\n`,
+      warning.replace(here, ''),
+      `sse4_2 ${sse42}; avx512f ${avx512f}; the XSAVE area is ${xsave + 64} bytes when recording, ${xsave} now (signal handlers get frames of another size). ` +
+        'A program that chose code paths by these features may diverge from the recording (trr cannot trap CPUID on this machine to show it the recorded answers).\n',
     );
+    assert.equal(r.stderr.split('\n').length, 2, 'one warning');
+
+    // A replay that diverges on such a CPU names the difference as a likely cause.
+    const { tamperTrace } = await import('../support/tamper.js');
+    const bad = join(dir, 'diverging');
+    assert.ok(tamperTrace(trace, bad, (rec) => (rec.kind === 'syscall' && rec.extra?.hash && rec.extra.stdio === 1 ? { ...rec, extra: { ...rec.extra, hash: Buffer.alloc(20) } } : undefined)) > 0);
+    const d = trr(['replay', '-a', bad]);
+    assertCleanError(d, /diverged[^]*\nThis replay runs on a CPU that differs from the recording's \(recorded on AuthenticAMD [^]*avx512f [^]*which can explain it/, 3);
   });
 });
