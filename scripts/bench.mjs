@@ -30,12 +30,13 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Bytes a trace costs: its hard links (files/ entries that share the original's inode) cost nothing until `trr pack`. */
 function dirSize(d) {
   let n = 0;
   for (const f of readdirSync(d)) {
     const p = join(d, f);
     const st = statSync(p);
-    n += st.isDirectory() ? dirSize(p) : st.size;
+    n += st.isDirectory() ? dirSize(p) : st.nlink > 1 ? 0 : st.size;
   }
   return n;
 }

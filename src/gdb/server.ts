@@ -4,7 +4,6 @@
 // empty or error reply and the server keeps going. Writes to the replay
 // (memory, registers) are refused: the recording cannot be changed.
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
@@ -74,10 +73,10 @@ export class GdbServer {
   /** gdb reads the debuggee's files (programs, libraries, /proc) through vFile packets. */
   private readonly hostIo = new HostIo(
     (path) => this.dbg.hostPath(path),
-    // Only the trace's files (where the debuggee's executable is) and the live replay's /proc/PID.
+    // Only the recording's files (the trace's, and those it uses in place) and the live replay's /proc/PID.
     () => {
       const live = this.dbg.liveProcessId();
-      return [dirname(this.options.exePath), ...(live === undefined ? [] : [`/proc/${live}`])];
+      return [...this.dbg.recordingFiles(), ...(live === undefined ? [] : [`/proc/${live}`])];
     },
   );
 

@@ -531,7 +531,7 @@ export class RecordSession {
       if (file) {
         extra.file = file.blob;
         extra.path = file.path;
-        const tracked = this.tracked.onMmap(t.task, Number(BigInt.asIntN(32, p.args[4]!)));
+        const tracked = file.tracked;
         if (tracked) {
           extra.tracked = tracked;
           if (!this.noBufferedWrites) {
@@ -643,7 +643,8 @@ export class RecordSession {
     return [[w.address, target.task.mem.readPartial(w.address, length)]];
   }
 
-  private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string } | undefined {
+  /** The blob of the file an mmap mapped, and its tracked-file key when it is one (then the trace keeps a copy of its own). */
+  private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string; tracked: string | undefined } | undefined {
     const flags = Number(args[3]!);
     const fd = Number(BigInt.asIntN(32, args[4]!));
     if (flags & 0x20 /* MAP_ANONYMOUS */ || fd < 0) return undefined;
@@ -655,8 +656,9 @@ export class RecordSession {
       return undefined;
     }
     if (target === '/dev/zero') return undefined;
+    const tracked = this.tracked.onMmap(t.task, fd);
     try {
-      return { blob: this.writer.storeFile(link, target), path: target };
+      return { blob: this.writer.storeFile(link, target, tracked !== undefined), path: target, tracked };
     } catch (e) {
       if (this.writer.failure) throw this.writer.failure; // the trace could not be written (a full disk)
       throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);

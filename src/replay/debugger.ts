@@ -188,6 +188,11 @@ export class Debugger {
     return this.session.liveTask(this.pid)?.tgid;
   }
 
+  /** Where the files of the recording are: the trace's files/, and the files it uses in place (held by reference). */
+  recordingFiles(): string[] {
+    return [this.trace.filesDir, ...[...this.trace.refs().values()].filter((r) => r.how === 'reference').map((r) => r.path)];
+  }
+
   /** The file a debugger means by `path`, as the debuggee sees it (see debuggeeFile). */
   hostPath(path: string): string {
     return debuggeeFile(path, this.trace, { pid: this.pid, livePid: this.liveProcessId(), liveTid: (tid) => this.session.liveTask(tid)?.tid });

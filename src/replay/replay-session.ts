@@ -741,11 +741,14 @@ export class ReplaySession extends ProcessImaging {
   private checkLoadedFiles(r: ExecRecord): void {
     for (const [path, blob] of r.files) {
       if (blob === r.exe || this.checkedFiles.has(path)) continue;
-      let same = false;
-      try {
-        same = readFileSync(path).equals(readFileSync(this.trace.blobPath(blob)));
-      } catch {
-        same = false;
+      const copy = this.trace.blobPath(blob); // checked, when the trace holds it by reference or link
+      let same = copy === path; // held by reference: blobPath checked it
+      if (!same) {
+        try {
+          same = readFileSync(path).equals(readFileSync(copy));
+        } catch {
+          same = false;
+        }
       }
       if (!same) {
         throw new DivergenceError(

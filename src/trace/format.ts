@@ -7,7 +7,7 @@
 import { TraceFormatError } from '../util/errors.js';
 
 export const TRACE_FORMAT_VERSION = 4;
-/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid kind and exec's cpuidFaulting. */
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid kind, exec's cpuidFaulting and files.json (blobs held by reference or link). */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');

@@ -3,7 +3,7 @@
 // gone).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFileSync, copyFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, copyFileSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildProgram, manifest, run, trr, withOutputDir, type ProgramSpec } from '../support/harness.js';
 
@@ -120,10 +120,24 @@ test('a dynamic loader that changed since the recording is reported, not silentl
     const trace = join(dir, 't');
     assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
     assert.equal(trr(['replay', '-a', trace]).stdout, 'hello\n');
-    appendFileSync(loader, 'changed');
+    // Replaced by another file: the trace's hard link keeps the recorded one, but the kernel loads the new one.
+    const recorded = readFileSync(loader);
+    unlinkSync(loader);
+    writeFileSync(loader, Buffer.concat([recorded, Buffer.from('changed')]), { mode: 0o755 });
     const r = trr(['replay', '-a', trace]);
     assert.equal(r.status, 3);
     assert.match(r.stderr, /ld\.so, which the kernel loads for .*hello, is not the file that was loaded during recording/);
+    // Written to in place: the trace's hard link changed with it.
+    unlinkSync(loader);
+    writeFileSync(join(dir, 'restore'), recorded);
+    const t2 = join(dir, 't2');
+    copyFileSync(join(dir, 'restore'), loader);
+    chmodSync(loader, 0o755);
+    assert.equal(trr(['record', '-o', t2, bin], { cwd: dir }).status, 0);
+    appendFileSync(loader, 'changed');
+    const r2 = trr(['replay', '-a', t2]);
+    assert.equal(r2.status, 3);
+    assert.match(r2.stderr, /ld\.so, the trace's hard link to \S+ld\.so, is not the file the recording used: its size is/);
   });
 });
 
