@@ -168,7 +168,7 @@ export class GdbServer {
   /** Where the debuggee stands now; gdb's thread selection goes back to the thread that stopped. */
   private stoppedAt(s: StopReason): StopReason {
     this.stop = s;
-    this.selected = undefined;
+    this.selected = undefined; // gdb takes the thread of a stop reply as its general thread again (but keeps its Hc)
     return s;
   }
 
@@ -222,7 +222,7 @@ export class GdbServer {
     if (p === 'qC') return `QC${this.threadId(this.dbg.thread)}`;
     if (p.startsWith('qAttached')) return '1';
     if (p === 'qSymbol::') return 'OK';
-    if (p.startsWith('H')) return this.selectThread(p.slice(2)) ? 'OK' : 'E01';
+    if (p.startsWith('H')) return this.selectThread(p) ? 'OK' : 'E01';
     if (p.startsWith('T')) return this.parseThread(p.slice(1)) !== undefined ? 'OK' : 'E01';
     if (p === 'g') return this.allRegisters();
     if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
@@ -237,11 +237,12 @@ export class GdbServer {
     if (/^(vCont;|[cCsS]|b[cs])/.test(p)) this.movedByRun = false;
     // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.
     if (moved && /^(vCont;|[cCsS])/.test(p)) return `T00thread:${this.threadId(this.dbg.thread)};`;
-    if (p.startsWith('vCont;')) return this.stopReply(/;[sS]/.test(p) ? this.dbg.stepForward() : this.dbg.continueForward());
-    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward());
-    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward());
+    if (p.startsWith('vCont;')) return this.vCont(p);
+    // The legacy resumes act on the thread of `Hc` (every thread: -1 or 0).
+    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward(this.continueThread));
+    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward(this.continueThread ?? this.dbg.thread));
     if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
-    if (p === 'bs') return this.stopReply(this.dbg.reverseStep());
+    if (p === 'bs') return this.stopReply(this.dbg.reverseStep(this.continueThread));
     if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
@@ -297,20 +298,58 @@ export class GdbServer {
   /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */
   private movedByRun = false;
 
-  private parseThread(s: string): number | undefined {
-    const m = /^(?:p[0-9a-f]+\.)?(-?[0-9a-f]+)$/.exec(s);
+  /** A thread id of gdb's (`pPID.TID`, `TID`; -1 all, 0 any): the recorded tid, 'all', or undefined when no such thread lives. */
+  private threadOf(s: string): number | 'all' | undefined {
+    const m = /^(?:p(-?[0-9a-f]+)\.)?(-?[0-9a-f]+)$/.exec(s);
     if (!m) return undefined;
-    if (m[1] === '-1' || m[1] === '0') return this.dbg.thread;
-    const tid = parseInt(m[1]!, 16);
+    if (m[1] === '-1' || m[2] === '-1' || m[2] === '0') return 'all';
+    const tid = parseInt(m[2]!, 16);
     return this.dbg.threads().includes(tid) ? tid : undefined;
   }
 
-  private selectThread(s: string): boolean {
-    const tid = this.parseThread(s);
-    if (tid === undefined) return false;
-    // Only gdb's view: replay stays where the stopped thread stands (a position belongs to it).
-    this.selected = tid;
+  private parseThread(s: string): number | undefined {
+    const t = this.threadOf(s);
+    return t === 'all' ? this.dbg.thread : t;
+  }
+
+  /**
+   * `Hg` chooses the thread whose registers gdb reads, `Hc` the one the
+   * legacy resumes (`c`, `s`, `bs`) act on. Neither moves the replay: a
+   * position belongs to the thread that stopped.
+   */
+  private selectThread(p: string): boolean {
+    const t = this.threadOf(p.slice(2));
+    if (t === undefined) return false;
+    if (p[1] === 'c') this.continueThread = t === 'all' ? undefined : t;
+    else this.selected = t === 'all' ? undefined : t;
     return true;
+  }
+
+  /** The thread of gdb's last `Hc`, undefined for every thread. */
+  private continueThread: number | undefined;
+
+  /**
+   * vCont;ACTION[:THREAD]...: the first action that applies to a thread
+   * wins. A step names its thread (`s:T`); the others either go on
+   * (`c` after it: their hits stop the step too) or stay (nothing more:
+   * scheduler-locking), which replay, keeping the recorded interleaving,
+   * makes "run as recorded, unseen". A continue of one thread (`c:T`
+   * alone) reports that thread's stops only.
+   */
+  private vCont(p: string): string {
+    const actions: { kind: string; thread: number | 'all' }[] = [];
+    for (const part of p.slice('vCont;'.length).split(';')) {
+      const m = /^([cCsSt])(?:[0-9a-f]{2})?(?::(.+))?$/.exec(part);
+      if (!m) return 'E01';
+      const thread = m[2] === undefined ? 'all' : this.threadOf(m[2]);
+      if (thread === undefined) continue; // a thread that is gone
+      actions.push({ kind: m[1]!.toLowerCase(), thread });
+    }
+    const others = actions.some((a) => a.kind === 'c' && a.thread === 'all');
+    const step = actions.find((a) => a.kind === 's');
+    if (step) return this.stopReply(this.dbg.stepForward(step.thread === 'all' ? this.dbg.thread : step.thread, others || step.thread === 'all'));
+    const only = actions.find((a) => a.kind === 'c' && a.thread !== 'all');
+    return this.stopReply(this.dbg.continueForward(others || !only ? undefined : (only.thread as number)));
   }
 
   private level: VectorLevel | undefined;

@@ -474,13 +474,15 @@ export class TaskControl {
   protected remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
     if (!t.atSyscallEntry) throw new TrrError(`internal error: thread ${t.recTid} is not at a syscall entry`);
     const saved = t.task.regs().clone();
+    const state = t.state;
     const r = saved.clone();
     r.set('orig_rax', BigInt(nrv));
     SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
     t.task.setRegs(r);
     const result = this.runInjected(t);
     this.reenterSyscall(t, saved);
-    t.state = 'ready';
+    // A thread whose blocking syscall's exit is a later record stays there (a checkpoint forks through it).
+    t.state = state === 'at-entry' ? 'at-entry' : 'ready';
     return result;
   }
 
