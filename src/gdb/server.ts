@@ -1,8 +1,9 @@
 // trr's gdbserver: answers GDB Remote Serial Protocol packets from a
 // Debugger. It listens on 127.0.0.1 only and serves one connection; a second
 // one is closed at once. Malformed or unknown packets get the protocol's
-// empty or error reply and the server keeps going. Writes to the replay
-// (memory, registers) are refused: the recording cannot be changed.
+// empty or error reply and the server keeps going. Writes to memory and
+// registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
+// of the replay (diverted.ts): the replay itself cannot be changed.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -12,6 +13,7 @@ import { MAX_PACKET, PacketReader, frame, hexOf, hexString, textOfHex } from './
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
 import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
+import { DivertedWrites } from './diverted.js';
 
 const FEATURES = [
   `PacketSize=${MAX_PACKET.toString(16)}`,
@@ -25,10 +27,11 @@ const FEATURES = [
   'vContSupported+',
   'ReverseContinue+',
   'ReverseStep+',
+  'qXfer:siginfo:read+',
+  'qXfer:siginfo:write+',
 ];
 
 const PACKET_LOG = (process.env.TRR_LOG ?? '').includes('gdb');
-const REFUSE_WRITE = 'E.trr cannot change the replay: writes to memory and registers are refused';
 
 /**
  * gdb numbers signals its own way (enum gdb_signal); most match Linux on
@@ -87,6 +90,15 @@ export class GdbServer {
   ) {
     this.stop = { kind: 'start', tid: dbg.pid };
     this.exePath = options.exePath;
+    this.diverted = new DivertedWrites(dbg, (m) => this.options.log?.(m));
+  }
+
+  /** gdb's writes and calls, in a copy of the replay. */
+  private readonly diverted: DivertedWrites;
+
+  /** Where registers, memory and threads are read: the copy while gdb changed something, else the replay. */
+  private get view() {
+    return this.diverted.inspect();
   }
 
   /** Where the session stands when gdb connects (after -g / -e). */
@@ -123,6 +135,7 @@ export class GdbServer {
       if (this.closed) return;
       this.closed = true;
       this.hostIo.close();
+      this.diverted.end();
       done();
     };
     sock.on('data', (chunk) => {
@@ -216,6 +229,7 @@ export class GdbServer {
       this.noAck = true;
       return 'OK';
     }
+    if (p.startsWith('qXfer:siginfo:')) return this.diverted.siginfo(p) ?? 'E01';
     if (p.startsWith('qXfer:')) return this.xfer(p);
     if (p === 'qfThreadInfo') return 'm' + this.dbg.threads().map((t) => this.threadId(t)).join(',');
     if (p === 'qsThreadInfo') return 'l';
@@ -228,8 +242,9 @@ export class GdbServer {
     if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
     if (p.startsWith('m')) return this.readMemory(p.slice(1));
     // gdb sets orig_rax to -1 on `run` so that no syscall is restarted: that is bookkeeping, not a change.
-    if (p[0] === 'P' && p.startsWith(`P${REGS.findIndex((r) => r.name === 'orig_rax').toString(16)}=`)) return 'OK';
-    if (p[0] === 'G' || p[0] === 'P' || p[0] === 'M' || p[0] === 'X') return REFUSE_WRITE;
+    if (p[0] === 'P' && !this.diverted.active && p.startsWith(`P${REGS.findIndex((r) => r.name === 'orig_rax').toString(16)}=`)) return 'OK';
+    if (p[0] === 'G' || p[0] === 'P') return this.diverted.writeRegisters(p, this.registerThread, this.vectors());
+    if (p[0] === 'M' || p[0] === 'X') return this.diverted.writeMemory(p);
     if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
     if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
     if (p === 'vCont?') return 'vCont;c;C;s;S';
@@ -237,6 +252,14 @@ export class GdbServer {
     if (/^(vCont;|[cCsS]|b[cs])/.test(p)) this.movedByRun = false;
     // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.
     if (moved && /^(vCont;|[cCsS])/.test(p)) return `T00thread:${this.threadId(this.dbg.thread)};`;
+    if (/^(vCont;|[cCsS]|b[cs]$)/.test(p) && !p.startsWith('vCont?')) {
+      // A call's resume runs in the copy of the replay; any other drops the copy first.
+      const step = /^(vCont;.*[sS]|[sS]|bs)/.test(p);
+      const named = /^vCont;[sScC][0-9a-f]*:([^;]+)/.exec(p);
+      const tid = named ? this.threadOf(named[1]!) : undefined;
+      const diverted = this.diverted.active ? this.diverted.resume(step, typeof tid === 'number' ? tid : undefined) : undefined;
+      if (diverted) return this.stopReply(diverted);
+    } else if (this.diverted.active && /^(vRun|vKill|k$|D)/.test(p)) this.diverted.end();
     if (p.startsWith('vCont;')) return this.vCont(p);
     // The legacy resumes act on the thread of `Hc` (every thread: -1 or 0).
     if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward(this.continueThread));
@@ -246,7 +269,10 @@ export class GdbServer {
     if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
-    if (p === 'k') return undefined;
+    if (p === 'k') {
+      this.diverted.end();
+      return undefined;
+    }
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
       this.stoppedAt(this.dbg.restart());
@@ -357,7 +383,7 @@ export class GdbServer {
   /** The vector registers the debuggee's machine has (XCR0, from its XSAVE area), once known. */
   private vectors(): VectorLevel {
     if (this.level) return this.level;
-    const xsave = this.dbg.extendedState(this.registerThread);
+    const xsave = this.view.extendedState(this.registerThread);
     if (xsave) this.level = vectorLevel(xsave);
     return vectorLevel(xsave);
   }
@@ -365,10 +391,10 @@ export class GdbServer {
   /** The current thread's registers in `g`/`p` numbering: their count and a reader, or undefined when it cannot be read. */
   private registerReader(): { count: number; bytes: (i: number) => Buffer | undefined } | undefined {
     const level = this.vectors();
-    const regs = this.dbg.registers(this.registerThread);
-    const fx = this.dbg.fpRegisters(this.registerThread);
+    const regs = this.view.registers(this.registerThread);
+    const fx = this.view.fpRegisters(this.registerThread);
     if (!regs || !fx) return undefined;
-    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.registerThread);
+    const xsave = level === 'sse' ? undefined : this.view.extendedState(this.registerThread);
     return { count: registerSet(level).length, bytes: (i) => registerBytes(i, regs, fx, xsave, level) };
   }
 
@@ -385,7 +411,7 @@ export class GdbServer {
   private readMemory(args: string): string {
     const m = /^([0-9a-f]+),([0-9a-f]+)$/.exec(args);
     if (!m) return 'E01';
-    const data = this.dbg.readMemory(BigInt('0x' + m[1]), Math.min(parseInt(m[2]!, 16), 0x8000));
+    const data = this.view.readMemory(BigInt('0x' + m[1]), Math.min(parseInt(m[2]!, 16), 0x8000));
     return data.length ? hexOf(data) : 'E14';
   }
 
@@ -428,6 +454,7 @@ export class GdbServer {
 
   private monitor(cmd: string): string {
     const words = cmd.trim().split(/\s+/);
+    if (['restart', 'run', 'goto'].includes(words[0] ?? '')) this.diverted.end(); // the replay moves: the copy is gone
     switch (words[0]) {
       case 'when':
         return hexString(`Current event: ${this.dbg.eventIndex}\n`);

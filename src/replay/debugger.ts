@@ -16,6 +16,7 @@ import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
 import { debuggeeFile } from './debuggee-files.js';
+import { Diversion } from './diversion.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
@@ -209,6 +210,22 @@ export class Debugger {
 
   removeWatchpoint(w: Watch): void {
     this.watches.remove(w, this.session);
+  }
+
+  /**
+   * A throw-away copy of the replay as it stands, with the breakpoints in
+   * it, for code a front end runs and changes it makes (see diversion.ts).
+   * The replay itself does not change.
+   */
+  divert(): Diversion {
+    const blocker = this.session.imageBlocker();
+    if (blocker) throw new TrrError(`trr cannot change memory or registers or run code here: that happens in a copy of the replay, which cannot be made while ${blocker}. Step or continue a little and try again.`);
+    const image = this.session.image();
+    try {
+      return Diversion.from(image, this.pid, this.breakpoints);
+    } finally {
+      image.tasks.dispose();
+    }
   }
 
   close(): void {
