@@ -89,6 +89,7 @@ export class TrrDebugSession extends LoggingDebugSession {
       supportsFunctionBreakpoints: true,
       supportsDataBreakpoints: true,
       supportsEvaluateForHovers: true,
+      supportsSetVariable: true,
       supportsTerminateRequest: true,
     };
     this.sendResponse(response);
@@ -449,6 +450,31 @@ export class TrrDebugSession extends LoggingDebugSession {
         }
       }
       response.body = { variables: out };
+    });
+  }
+
+  /**
+   * Changes a variable shown in the Variables view. As every change gdb
+   * makes, it happens in trr's throw-away copy of the replay (a diversion):
+   * it is seen until the replay resumes, which then goes on as recorded.
+   */
+  protected setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): Promise<void> {
+    return this.run(response, async () => {
+      const ref = this.vars.get(args.variablesReference);
+      if (!ref) throw new Error(`no such variable container (${args.variablesReference})`);
+      const f = { thread: ref.thread, level: ref.level };
+      let expr: string | undefined;
+      if (ref.kind === 'locals' || ref.kind === 'args' || ref.kind === 'statics') expr = args.name;
+      else if (ref.kind === 'registers') expr = `$${args.name}`;
+      else {
+        const r = await this.gdb!.command(`-var-list-children ${(ref as Extract<VarRef, { kind: 'varobj' }>).name}`);
+        const child = list(r.results.children).map((c) => tuple(c) ?? {}).find((x) => str(x.exp) === args.name);
+        const path = child ? await this.gdb!.command(`-var-info-path-expression ${str(child.name)}`) : undefined;
+        expr = str(path?.results.path_expr);
+      }
+      if (!expr) throw new Error(`cannot tell which expression ${args.name} is`);
+      const r = await this.gdb!.command(`-data-evaluate-expression --thread ${f.thread} --frame ${f.level} ${miQuote(`${expr} = ${args.value}`)}`);
+      response.body = { value: str(r.results.value) ?? args.value };
     });
   }
 

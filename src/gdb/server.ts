@@ -1,8 +1,9 @@
 // trr's gdbserver: answers GDB Remote Serial Protocol packets from a
 // Debugger. It listens on 127.0.0.1 only and serves one connection; a second
 // one is closed at once. Malformed or unknown packets get the protocol's
-// empty or error reply and the server keeps going. Writes to the replay
-// (memory, registers) are refused: the recording cannot be changed.
+// empty or error reply and the server keeps going. Writes to memory and
+// registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
+// of the replay (diverted.ts): the replay itself cannot be changed.
 import { readFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
@@ -11,6 +12,7 @@ import { MAX_PACKET, PacketReader, frame, hexOf, hexString, textOfHex } from './
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
 import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
+import { DivertedWrites } from './diverted.js';
 
 const FEATURES = [
   `PacketSize=${MAX_PACKET.toString(16)}`,
@@ -24,10 +26,11 @@ const FEATURES = [
   'vContSupported+',
   'ReverseContinue+',
   'ReverseStep+',
+  'qXfer:siginfo:read+',
+  'qXfer:siginfo:write+',
 ];
 
 const PACKET_LOG = (process.env.TRR_LOG ?? '').includes('gdb');
-const REFUSE_WRITE = 'E.trr cannot change the replay: writes to memory and registers are refused';
 
 /**
  * gdb numbers signals its own way (enum gdb_signal); most match Linux on
@@ -86,6 +89,15 @@ export class GdbServer {
   ) {
     this.stop = { kind: 'start', tid: dbg.pid };
     this.exePath = options.exePath;
+    this.diverted = new DivertedWrites(dbg, (m) => this.options.log?.(m));
+  }
+
+  /** gdb's writes and calls, in a copy of the replay. */
+  private readonly diverted: DivertedWrites;
+
+  /** Where registers, memory and threads are read: the copy while gdb changed something, else the replay. */
+  private get view() {
+    return this.diverted.inspect();
   }
 
   /** Where the session stands when gdb connects (after -g / -e). */
@@ -122,6 +134,7 @@ export class GdbServer {
       if (this.closed) return;
       this.closed = true;
       this.hostIo.close();
+      this.diverted.end();
       done();
     };
     sock.on('data', (chunk) => {
@@ -167,7 +180,7 @@ export class GdbServer {
   /** Where the debuggee stands now; gdb's thread selection goes back to the thread that stopped. */
   private stoppedAt(s: StopReason): StopReason {
     this.stop = s;
-    this.selected = undefined;
+    this.selected = undefined; // gdb takes the thread of a stop reply as its general thread again (but keeps its Hc)
     return s;
   }
 
@@ -215,20 +228,22 @@ export class GdbServer {
       this.noAck = true;
       return 'OK';
     }
+    if (p.startsWith('qXfer:siginfo:')) return this.diverted.siginfo(p) ?? 'E01';
     if (p.startsWith('qXfer:')) return this.xfer(p);
     if (p === 'qfThreadInfo') return 'm' + this.dbg.threads().map((t) => this.threadId(t)).join(',');
     if (p === 'qsThreadInfo') return 'l';
     if (p === 'qC') return `QC${this.threadId(this.dbg.thread)}`;
     if (p.startsWith('qAttached')) return '1';
     if (p === 'qSymbol::') return 'OK';
-    if (p.startsWith('H')) return this.selectThread(p.slice(2)) ? 'OK' : 'E01';
+    if (p.startsWith('H')) return this.selectThread(p) ? 'OK' : 'E01';
     if (p.startsWith('T')) return this.parseThread(p.slice(1)) !== undefined ? 'OK' : 'E01';
     if (p === 'g') return this.allRegisters();
     if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
     if (p.startsWith('m')) return this.readMemory(p.slice(1));
     // gdb sets orig_rax to -1 on `run` so that no syscall is restarted: that is bookkeeping, not a change.
-    if (p[0] === 'P' && p.startsWith(`P${REGS.findIndex((r) => r.name === 'orig_rax').toString(16)}=`)) return 'OK';
-    if (p[0] === 'G' || p[0] === 'P' || p[0] === 'M' || p[0] === 'X') return REFUSE_WRITE;
+    if (p[0] === 'P' && !this.diverted.active && p.startsWith(`P${REGS.findIndex((r) => r.name === 'orig_rax').toString(16)}=`)) return 'OK';
+    if (p[0] === 'G' || p[0] === 'P') return this.diverted.writeRegisters(p, this.registerThread, this.vectors());
+    if (p[0] === 'M' || p[0] === 'X') return this.diverted.writeMemory(p);
     if (/^[Zz][01],/.test(p)) return this.breakpoint(p);
     if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
     if (p === 'vCont?') return 'vCont;c;C;s;S';
@@ -236,15 +251,27 @@ export class GdbServer {
     if (/^(vCont;|[cCsS]|b[cs])/.test(p)) this.movedByRun = false;
     // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.
     if (moved && /^(vCont;|[cCsS])/.test(p)) return `T00thread:${this.threadId(this.dbg.thread)};`;
-    if (p.startsWith('vCont;')) return this.stopReply(/;[sS]/.test(p) ? this.dbg.stepForward() : this.dbg.continueForward());
-    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward());
-    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward());
+    if (/^(vCont;|[cCsS]|b[cs]$)/.test(p) && !p.startsWith('vCont?')) {
+      // A call's resume runs in the copy of the replay; any other drops the copy first.
+      const step = /^(vCont;.*[sS]|[sS]|bs)/.test(p);
+      const named = /^vCont;[sScC][0-9a-f]*:([^;]+)/.exec(p);
+      const tid = named ? this.threadOf(named[1]!) : undefined;
+      const diverted = this.diverted.active ? this.diverted.resume(step, typeof tid === 'number' ? tid : undefined) : undefined;
+      if (diverted) return this.stopReply(diverted);
+    } else if (this.diverted.active && /^(vRun|vKill|k$|D)/.test(p)) this.diverted.end();
+    if (p.startsWith('vCont;')) return this.vCont(p);
+    // The legacy resumes act on the thread of `Hc` (every thread: -1 or 0).
+    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward(this.continueThread));
+    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward(this.continueThread ?? this.dbg.thread));
     if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
-    if (p === 'bs') return this.stopReply(this.dbg.reverseStep());
+    if (p === 'bs') return this.stopReply(this.dbg.reverseStep(this.continueThread));
     if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
-    if (p === 'k') return undefined;
+    if (p === 'k') {
+      this.diverted.end();
+      return undefined;
+    }
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
       this.stoppedAt(this.dbg.restart());
@@ -296,20 +323,58 @@ export class GdbServer {
   /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */
   private movedByRun = false;
 
-  private parseThread(s: string): number | undefined {
-    const m = /^(?:p[0-9a-f]+\.)?(-?[0-9a-f]+)$/.exec(s);
+  /** A thread id of gdb's (`pPID.TID`, `TID`; -1 all, 0 any): the recorded tid, 'all', or undefined when no such thread lives. */
+  private threadOf(s: string): number | 'all' | undefined {
+    const m = /^(?:p(-?[0-9a-f]+)\.)?(-?[0-9a-f]+)$/.exec(s);
     if (!m) return undefined;
-    if (m[1] === '-1' || m[1] === '0') return this.dbg.thread;
-    const tid = parseInt(m[1]!, 16);
+    if (m[1] === '-1' || m[2] === '-1' || m[2] === '0') return 'all';
+    const tid = parseInt(m[2]!, 16);
     return this.dbg.threads().includes(tid) ? tid : undefined;
   }
 
-  private selectThread(s: string): boolean {
-    const tid = this.parseThread(s);
-    if (tid === undefined) return false;
-    // Only gdb's view: replay stays where the stopped thread stands (a position belongs to it).
-    this.selected = tid;
+  private parseThread(s: string): number | undefined {
+    const t = this.threadOf(s);
+    return t === 'all' ? this.dbg.thread : t;
+  }
+
+  /**
+   * `Hg` chooses the thread whose registers gdb reads, `Hc` the one the
+   * legacy resumes (`c`, `s`, `bs`) act on. Neither moves the replay: a
+   * position belongs to the thread that stopped.
+   */
+  private selectThread(p: string): boolean {
+    const t = this.threadOf(p.slice(2));
+    if (t === undefined) return false;
+    if (p[1] === 'c') this.continueThread = t === 'all' ? undefined : t;
+    else this.selected = t === 'all' ? undefined : t;
     return true;
+  }
+
+  /** The thread of gdb's last `Hc`, undefined for every thread. */
+  private continueThread: number | undefined;
+
+  /**
+   * vCont;ACTION[:THREAD]...: the first action that applies to a thread
+   * wins. A step names its thread (`s:T`); the others either go on
+   * (`c` after it: their hits stop the step too) or stay (nothing more:
+   * scheduler-locking), which replay, keeping the recorded interleaving,
+   * makes "run as recorded, unseen". A continue of one thread (`c:T`
+   * alone) reports that thread's stops only.
+   */
+  private vCont(p: string): string {
+    const actions: { kind: string; thread: number | 'all' }[] = [];
+    for (const part of p.slice('vCont;'.length).split(';')) {
+      const m = /^([cCsSt])(?:[0-9a-f]{2})?(?::(.+))?$/.exec(part);
+      if (!m) return 'E01';
+      const thread = m[2] === undefined ? 'all' : this.threadOf(m[2]);
+      if (thread === undefined) continue; // a thread that is gone
+      actions.push({ kind: m[1]!.toLowerCase(), thread });
+    }
+    const others = actions.some((a) => a.kind === 'c' && a.thread === 'all');
+    const step = actions.find((a) => a.kind === 's');
+    if (step) return this.stopReply(this.dbg.stepForward(step.thread === 'all' ? this.dbg.thread : step.thread, others || step.thread === 'all'));
+    const only = actions.find((a) => a.kind === 'c' && a.thread !== 'all');
+    return this.stopReply(this.dbg.continueForward(others || !only ? undefined : (only.thread as number)));
   }
 
   private level: VectorLevel | undefined;
@@ -317,7 +382,7 @@ export class GdbServer {
   /** The vector registers the debuggee's machine has (XCR0, from its XSAVE area), once known. */
   private vectors(): VectorLevel {
     if (this.level) return this.level;
-    const xsave = this.dbg.extendedState(this.registerThread);
+    const xsave = this.view.extendedState(this.registerThread);
     if (xsave) this.level = vectorLevel(xsave);
     return vectorLevel(xsave);
   }
@@ -325,10 +390,10 @@ export class GdbServer {
   /** The current thread's registers in `g`/`p` numbering: their count and a reader, or undefined when it cannot be read. */
   private registerReader(): { count: number; bytes: (i: number) => Buffer | undefined } | undefined {
     const level = this.vectors();
-    const regs = this.dbg.registers(this.registerThread);
-    const fx = this.dbg.fpRegisters(this.registerThread);
+    const regs = this.view.registers(this.registerThread);
+    const fx = this.view.fpRegisters(this.registerThread);
     if (!regs || !fx) return undefined;
-    const xsave = level === 'sse' ? undefined : this.dbg.extendedState(this.registerThread);
+    const xsave = level === 'sse' ? undefined : this.view.extendedState(this.registerThread);
     return { count: registerSet(level).length, bytes: (i) => registerBytes(i, regs, fx, xsave, level) };
   }
 
@@ -345,7 +410,7 @@ export class GdbServer {
   private readMemory(args: string): string {
     const m = /^([0-9a-f]+),([0-9a-f]+)$/.exec(args);
     if (!m) return 'E01';
-    const data = this.dbg.readMemory(BigInt('0x' + m[1]), Math.min(parseInt(m[2]!, 16), 0x8000));
+    const data = this.view.readMemory(BigInt('0x' + m[1]), Math.min(parseInt(m[2]!, 16), 0x8000));
     return data.length ? hexOf(data) : 'E14';
   }
 
@@ -388,6 +453,7 @@ export class GdbServer {
 
   private monitor(cmd: string): string {
     const words = cmd.trim().split(/\s+/);
+    if (['restart', 'run', 'goto'].includes(words[0] ?? '')) this.diverted.end(); // the replay moves: the copy is gone
     switch (words[0]) {
       case 'when':
         return hexString(`Current event: ${this.dbg.eventIndex}\n`);

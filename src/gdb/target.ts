@@ -140,3 +140,49 @@ export function registerBytes(i: number, gpRegs: Registers, fx: Buffer, xsave?: 
   }
   return out;
 }
+
+/** XSAVE state component `n` whose area holds byte `offset` of the XSAVE area (0: x87, 1: SSE, below 512). */
+function componentAt(offset: number, size: number): number {
+  if (offset < 512) return offset >= 160 || (offset >= 24 && offset < 32) ? 1 : 0;
+  for (const n of [2, 5, 6, 7]) {
+    const start = xsaveOffset(n);
+    const len = cpuid(0xd, n)[0];
+    if (offset >= start && offset + size <= start + len) return n;
+  }
+  return -1;
+}
+
+/**
+ * Writes register `i`'s new bytes (little-endian, as gdb sends them) into
+ * the general registers `gpRegs` or the XSAVE area `xsave` (whose first 512
+ * bytes are the FXSAVE area). Marks the XSAVE component written as in use
+ * (XSTATE_BV), or the kernel would load its initial state instead. Returns
+ * which of the two changed, or undefined for an unknown register.
+ */
+export function writeRegisterBytes(i: number, bytes: Buffer, gpRegs: Registers, xsave: Buffer, level: VectorLevel = 'sse'): 'gp' | 'xsave' | undefined {
+  const r = registerSet(level)[i];
+  if (!r || bytes.length < r.bits / 8) return undefined;
+  const s = r.source;
+  if ('gp' in s) {
+    gpRegs.set(s.gp, r.bits === 64 ? bytes.readBigUInt64LE(0) : BigInt(bytes.readUInt32LE(0)));
+    return 'gp';
+  }
+  const [offset, size] = 'fx' in s ? [s.fx, s.size] : 'xsave' in s ? [s.xsave, s.size] : [4, 1];
+  if (offset + size > xsave.length) return undefined;
+  if ('ftag' in s) {
+    // gdb's full tag word (11 = empty) back to FXSAVE's abridged byte (1 = valid).
+    const tag = bytes.readUInt32LE(0);
+    let abridged = 0;
+    for (let k = 0; k < 8; k++) if (((tag >> (2 * k)) & 3) !== 3) abridged |= 1 << k;
+    xsave[4] = abridged;
+  } else bytes.copy(xsave, offset, 0, size);
+  const component = componentAt(offset, size);
+  if (component >= 0 && xsave.length >= 520) xsave.writeBigUInt64LE(xsave.readBigUInt64LE(512) | (1n << BigInt(component)), 512);
+  return 'xsave';
+}
+
+/** The byte size of register `i` in `g`/`G` packets. */
+export function registerSize(i: number, level: VectorLevel): number | undefined {
+  const r = registerSet(level)[i];
+  return r && r.bits / 8;
+}

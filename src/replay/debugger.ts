@@ -16,6 +16,7 @@ import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
 import { debuggeeFile } from './debuggee-files.js';
+import { Diversion } from './diversion.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
@@ -216,6 +217,22 @@ export class Debugger {
     this.watches.remove(w, this.session);
   }
 
+  /**
+   * A throw-away copy of the replay as it stands, with the breakpoints in
+   * it, for code a front end runs and changes it makes (see diversion.ts).
+   * The replay itself does not change.
+   */
+  divert(): Diversion {
+    const blocker = this.session.imageBlocker();
+    if (blocker) throw new TrrError(`trr cannot change memory or registers or run code here: that happens in a copy of the replay, which cannot be made while ${blocker}. Step or continue a little and try again.`);
+    const image = this.session.image();
+    try {
+      return Diversion.from(image, this.pid, this.breakpoints);
+    } finally {
+      image.tasks.dispose();
+    }
+  }
+
   close(): void {
     this.session.close();
     this.images.dispose();
@@ -303,8 +320,14 @@ export class Debugger {
     return undefined;
   }
 
-  private stopFor(r: StepResult): StopReason | undefined {
-    const stop = this.examine(this.session, r) ?? this.execOfDebuggee(r);
+  /**
+   * The stop a step of the debugger's session means, if any. With `only`,
+   * a breakpoint or watchpoint hit by another thread is passed over (the
+   * front end resumed that one thread: the others run as recorded, unseen).
+   */
+  private stopFor(r: StepResult, only?: number): StopReason | undefined {
+    let stop = this.examine(this.session, r) ?? this.execOfDebuggee(r);
+    if (stop && only !== undefined && stop.tid !== only && stop.kind !== 'exec') stop = undefined;
     this.midRun = r.kind !== 'event'; // stopped inside a thread's run, not at an event boundary
     if (stop) this.currentTid = stop.tid;
     return stop;
@@ -359,7 +382,7 @@ export class Debugger {
    * crash), stopping at the debugger's breakpoints and watchpoints on the
    * way. Returns such a stop, or undefined once the thread stands there.
    */
-  private runToEndingInstruction(): StopReason | undefined {
+  private runToEndingInstruction(only?: number): StopReason | undefined {
     const ending = this.endingInstruction(this.session.nextRecord());
     if (!ending || this.atEndingInstruction()) return undefined;
     const s = this.session;
@@ -374,7 +397,7 @@ export class Debugger {
           this.currentTid = ending.tid;
           return undefined;
         }
-        const stop = this.stopFor(r);
+        const stop = this.stopFor(r, only);
         if (stop) return stop;
         if (r.kind === 'event') return undefined;
         if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
@@ -385,11 +408,19 @@ export class Debugger {
     }
   }
 
-  /** Runs forwards until a breakpoint or the end of the debuggee's recording. */
-  continueForward(): StopReason {
+  /**
+   * Runs forwards until a breakpoint or watchpoint hit, or the end of the
+   * debuggee's recording. With `only` (gdb's `vCont;c:THREAD`, as under
+   * `set scheduler-locking on`), only that thread's hits stop it: the
+   * others run as they did in the recording (replay cannot hold them back
+   * without changing the recorded interleaving), and their hits are passed
+   * over.
+   */
+  continueForward(only?: number): StopReason {
+    if (only !== undefined && !this.session.liveTask(only)) only = undefined;
     for (;;) {
       if (this.endsDebuggee(this.session.nextRecord())) {
-        const stop = this.runToEndingInstruction();
+        const stop = this.runToEndingInstruction(only);
         if (stop) {
           this.reportedSignal = false;
           return stop;
@@ -398,27 +429,51 @@ export class Debugger {
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advanceShown());
+      const stop = this.stopFor(this.advanceShown(), only);
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
   }
 
-  /** Executes one instruction of the thread that runs next. */
-  stepForward(): StopReason {
+  /**
+   * Executes one instruction of thread `tid` (without it: of the thread
+   * that runs next) and reports the stop for that thread. Replay keeps the
+   * recorded interleaving, so a thread runs only when its record is the
+   * next one: the records of the threads before it are replayed first, as
+   * recorded (with `othersStop`, a breakpoint or watchpoint hit by one of
+   * them ends the step there, as when gdb lets the other threads run with
+   * `vCont;s:T;c`; without it, under scheduler-locking, their hits are passed
+   * over). A thread that waits in a blocking syscall finishes it and stops
+   * right after it, without running an instruction, as a native single
+   * step of a thread blocked in the kernel does.
+   */
+  stepForward(tid?: number, othersStop = true): StopReason {
+    const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
     for (;;) {
       const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
+      if (want !== undefined && !this.session.liveTask(want)) {
+        // The thread ended while the others ran (its exit was its next record).
+        if (!this.session.liveTask(this.currentTid)) this.currentTid = this.pid;
+        return { kind: 'step', tid: this.currentTid };
+      }
       const next = this.session.nextRecord()!;
-      if (this.session.canSingleStep(next.tid)) {
-        this.currentTid = next.tid;
-        const r = this.stepShown(next.tid);
+      const stepped = want ?? next.tid;
+      if (next.tid === stepped && this.session.canSingleStep(stepped)) {
+        this.currentTid = stepped;
+        const r = this.stepShown(stepped);
         const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
-        return stop ?? { kind: 'step', tid: next.tid };
+        return stop ?? { kind: 'step', tid: stepped };
       }
-      const stop = this.stopFor(this.advanceShown());
+      const blocked = want !== undefined && next.tid === want; // its syscall's exit (or another record of its own that runs no instruction)
+      const stop = this.stopFor(this.advanceShown(), othersStop ? undefined : want);
       if (stop) return stop;
+      if (blocked && this.session.canSingleStep(want)) {
+        this.currentTid = want;
+        this.midRun = false;
+        return { kind: 'step', tid: want };
+      }
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
   }
@@ -515,7 +570,9 @@ export class Debugger {
   }
 
   /**
-   * Runs backwards by one instruction of the current thread. Replay is
+   * Runs backwards by one instruction of thread `tid` (by default, the one
+   * that stopped; another one stands at the start of its run, so its
+   * previous instruction made its previous event). Replay is
    * deterministic, so the thread's run up to here can be repeated and the
    * instruction before this one found by single-stepping. Single steps are
    * slow (tens of µs each), so they start from an anchor close to the
@@ -525,8 +582,9 @@ export class Debugger {
    * than SAMPLE_STEPS beyond it, the instruction most often seen in those
    * steps (a loop's) becomes the next anchor.
    */
-  reverseStep(): StopReason {
-    const target = this.position();
+  reverseStep(tid?: number): StopReason {
+    // Another thread than the one that stopped stands where its previous event left it.
+    const target = tid !== undefined && tid !== this.currentTid && this.session.liveTask(tid) ? { pos: this.session.position, tid, regs: undefined } : this.position();
     if (!target.regs) return this.reverseStepIntoEvent(target);
     let anchor = { address: new Registers(target.regs).ip, count: 0 };
     anchor.count = this.countVisits(target, anchor.address);

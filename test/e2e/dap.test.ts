@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -335,5 +335,47 @@ test('dap: threads of a recorded multi-threaded program, each with its own stack
       await Promise.all([dc.waitForEvent('terminated'), dc.terminateRequest({})]);
     });
     assert.equal(spawnSync('pgrep', ['-af', trace], { encoding: 'utf8' }).stdout.trim(), '');
+  });
+});
+
+test('dap: evaluate a call and set a variable in the middle of the replay; continue and reverse-continue answer as recorded', async () => {
+  await withOutputDir('dap-diversion', async (dir) => {
+    const bin = buildProgram(manifest().find((p) => p.name === 'calls')!);
+    const trace = join(dir, 'calls');
+    assert.equal(trr(['record', '-n', '-o', trace, bin], { cwd: dir }).status, 0);
+    const source = join(repoRoot, 'test', 'programs', 'calls.c');
+    const line = readFileSync(source, 'utf8').split('\n').findIndex((l) => l.includes('/* L_loop */')) + 1;
+    await open(trace, async (s) => {
+      const { dc } = s;
+      const bp = await dc.setBreakpointsRequest({ source: { path: source }, breakpoints: [{ line }] });
+      assert.equal(bp.body.breakpoints[0]?.verified, true, JSON.stringify(bp.body));
+      let hit = await go(s, dc.continueRequest({ threadId: 1 }));
+      for (let i = 0; i < 2; i++) hit = await go(s, dc.continueRequest({ threadId: 1 })); // the third iteration: i = 2, counter = 1
+      const tid = hit.body.threadId!;
+      const top = async () => (await frames(s, tid))[0]!;
+      let f = await top();
+      assert.equal(f.line, line);
+      assert.equal(await value(s, 'counter', f.id), '1');
+      // A call from the Debug Console and from the Watch view, run in a copy of the replay.
+      assert.equal(await value(s, 'twice(3)', f.id, 'repl'), '7');
+      assert.equal(await value(s, 'twice(counter)', f.id), '3');
+      // Set a variable from the Variables view (the file's statics).
+      const statics = (await dc.scopesRequest({ frameId: f.id })).body.scopes.find((sc) => sc.name.startsWith('Statics'))!;
+      const set = await dc.setVariableRequest({ variablesReference: statics.variablesReference, name: 'counter', value: '50' });
+      assert.equal(set.body.value, '50');
+      assert.equal(await value(s, 'counter', f.id), '50');
+      const locals = (await dc.scopesRequest({ frameId: f.id })).body.scopes.find((sc) => sc.name === 'Locals')!;
+      assert.equal((await dc.setVariableRequest({ variablesReference: locals.variablesReference, name: 'i', value: '7' })).body.value, '7');
+      assert.equal(await value(s, 'twice(i)', f.id), '64');
+      // Resuming drops the copy: the fourth iteration as recorded (i = 3, counter = 1 + 2).
+      await go(s, dc.continueRequest({ threadId: tid }));
+      f = await top();
+      assert.equal(await value(s, 'counter', f.id), '3');
+      assert.equal(await value(s, 'i', f.id), '3');
+      await go(s, dc.reverseContinueRequest({ threadId: tid }));
+      f = await top();
+      assert.equal(await value(s, 'counter', f.id), '1');
+      assert.equal(await value(s, 'i', f.id), '2');
+    });
   });
 });

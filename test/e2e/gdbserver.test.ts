@@ -21,7 +21,7 @@ test('gdbserver over a raw socket: -s, bad packets, one connection only, detach'
     assert.equal(await c.request('vMustReplyEmpty'), '');
     assert.equal(await c.request('qFrobnicate'), '');
     assert.equal(await c.request('mzz,qq'), 'E01');
-    assert.match(await c.request('M1000,1:00'), /^E\.trr cannot change the replay/);
+    assert.match(await c.request('M1000,1:00'), /^E/); // unmapped, in the copy of the replay a write makes
     assert.match(await c.request('g'), /^[0-9a-f]+$/);
     // A second debugger is turned away; the first keeps working.
     const second = connect(port, '127.0.0.1');
