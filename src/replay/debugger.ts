@@ -19,6 +19,8 @@ import { debuggeeFile } from './debuggee-files.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
+import { SyscallCatch } from './syscall-catch.js';
+import { forkEventAt } from './fork-events.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -35,7 +37,11 @@ export type StopReason =
   /** The front end asked to stop (gdb's Ctrl-C). */
   | { readonly kind: 'interrupted'; readonly tid: number }
   /** The debuggee executed a new program (`exe`: the trace's copy of it); breakpoints and watches are gone with the old one. */
-  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string };
+  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string }
+  /** A caught syscall (SyscallCatch): at its entry stop, or just after it returned. */
+  | { readonly kind: 'syscall-entry' | 'syscall-return'; readonly tid: number; readonly nr: number }
+  /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
+  | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
 
 /** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
 function samePlace(a: Buffer, b: Buffer): boolean {
@@ -50,14 +56,20 @@ const INTERRUPT_POLL_MS = 20;
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
 
-/** A stop found while replaying forwards from a checkpoint: the n-th breakpoint hit or watch fault, or a value a syscall changed. */
-type Hit = { readonly ordinal: number } | { readonly beforeEvent: number };
+/**
+ * A stop found while replaying forwards from a checkpoint: the n-th
+ * breakpoint hit or watch fault, a value a syscall changed, or the entry
+ * (in record N) or return (just before record N) of a caught syscall.
+ */
+type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number };
 
 interface Position {
   readonly pos: number;
   readonly tid: number;
   /** Registers when stopped in the middle of the thread's run; undefined at an event boundary. */
   readonly regs: Buffer | undefined;
+  /** At the entry stop of the syscall of record `pos` (see SyscallCatch). */
+  readonly entry?: boolean;
 }
 
 export class Debugger {
@@ -69,6 +81,12 @@ export class Debugger {
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
+  /** The syscalls to stop at (gdb's catch syscall). */
+  readonly syscalls = new SyscallCatch();
+  /** Whether forks and vforks of the debuggee are stops (gdb's fork-events, for `catch fork` and to detach the child). */
+  reportForks = false;
+  /** A stop at the same position that comes after the one just reported (a caught syscall's return after its fork). */
+  private pending: StopReason | undefined;
 
   /** Records to replay before the debuggee exists: its exec (or fork) record is the last of them. */
   private readonly startAfter: number;
@@ -167,6 +185,11 @@ export class Debugger {
     return this.session.liveThreads(this.pid);
   }
 
+  /** Thread `tid`'s name (comm) at the current position. */
+  threadName(tid: number): string | undefined {
+    return this.session.threadName(tid);
+  }
+
   registers(tid: number): Registers | undefined {
     return this.session.liveTask(tid)?.regs();
   }
@@ -244,6 +267,7 @@ export class Debugger {
 
   /** Makes the debugger's session `s` (closing the one it had). */
   private replaceSession(s: ReplaySession): ReplaySession {
+    this.pending = undefined;
     this.session.close();
     this.session = s;
     return s;
@@ -286,7 +310,7 @@ export class Debugger {
 
   private position(): Position {
     const regs = this.midRun ? this.session.liveTask(this.currentTid)?.regs().raw : undefined;
-    return { pos: this.session.position, tid: this.currentTid, regs };
+    return { pos: this.session.position, tid: this.currentTid, regs, entry: this.session.heldAtEntry !== undefined };
   }
 
   /** Is `r` where the debuggee's life ends? Replay stops before it so it can be inspected. */
@@ -382,6 +406,7 @@ export class Debugger {
 
   /** Runs forwards until a breakpoint or the end of the debuggee's recording. */
   continueForward(): StopReason {
+    if (this.pending) return this.takePending();
     for (;;) {
       if (this.endsDebuggee(this.session.nextRecord())) {
         const stop = this.runToEndingInstruction();
@@ -390,17 +415,86 @@ export class Debugger {
           return stop;
         }
       }
+      if (this.caughtEntry(this.session) !== undefined) {
+        const stop = this.holdAtCaughtEntry();
+        if (stop) return stop;
+        continue;
+      }
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advanceShown());
+      const r = this.advanceShown();
+      const stop = this.stopFor(r) ?? this.forkStop(r) ?? this.caughtReturn(r);
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
   }
 
+  private takePending(): StopReason {
+    const p = this.pending!;
+    this.pending = undefined;
+    return p;
+  }
+
+  /** After step `r` of the debugger's session: the fork or vfork it replayed (see fork-events.ts), if forks are reported. */
+  private forkStop(r: StepResult): StopReason | undefined {
+    if (!this.reportForks || r.kind !== 'event' || this.session.position === 0) return undefined;
+    const rec = this.trace.recordAt(this.session.position - 1);
+    if (!this.ofDebuggee(this.session, rec.tid)) return undefined;
+    const fork = forkEventAt(this.trace, this.session.position - 1, this.session.liveTask(rec.tid)!.mem);
+    if (!fork) return undefined;
+    this.pending = this.caughtReturn(r); // natively the fork comes first, then the syscall's return
+    this.currentTid = rec.tid;
+    return { kind: fork.kind, tid: rec.tid, child: fork.child };
+  }
+
+  /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
+  private caughtEntry(s: ReplaySession): number | undefined {
+    if (s.heldAtEntry !== undefined) return undefined;
+    const r = s.nextRecord();
+    const n = this.syscalls.entryIn(r);
+    return n !== undefined && this.ofDebuggee(s, r!.tid) ? n : undefined;
+  }
+
+  /** After `r`, a step of the debugger's session: the return of a caught syscall, if that is what it replayed. */
+  private caughtReturn(r: StepResult): StopReason | undefined {
+    const pos = this.returnHere(this.session, r);
+    if (pos === undefined) return undefined;
+    const rec = this.trace.recordAt(pos - 1);
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-return', tid: rec.tid, nr: this.syscalls.returnAfter(rec)! };
+  }
+
+  /** Whether step `r` of `s` just replayed the return of a caught syscall of the debuggee: the position after it. */
+  private returnHere(s: ReplaySession, r: StepResult): number | undefined {
+    if (r.kind !== 'event' || s.position === 0) return undefined;
+    const rec = this.trace.recordAt(s.position - 1);
+    return this.syscalls.returnAfter(rec) !== undefined && this.ofDebuggee(s, rec.tid) ? s.position : undefined;
+  }
+
+  private ofDebuggee(s: ReplaySession, tid: number): boolean {
+    const t = s.liveTask(tid);
+    return t !== undefined && t.tgid === s.liveTask(this.pid)?.tgid;
+  }
+
+  /** Runs the next record's thread to its (caught) syscall's entry: that stop, or a breakpoint or watchpoint on the way. */
+  private holdAtCaughtEntry(): StopReason | undefined {
+    const r = this.session.holdAtEntry();
+    if (r.kind !== 'held') return this.stopFor(r);
+    const rec = this.session.nextRecord()!;
+    this.midRun = true;
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-entry', tid: rec.tid, nr: this.syscalls.entryIn(rec)! };
+  }
+
   /** Executes one instruction of the thread that runs next. */
   stepForward(): StopReason {
+    if (this.pending) return this.takePending();
+    if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord())) {
+      // At a syscall's entry stop: the step finishes the syscall.
+      const r = this.advanceShown();
+      return this.stopFor(r) ?? this.forkStop(r) ?? this.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
+    }
     for (;;) {
       const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
@@ -408,7 +502,7 @@ export class Debugger {
       if (this.session.canSingleStep(next.tid)) {
         this.currentTid = next.tid;
         const r = this.stepShown(next.tid);
-        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
+        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' }) ?? this.forkStop(r);
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: next.tid };
       }
@@ -434,22 +528,38 @@ export class Debugger {
    * number, or, for a value changed by a syscall, as "just before event N".
    */
   private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
-    const extra = target.regs ? new Registers(target.regs).ip : undefined;
+    const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
     let ordinal = 0;
     let last: Hit | undefined;
+    // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
+    const first = this.returnHere(s, { kind: 'event' });
+    if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
       if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.interrupted()) return 'interrupted';
-      const r = this.advance(s);
+      let r: StepResult;
+      if (this.caughtEntry(s) !== undefined || (target.entry && s.position === target.pos && s.heldAtEntry === undefined)) {
+        const h = s.holdAtEntry();
+        if (h.kind === 'held') {
+          if (target.entry && s.position === target.pos) break;
+          last = { entryAt: s.position };
+          continue;
+        }
+        r = h;
+      } else r = this.advance(s);
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
         if (this.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
       } else if (r.kind === 'watch-fault') {
         const mark = ++ordinal;
         if (this.examine(s, r)) last = { ordinal: mark };
-      } else if (r.kind === 'event' && this.examine(s, r)) last = { beforeEvent: s.position - 1 };
+      } else if (r.kind === 'event') {
+        if (this.examine(s, r)) last = { beforeEvent: s.position - 1 };
+        const ret = this.returnHere(s, r);
+        if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+      }
     }
     return last;
   }
@@ -465,7 +575,16 @@ export class Debugger {
         if (s.liveTask(tid)) this.currentTid = tid;
         return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches.watches[0]! };
       }
-      const r = this.advance(s);
+      if ('returnAt' in hit && s.position === hit.returnAt) {
+        this.midRun = false;
+        return this.caughtReturn({ kind: 'event' })!;
+      }
+      let r: StepResult;
+      if ('entryAt' in hit && s.position === hit.entryAt) {
+        const stop = this.holdAtCaughtEntry();
+        if (stop?.kind === 'syscall-entry') return stop;
+        continue;
+      } else r = this.advance(s);
       if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
         if ('ordinal' in hit && ++ordinal === hit.ordinal) {
           this.midRun = true;
@@ -519,6 +638,7 @@ export class Debugger {
    */
   reverseStep(): StopReason {
     const target = this.position();
+    if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
     let anchor = { address: new Registers(target.regs).ip, count: 0 };
     anchor.count = this.countVisits(target, anchor.address);
@@ -747,7 +867,13 @@ export class Debugger {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
     this.replaceSession(this.sessionBefore(target.pos, true));
-    if (target.regs) {
+    if (target.entry) {
+      this.walkTo(target.pos);
+      this.disarm(this.session);
+      while (this.session.holdAtEntry().kind !== 'held');
+      this.rearm(this.session);
+      this.midRun = true;
+    } else if (target.regs) {
       this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
       this.rearm(this.session);
       this.midRun = true;
