@@ -9,6 +9,7 @@
 // that lands in the middle of user code is held back until the thread's next
 // syscall), so every recorded event can be found again in replay by counting
 // syscalls. See docs/ARCHITECTURE.md.
+import { ThreadNameWatch } from './thread-names.js';
 import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
@@ -64,6 +65,8 @@ const SLICE_MS = 20;
 const SCHED_YIELD = nr('sched_yield');
 
 export class RecordSession {
+  /** Which syscalls change thread names (extra.names). */
+  private readonly threadNames = new ThreadNameWatch();
   private readonly tasks = new Map<number, RecTask>();
   private current: RecTask | undefined;
   private readonly unflushed: RecTask[] = [];
@@ -562,6 +565,8 @@ export class RecordSession {
     }
     this.ptrace.atSyscallResult(t, p, result);
     if (p.tracee) extra.tracee = p.tracee;
+    const names = this.threadNames.after(t.tid, t.task.tgid, p.nr, p.args, result, p.strings?.[0]?.[1]);
+    if (names) extra.names = names;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     // sched_yield gives the other threads their turn, as a kernel with one CPU would.
     if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t, p.nr === SCHED_YIELD);

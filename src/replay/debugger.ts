@@ -20,6 +20,8 @@ import { Diversion } from './diversion.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
+import { SyscallCatch } from './syscall-catch.js';
+import { forkEventAt } from './fork-events.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -36,7 +38,11 @@ export type StopReason =
   /** The front end asked to stop (gdb's Ctrl-C). */
   | { readonly kind: 'interrupted'; readonly tid: number }
   /** The debuggee executed a new program (`exe`: the trace's copy of it); breakpoints and watches are gone with the old one. */
-  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string };
+  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string }
+  /** A caught syscall (SyscallCatch): at its entry stop, or just after it returned. */
+  | { readonly kind: 'syscall-entry' | 'syscall-return'; readonly tid: number; readonly nr: number }
+  /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
+  | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
 
 /** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
 function samePlace(a: Buffer, b: Buffer): boolean {
@@ -51,14 +57,20 @@ const INTERRUPT_POLL_MS = 20;
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
 
-/** A stop found while replaying forwards from a checkpoint: the n-th breakpoint hit or watch fault, or a value a syscall changed. */
-type Hit = { readonly ordinal: number } | { readonly beforeEvent: number };
+/**
+ * A stop found while replaying forwards from a checkpoint: the n-th
+ * breakpoint hit or watch fault, a value a syscall changed, or the entry
+ * (in record N) or return (just before record N) of a caught syscall.
+ */
+type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number };
 
 interface Position {
   readonly pos: number;
   readonly tid: number;
   /** Registers when stopped in the middle of the thread's run; undefined at an event boundary. */
   readonly regs: Buffer | undefined;
+  /** At the entry stop of the syscall of record `pos` (see SyscallCatch). */
+  readonly entry?: boolean;
 }
 
 export class Debugger {
@@ -70,6 +82,12 @@ export class Debugger {
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
+  /** The syscalls to stop at (gdb's catch syscall). */
+  readonly syscalls = new SyscallCatch();
+  /** Whether forks and vforks of the debuggee are stops (gdb's fork-events, for `catch fork` and to detach the child). */
+  reportForks = false;
+  /** A stop at the same position that comes after the one just reported (a caught syscall's return after its fork). */
+  private pending: StopReason | undefined;
 
   /** Records to replay before the debuggee exists: its exec (or fork) record is the last of them. */
   private readonly startAfter: number;
@@ -166,6 +184,11 @@ export class Debugger {
 
   threads(): number[] {
     return this.session.liveThreads(this.pid);
+  }
+
+  /** Thread `tid`'s name (comm) at the current position. */
+  threadName(tid: number): string | undefined {
+    return this.session.threadName(tid);
   }
 
   registers(tid: number): Registers | undefined {
@@ -266,6 +289,7 @@ export class Debugger {
 
   /** Makes the debugger's session `s` (closing the one it had). */
   private replaceSession(s: ReplaySession): ReplaySession {
+    this.pending = undefined;
     this.session.close();
     this.session = s;
     return s;
@@ -308,7 +332,7 @@ export class Debugger {
 
   private position(): Position {
     const regs = this.midRun ? this.session.liveTask(this.currentTid)?.regs().raw : undefined;
-    return { pos: this.session.position, tid: this.currentTid, regs };
+    return { pos: this.session.position, tid: this.currentTid, regs, entry: this.session.heldAtEntry !== undefined };
   }
 
   /** Is `r` where the debuggee's life ends? Replay stops before it so it can be inspected. */
@@ -418,6 +442,7 @@ export class Debugger {
    */
   continueForward(only?: number): StopReason {
     if (only !== undefined && !this.session.liveTask(only)) only = undefined;
+    if (this.pending) return this.takePending();
     for (;;) {
       if (this.endsDebuggee(this.session.nextRecord())) {
         const stop = this.runToEndingInstruction(only);
@@ -426,13 +451,76 @@ export class Debugger {
           return stop;
         }
       }
+      if (this.caughtEntry(this.session) !== undefined) {
+        const stop = this.holdAtCaughtEntry();
+        if (stop) return stop;
+        continue;
+      }
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advanceShown(), only);
+      const r = this.advanceShown();
+      const stop = this.stopFor(r, only) ?? this.forkStop(r) ?? this.caughtReturn(r);
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
+  }
+
+  private takePending(): StopReason {
+    const p = this.pending!;
+    this.pending = undefined;
+    return p;
+  }
+
+  /** After step `r` of the debugger's session: the fork or vfork it replayed (see fork-events.ts), if forks are reported. */
+  private forkStop(r: StepResult): StopReason | undefined {
+    if (!this.reportForks || r.kind !== 'event' || this.session.position === 0) return undefined;
+    const rec = this.trace.recordAt(this.session.position - 1);
+    if (!this.ofDebuggee(this.session, rec.tid)) return undefined;
+    const fork = forkEventAt(this.trace, this.session.position - 1, this.session.liveTask(rec.tid)!.mem);
+    if (!fork) return undefined;
+    this.pending = this.caughtReturn(r); // natively the fork comes first, then the syscall's return
+    this.currentTid = rec.tid;
+    return { kind: fork.kind, tid: rec.tid, child: fork.child };
+  }
+
+  /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
+  private caughtEntry(s: ReplaySession): number | undefined {
+    if (s.heldAtEntry !== undefined) return undefined;
+    const r = s.nextRecord();
+    const n = this.syscalls.entryIn(r);
+    return n !== undefined && this.ofDebuggee(s, r!.tid) ? n : undefined;
+  }
+
+  /** After `r`, a step of the debugger's session: the return of a caught syscall, if that is what it replayed. */
+  private caughtReturn(r: StepResult): StopReason | undefined {
+    const pos = this.returnHere(this.session, r);
+    if (pos === undefined) return undefined;
+    const rec = this.trace.recordAt(pos - 1);
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-return', tid: rec.tid, nr: this.syscalls.returnAfter(rec)! };
+  }
+
+  /** Whether step `r` of `s` just replayed the return of a caught syscall of the debuggee: the position after it. */
+  private returnHere(s: ReplaySession, r: StepResult): number | undefined {
+    if (r.kind !== 'event' || s.position === 0) return undefined;
+    const rec = this.trace.recordAt(s.position - 1);
+    return this.syscalls.returnAfter(rec) !== undefined && this.ofDebuggee(s, rec.tid) ? s.position : undefined;
+  }
+
+  private ofDebuggee(s: ReplaySession, tid: number): boolean {
+    const t = s.liveTask(tid);
+    return t !== undefined && t.tgid === s.liveTask(this.pid)?.tgid;
+  }
+
+  /** Runs the next record's thread to its (caught) syscall's entry: that stop, or a breakpoint or watchpoint on the way. */
+  private holdAtCaughtEntry(): StopReason | undefined {
+    const r = this.session.holdAtEntry();
+    if (r.kind !== 'held') return this.stopFor(r);
+    const rec = this.session.nextRecord()!;
+    this.midRun = true;
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-entry', tid: rec.tid, nr: this.syscalls.entryIn(rec)! };
   }
 
   /**
@@ -449,6 +537,12 @@ export class Debugger {
    */
   stepForward(tid?: number, othersStop = true): StopReason {
     const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
+    if (this.pending) return this.takePending();
+    if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
+      // At a syscall's entry stop: the step finishes the syscall.
+      const r = this.advanceShown();
+      return this.stopFor(r) ?? this.forkStop(r) ?? this.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
+    }
     for (;;) {
       const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
@@ -462,7 +556,7 @@ export class Debugger {
       if (next.tid === stepped && this.session.canSingleStep(stepped)) {
         this.currentTid = stepped;
         const r = this.stepShown(stepped);
-        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
+        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' }) ?? this.forkStop(r);
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: stepped };
       }
@@ -494,22 +588,38 @@ export class Debugger {
    * number, or, for a value changed by a syscall, as "just before event N".
    */
   private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
-    const extra = target.regs ? new Registers(target.regs).ip : undefined;
+    const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
     let ordinal = 0;
     let last: Hit | undefined;
+    // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
+    const first = this.returnHere(s, { kind: 'event' });
+    if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
       if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.interrupted()) return 'interrupted';
-      const r = this.advance(s);
+      let r: StepResult;
+      if (this.caughtEntry(s) !== undefined || (target.entry && s.position === target.pos && s.heldAtEntry === undefined)) {
+        const h = s.holdAtEntry();
+        if (h.kind === 'held') {
+          if (target.entry && s.position === target.pos) break;
+          last = { entryAt: s.position };
+          continue;
+        }
+        r = h;
+      } else r = this.advance(s);
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
         if (this.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
       } else if (r.kind === 'watch-fault') {
         const mark = ++ordinal;
         if (this.examine(s, r)) last = { ordinal: mark };
-      } else if (r.kind === 'event' && this.examine(s, r)) last = { beforeEvent: s.position - 1 };
+      } else if (r.kind === 'event') {
+        if (this.examine(s, r)) last = { beforeEvent: s.position - 1 };
+        const ret = this.returnHere(s, r);
+        if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+      }
     }
     return last;
   }
@@ -525,7 +635,16 @@ export class Debugger {
         if (s.liveTask(tid)) this.currentTid = tid;
         return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches.watches[0]! };
       }
-      const r = this.advance(s);
+      if ('returnAt' in hit && s.position === hit.returnAt) {
+        this.midRun = false;
+        return this.caughtReturn({ kind: 'event' })!;
+      }
+      let r: StepResult;
+      if ('entryAt' in hit && s.position === hit.entryAt) {
+        const stop = this.holdAtCaughtEntry();
+        if (stop?.kind === 'syscall-entry') return stop;
+        continue;
+      } else r = this.advance(s);
       if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
         if ('ordinal' in hit && ++ordinal === hit.ordinal) {
           this.midRun = true;
@@ -585,6 +704,7 @@ export class Debugger {
   reverseStep(tid?: number): StopReason {
     // Another thread than the one that stopped stands where its previous event left it.
     const target = tid !== undefined && tid !== this.currentTid && this.session.liveTask(tid) ? { pos: this.session.position, tid, regs: undefined } : this.position();
+    if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
     let anchor = { address: new Registers(target.regs).ip, count: 0 };
     anchor.count = this.countVisits(target, anchor.address);
@@ -814,7 +934,13 @@ export class Debugger {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
     this.replaceSession(this.sessionBefore(target.pos, true));
-    if (target.regs) {
+    if (target.entry) {
+      this.walkTo(target.pos);
+      this.disarm(this.session);
+      while (this.session.holdAtEntry().kind !== 'held');
+      this.rearm(this.session);
+      this.midRun = true;
+    } else if (target.regs) {
       this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
       this.rearm(this.session);
       this.midRun = true;

@@ -11,7 +11,7 @@
 // stderr are echoed from the program's memory. The session emits nothing but
 // typed results: front ends (autopilot, gdb) decide what to show.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, kill, pinCpu, ptraceBuffer, ptraceRaw, spawnTracee, waitpid, waitStatus } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
@@ -31,8 +31,12 @@ import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
+import { describe, fmt, u32, writeAll } from './session-util.js';
+import { syscallEntered } from './syscall-catch.js';
+import { ThreadNameBook } from './thread-names.js';
 
 export type { StepResult } from './task-control.js';
+export { describe } from './session-util.js';
 
 
 export interface ReplayOptions {
@@ -53,6 +57,8 @@ export interface SessionImage {
   readonly tasks: TasksImage;
   readonly exitStatus: number | undefined;
   readonly checkedFiles: readonly string[];
+  readonly held: number | undefined;
+  readonly names: ThreadNameBook;
 }
 
 export class ReplaySession extends ProcessImaging {
@@ -107,7 +113,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** Freezes a copy of the replay as it stands (see imageBlocker() for when it cannot). */
   image(): SessionImage {
-    return { pos: this.pos, tasks: this.captureTasks(this.files), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles] };
+    return { pos: this.pos, tasks: this.captureTasks(this.files), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles], held: this.held, names: this.names.copy() };
   }
 
   /** A new session that goes on from a copy of `image` (which stays as it is). */
@@ -115,6 +121,8 @@ export class ReplaySession extends ProcessImaging {
     const s = new ReplaySession(trace, options);
     s.pos = image.pos;
     s.exitStatus = image.exitStatus;
+    s.held = image.held;
+    s.names = image.names.copy();
     for (const f of image.checkedFiles) s.checkedFiles.add(f);
     if (image.tasks.files) s.files = image.tasks.files.snapshot();
     try {
@@ -146,10 +154,25 @@ export class ReplaySession extends ProcessImaging {
     const index = this.pos;
     const record = this.trace.recordAt(index);
     if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
-    try {
+    const stop = this.applying(index, record, () => {
       this.apply(record, index);
       const t = this.tasks.get(record.tid);
       if (t) this.checkBatchTaken(t, record);
+    });
+    if (stop) return stop;
+    this.pos++;
+    this.held = undefined;
+    if (record.kind === 'syscall' || record.kind === 'syscall-exit') this.names.recorded(record.extra?.names);
+    const mem = this.tasks.get(record.tid)?.task.mem;
+    if (mem && record.kind === 'exec') this.breakpoints.reinsert(mem);
+    else if (mem && (record.kind === 'syscall' || record.kind === 'syscall-exit') && record.nr === nr('mmap')) this.breakpoints.insertPending(mem);
+    return { kind: 'event' };
+  }
+
+  /** Runs `f`, which applies (part of) record `index`; a breakpoint or watch fault inside it is returned. */
+  private applying(index: number, record: TraceRecord, f: () => void): StepResult | undefined {
+    try {
+      f();
     } catch (e) {
       if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
       if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
@@ -162,11 +185,45 @@ export class ReplaySession extends ProcessImaging {
       }
       throw e;
     }
-    this.pos++;
-    const mem = this.tasks.get(record.tid)?.task.mem;
-    if (mem && record.kind === 'exec') this.breakpoints.reinsert(mem);
-    else if (mem && (record.kind === 'syscall' || record.kind === 'syscall-exit') && record.nr === nr('mmap')) this.breakpoints.insertPending(mem);
-    return { kind: 'event' };
+    return undefined;
+  }
+
+  /** Each thread's name (comm) at the current event. */
+  private names = new ThreadNameBook();
+
+  threadName(recTid: number): string | undefined {
+    return this.names.get(recTid);
+  }
+
+  /** The record whose thread holdAtEntry() left at its syscall's entry stop (the record is not applied yet). */
+  private held: number | undefined;
+
+  get heldAtEntry(): number | undefined {
+    return this.held === this.pos ? this.held : undefined;
+  }
+
+  /**
+   * The next record is a syscall (or its entry half, or an execve): runs its
+   * thread to the syscall's entry stop and holds it there, as a debugger
+   * stopping at the syscall's entry sees it. The next step() applies the
+   * record from there. A breakpoint or watch fault on the way is returned
+   * instead (call again to go on).
+   */
+  holdAtEntry(): StepResult | { readonly kind: 'held' } {
+    const index = this.pos;
+    const r = this.trace.recordAt(index);
+    const nrv = syscallEntered(r);
+    const t = this.tasks.get(r.tid);
+    if (nrv === undefined || !t || (r.kind !== 'syscall' && r.kind !== 'syscall-entry' && r.kind !== 'exec')) throw new DivergenceError(`internal error: event ${index} (${describe(r)}) is not the entry of a syscall`);
+    if (this.held === index) return { kind: 'held' };
+    const stop = this.applying(index, r, () => {
+      const found = this.reachEntry(t, nrv, r.kind === 'exec' ? r.entryRegs : r.regs, r.kind !== 'exec');
+      t.split = { nr: nrv, args: found.syscallArgs(), regs: found };
+      t.state = 'at-entry';
+    });
+    if (stop) return stop;
+    this.held = index;
+    return { kind: 'held' };
   }
 
   /** The next record to replay, if any. */
@@ -633,6 +690,7 @@ export class ReplaySession extends ProcessImaging {
     if ((flags & CLONE.SETTLS) === 0n) child.buffer = parent.buffer; // it keeps the parent's thread pointer, so the library uses the same buffer address
     child.state = 'running';
     this.tasks.set(recChild, child);
+    this.names.cloned(parent.recTid, recChild);
     const stop = this.runToStop(child);
     if (stop.kind !== 'event' || stop.event !== PTRACE_EVENT.STOP) throw this.unexpected(child, stop, 'its first stop');
     child.state = 'ready';
@@ -696,6 +754,7 @@ export class ReplaySession extends ProcessImaging {
     this.resume(t, 'syscall');
     this.reapExecVictims(t);
     if (r.leaderTid !== undefined) t = this.takeLeaderTid(t, r.leaderTid);
+    this.names.exec(t.recTid, r.path);
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
@@ -906,47 +965,5 @@ export class ReplaySession extends ProcessImaging {
     }
     t.state = 'gone';
     if (![...this.tasks.values()].some((o) => o.task.mem === t.task.mem && o.state !== 'gone')) t.task.mem.close();
-  }
-}
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-}
-
-function fmt(v: bigint): string {
-  return v < 0n && v > -4096n ? `-errno ${-v}` : `0x${v.toString(16)}`;
-}
-
-/**
- * Echoes the program's output; false once the reader is gone (EPIPE): the
- * replay goes on, as the recording did, without anyone to show it to.
- */
-function writeAll(fd: number, data: Buffer): boolean {
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return false;
-      if (code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking stdout that is full
-    }
-  }
-  return true;
-}
-
-export function describe(r: TraceRecord): string {
-  switch (r.kind) {
-    case 'syscall':
-    case 'syscall-entry':
-    case 'syscall-exit':
-      return `${r.kind} ${syscallName(r.nr)} of thread ${r.tid}`;
-    case 'signal':
-      return `signal ${signalName(r.signo)} to thread ${r.tid}`;
-    default:
-      return `${r.kind} of thread ${r.tid}`;
   }
 }

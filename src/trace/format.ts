@@ -115,6 +115,8 @@ export interface SyscallExtra {
   readonly shmSize?: bigint;
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
+  /** The names (comm) of the process's threads after a syscall that may have changed one: [tid, name]. Optional; older readers ignore it. */
+  readonly names?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
   /**
@@ -376,6 +378,10 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
     };
   }
   if (o.memOf !== undefined) out.memOf = c.int(o, 'memOf');
+  if (o.names !== undefined) {
+    if (!Array.isArray(o.names) || !o.names.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && typeof p[1] === 'string')) c.fail(`field 'names' is not a list of [tid, name]`);
+    out.names = o.names as [number, string][];
+  }
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {
