@@ -31,7 +31,7 @@ test('a trace of another format version is refused', async () => {
     const h = JSON.parse(readFileSync(join(trace, 'header.json'), 'utf8'));
     h.version = 99;
     writeFileSync(join(trace, 'header.json'), JSON.stringify(h));
-    assertCleanError(trr(['replay', '-a', trace]), /format version 99 is not supported by this trr, which reads versions 1 to 3/);
+    assertCleanError(trr(['replay', '-a', trace]), /format version 99 is not supported by this trr, which reads versions 1 to 4/);
     assertCleanError(trr(['dump', trace]), /format version 99/);
   });
 });
