@@ -1065,17 +1065,18 @@ export class RecordSession {
   /** What the memory fingerprint leaves out (see fingerprint.ts): trr's buffers, and the threads' dead stack. */
   private exclusions(t: RecTask, regs: Registers): MemoryExclusions {
     const ranges: [bigint, bigint][] = [[STUB_ADDR, 4096n]];
-    const stackPointers: bigint[] = [];
+    const otherStackPointers: bigint[] = [];
     for (const o of this.tasks.values()) {
       if (o.task.mem !== t.task.mem || o.state === 'exiting') continue;
       if (o.buffer) ranges.push([o.buffer.addr, BUFFER_BYTES]);
+      if (o === t) continue;
       try {
-        stackPointers.push(o === t ? regs.sp : (o.pending?.regs.sp ?? o.task.regs().sp));
+        otherStackPointers.push(o.pending?.regs.sp ?? o.task.regs().sp);
       } catch {
         // not stopped (new): no stack yet
       }
     }
-    return { ranges, stackPointers };
+    return { ranges, stackPointer: regs.sp, otherStackPointers };
   }
 
   // ---- writing ----------------------------------------------------------

@@ -33,12 +33,16 @@ export interface AsyncSearchHost {
   watchSetOf(t: ReplayTask): WatchSet | undefined;
 }
 
-/** Whether t stands in the state the record describes. */
-export function matchesPoint(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointRecord): boolean {
-  if (!sameState(t.task.regs(), new Registers(r.regs))) return false;
-  if (!fpFingerprint(t.task.xstate()).equals(r.fp)) return false;
-  return memoryFingerprint(t.task.tgid, t.task.mem, exclusions(host, t), writableFor(host.watchSetOf(t))).equals(r.memHash);
+/** Whether t stands in the state the record describes: true, or what differs (the memory's hash when only memory does). */
+export function matchesPoint(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointRecord): true | 'registers' | Buffer {
+  if (!sameState(t.task.regs(), new Registers(r.regs))) return 'registers';
+  if (!fpFingerprint(t.task.xstate()).equals(r.fp)) return 'registers';
+  const mem = memoryFingerprint(t.task.tgid, t.task.mem, exclusions(host, t), writableFor(host.watchSetOf(t)));
+  return mem.equals(r.memHash) ? true : mem;
 }
+
+/** Visits with the recorded registers but the same other memory, in a row, after which the search stops. */
+const STUCK_VISITS = 16;
 
 /**
  * Runs t to the recorded point; returns the number of candidate hits it
@@ -47,12 +51,23 @@ export function matchesPoint(host: AsyncSearchHost, t: ReplayTask, r: AsyncPoint
  */
 export function searchPoint(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointRecord): number {
   const pc = new Registers(r.regs).ip;
+  let lastMem: Buffer | undefined;
+  let sameMem = 0;
   for (let hits = 1; ; hits++) {
     const stop = host.runToTarget(t);
     if (stop !== 'hit') {
       throw new DivergenceError(`thread ${t.recTid} did not reach the asynchronous point at ip 0x${pc.toString(16)} where the recording stopped it (after ${hits - 1} visits of that instruction in other states): ${stop.message}`);
     }
-    if (matchesPoint(host, t, r)) {
+    const m = matchesPoint(host, t, r);
+    if (Buffer.isBuffer(m)) {
+      // The registers are as recorded, the memory is not, and it does not change while the thread loops here.
+      sameMem = lastMem?.equals(m) ? sameMem + 1 : 1;
+      lastMem = m;
+      if (sameMem >= STUCK_VISITS) {
+        throw new DivergenceError(`thread ${t.recTid} stands at ip 0x${pc.toString(16)} with the registers the recording stopped it with (an asynchronous point), but its memory differs from the recording's there and does not change while it loops`);
+      }
+    }
+    if (m === true) {
       asyncStats.points++;
       asyncStats.candidates += hits;
       if (ASYNC_LOG) process.stderr.write(`[async] thread ${t.recTid} at 0x${pc.toString(16)}: found at candidate ${hits}\n`);
@@ -80,7 +95,7 @@ export function teleport(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointReco
   t.task.setXstate(state.xstate);
   t.task.setRegs(new Registers(r.regs));
   asyncStats.teleports++;
-  if (!matchesPoint(host, t, r)) {
+  if (matchesPoint(host, t, r) !== true) {
     throw new DivergenceError(`thread ${t.recTid} was put in the state of its asynchronous point at ip 0x${new Registers(r.regs).ip.toString(16)}, but its memory then differs from the recording's`);
   }
   if (ASYNC_LOG) process.stderr.write(`[async] thread ${t.recTid} teleported to 0x${new Registers(r.regs).ip.toString(16)} (${state.mem.length} memory ranges)\n`);
@@ -88,17 +103,17 @@ export function teleport(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointReco
 
 function exclusions(host: AsyncSearchHost, t: ReplayTask): MemoryExclusions {
   const ranges: [bigint, bigint][] = [[STUB_ADDR, 4096n]];
-  const stackPointers: bigint[] = [];
+  const otherStackPointers: bigint[] = [];
   for (const o of host.threadsOf(t)) {
     if (o.buffer !== undefined) ranges.push([o.buffer, BUFFER_BYTES]);
-    if (o.state === 'gone' || o.state === 'exiting') continue;
+    if (o === t || o.state === 'gone' || o.state === 'exiting') continue;
     try {
-      stackPointers.push(o.state === 'running' || o.state === 'in-kernel' ? o.split!.regs.sp : o.task.regs().sp);
+      otherStackPointers.push(o.state === 'running' || o.state === 'in-kernel' ? o.split!.regs.sp : o.task.regs().sp);
     } catch {
       // running without a known entry: no stack pointer to go by
     }
   }
-  return { ranges, stackPointers };
+  return { ranges, stackPointer: t.task.regs().sp, otherStackPointers };
 }
 
 /** Pages protected for watchpoints are writable for the program. */

@@ -808,7 +808,7 @@ export class ReplaySession extends ProcessImaging {
       watchSetOf: (task) => this.watches.get(task.task.mem),
     };
     // Resumed after a debugger stop at this very hit.
-    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r)) return;
+    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
     if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
     if (r.teleport && t.state === 'ready') {
       this.noteTeleport(t);

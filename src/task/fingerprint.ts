@@ -12,12 +12,17 @@
 //   registers, not the bookkeeping the CPU may fill in differently (the
 //   last x87 instruction and operand pointers, which AMD CPUs save only
 //   after an x87 error, and the XSAVE header).
-// - Memory: a hash of every writable private mapping of the process, minus
-//   what trr itself keeps there (the syscall buffers and the preload
-//   library's own data, which differ between record and replay by design)
-//   and minus the dead part of each thread's stack, below its stack pointer
-//   and red zone: the preload library's record and replay paths leave
-//   different garbage there.
+// - Memory: a hash of the writable private mappings of the process that the
+//   program's own code changes: the executable's data, the heap, anonymous
+//   mappings and the thread's own stack above its stack pointer and red
+//   zone. Left out: what trr keeps there (the syscall buffers), shared
+//   libraries' data (the dynamic loader counts its symbol lookups, and the
+//   preload library's record and replay paths look up and keep different
+//   things), other threads' stacks (they stand at their events; the
+//   preload library's two paths leave different dead bytes in their
+//   frames), and dead stack below the stack pointer. The preload library
+//   zeroes the stack its own calls used (trr_preload.c, THUNK), so that the
+//   thread's live frames hold the same bytes in record and replay.
 import { createHash } from 'node:crypto';
 import { REGISTER_NAMES, type Registers } from '../arch/registers.js';
 import type { AddressSpace } from './task.js';
@@ -28,6 +33,8 @@ const EFLAGS_DEBUG_BITS = 0x10100n; // RF, TF
 const RED_ZONE = 128n;
 const CHUNK = 1 << 20;
 const PAGE = 4096n;
+/** TRR_LOG=async-mem: the hash of each range, to find what differs between record and replay. */
+const MEM_LOG = (process.env.TRR_LOG ?? '').includes('async-mem');
 
 /** Whether two register sets stand for the same state (eflags' debugger bits aside). */
 export function sameState(a: Registers, b: Registers): boolean {
@@ -54,15 +61,23 @@ export function fpFingerprint(xsave: Buffer): Buffer {
 export interface MemoryExclusions {
   /** Ranges trr keeps in the process: [start, length]. */
   readonly ranges: readonly (readonly [bigint, bigint])[];
-  /** Stack pointers of the process's threads. */
-  readonly stackPointers: readonly bigint[];
+  /** The stack pointer of the thread at the point. */
+  readonly stackPointer: bigint;
+  /** Stack pointers of the process's other threads. */
+  readonly otherStackPointers: readonly bigint[];
 }
 
 /** SHA-1 of the process's writable private memory, as the program can depend on it (see the top of this file). */
 export function memoryFingerprint(pid: number, mem: AddressSpace, ex: MemoryExclusions, writable?: (start: bigint, end: bigint) => boolean): Buffer {
   const h = createHash('sha1');
   for (const [a, b] of pieces(pid, ex, writable)) {
-    for (let p = a; p < b; p += BigInt(CHUNK)) h.update(mem.readPartial(p, Number(b - p < BigInt(CHUNK) ? b - p : BigInt(CHUNK))));
+    const piece = MEM_LOG ? createHash('sha1') : undefined;
+    for (let p = a; p < b; p += BigInt(CHUNK)) {
+      const data = mem.readPartial(p, Number(b - p < BigInt(CHUNK) ? b - p : BigInt(CHUNK)));
+      h.update(data);
+      piece?.update(data);
+    }
+    if (piece) process.stderr.write(`[async-mem] ${a.toString(16)}-${b.toString(16)} ${piece.digest('hex').slice(0, 12)}\n`);
   }
   return h.digest();
 }
@@ -97,14 +112,12 @@ function pieces(pid: number, ex: MemoryExclusions, writable?: (start: bigint, en
   for (const m of parseMaps(readMapsText(pid))) {
     // Pages trr protects for watchpoints are writable for the program (`writable`).
     if ((m.perms[1] !== 'w' && !writable?.(m.start, m.end)) || m.perms[3] !== 'p') continue;
-    if (m.path.startsWith('[v') || m.path.includes('trr_preload')) continue;
+    if (m.path.startsWith('[v') || /\.so(\.|$)/.test(m.path)) continue;
+    const inside = (sp: bigint) => sp > m.start && sp <= m.end;
+    if (ex.otherStackPointers.some(inside) && !inside(ex.stackPointer)) continue; // another thread's stack
     let ranges: [bigint, bigint][] = [[m.start, m.end]];
-    // Below the lowest stack pointer in this mapping (and its red zone): dead stack.
-    const sps = ex.stackPointers.filter((sp) => sp > m.start && sp <= m.end);
-    if (sps.length > 0) {
-      const low = sps.reduce((a, b) => (a < b ? a : b)) - RED_ZONE;
-      if (low > m.start) ranges = [[low, m.end]];
-    }
+    // Below the thread's stack pointer and red zone: dead stack.
+    if (inside(ex.stackPointer) && ex.stackPointer - RED_ZONE > m.start) ranges = [[ex.stackPointer - RED_ZONE, m.end]];
     for (const [s, l] of ex.ranges) ranges = ranges.flatMap(([a, b]) => cut(a, b, s, s + l));
     out.push(...ranges);
   }
