@@ -151,4 +151,75 @@ for (const r of rows) {
   console.log(`  reverse-stepi at an instruction first reached in its run   ${rsFirst.toFixed(2)} s  (single-steps ~380k instructions)`);
 }
 
+// Asynchronous points (docs/ARCHITECTURE.md, "Asynchronous points"): record
+// and replay ratios of programs whose signals and thread switches land in
+// the middle of user code, and the candidate stops replay made per point
+// (TRR_LOG=async reports each point found and each teleport).
+{
+  const { writeFileSync } = fs;
+  const build = (name, lines) => {
+    const src = join(work, `${name}.c`);
+    writeFileSync(src, lines.join('\n'));
+    const bin = join(work, name);
+    const cc = spawnSync('cc', ['-O1', '-pthread', '-o', bin, src], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(cc.stderr);
+    return bin;
+  };
+  const timerSpin = build('timer_spin', [
+    '#include <signal.h>', '#include <sys/time.h>',
+    'static volatile int ticks;', 'static void on(int s) { (void)s; ticks++; }',
+    'int main(void) { signal(SIGALRM, on); struct itimerval v = {{0, 1000}, {0, 1000}}; setitimer(ITIMER_REAL, &v, 0);',
+    '  while (ticks < 300) {} return 0; }',
+  ]);
+  const timerCompute = build('timer_compute', [
+    '#include <signal.h>', '#include <sys/time.h>',
+    'static volatile int ticks; static volatile unsigned long sink;', 'static void on(int s) { (void)s; ticks++; }',
+    'int main(void) { signal(SIGPROF, on); struct itimerval v = {{0, 1000}, {0, 1000}}; setitimer(ITIMER_PROF, &v, 0);',
+    '  unsigned long x = 1; while (ticks < 300) x = x * 6364136223846793005UL + 1; sink = x; return 0; }',
+  ]);
+  const pingPong = build('ping_pong', [
+    '#include <pthread.h>',
+    'static volatile int turn;',
+    'static void *w(void *a) { (void)a; for (int r = 0; r < 100; r++) { while (turn != 1) {} turn = 0; } return 0; }',
+    'int main(void) { pthread_t t; pthread_create(&t, 0, w, 0); for (int r = 0; r < 100; r++) { turn = 1; while (turn != 0) {} } pthread_join(t, 0); return 0; }',
+  ]);
+  const twoCompute = build('two_compute', [
+    '#include <pthread.h>',
+    'static volatile unsigned long sink[2];',
+    'static void *w(void *a) { long id = (long)a; unsigned long x = id; for (long i = 0; i < 300000000L; i++) x = x * 6364136223846793005UL + 1; sink[id] = x; return 0; }',
+    'int main(void) { pthread_t t; pthread_create(&t, 0, w, (void *)1); w(0); pthread_join(t, 0); return 0; }',
+  ]);
+  const asyncLoads = [
+    { name: '1 kHz SIGALRM, spin-wait', cmd: timerSpin },
+    { name: '1 kHz SIGPROF, computing', cmd: timerCompute },
+    { name: 'two threads, spin ping-pong', cmd: pingPong },
+    { name: 'two threads, computing', cmd: twoCompute },
+  ];
+  console.log('');
+  console.log('asynchronous points (signals and preemption in user code), syscall buffer on:');
+  console.log(`${pad('workload', 30)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('points', 8)}${num('teleports', 11)}${num('stops/point', 13)}`);
+  for (const w of asyncLoads) {
+    const native = median(Array.from({ length: runs }, () => time(w.cmd, [])));
+    const trace = join(work, 'async-trace');
+    const rec = [];
+    const rep = [];
+    let points = 0;
+    let candidates = 0;
+    let teleports = 0;
+    for (let i = 0; i < runs; i++) {
+      rmSync(trace, { recursive: true, force: true });
+      rec.push(time(process.execPath, [trr, 'record', '-o', trace, w.cmd]));
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [trr, 'replay', '-a', trace], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, TRR_LOG: 'async' } });
+      rep.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (r.status !== 0) throw new Error(`replay of ${w.name} failed: ${r.stderr.split('\n').filter((l) => !l.startsWith('[async]')).join('\n')}`);
+      const found = [...r.stderr.matchAll(/found at candidate (\d+)/g)].map((m) => Number(m[1]));
+      points = found.length;
+      candidates = found.reduce((a, b) => a + b, 0);
+      teleports = (r.stderr.match(/teleported/g) ?? []).length;
+    }
+    console.log(`${pad(w.name, 30)}${num(native.toFixed(3), 10)}${num(x(median(rec) / native), 9)}${num(x(median(rep) / native), 9)}${num(points, 8)}${num(teleports, 11)}${num(points ? (candidates / points).toFixed(1) : '-', 13)}`);
+  }
+}
+
 rmSync(work, { recursive: true, force: true });

@@ -67,6 +67,8 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
     }
     case 'ptrace-stop':
       return `${signalName(r.signo)} (fault): stopped for the program's own tracer`;
+    case 'async-point':
+      return `${r.reason === 'signal' ? 'stopped in user code for a signal' : 'preempted in user code'} at ip 0x${new Registers(r.regs).ip.toString(16)}${r.teleport ? ` (teleport: ${r.teleport.mem.length} memory ranges)` : ''}`;
     case 'exit':
       return `thread exit (${statusText(r.status)})`;
     case 'end':

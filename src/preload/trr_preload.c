@@ -389,13 +389,19 @@ static int plain_file(struct trr_hdr *h, int fd, int writing) {
  * clear the scratch registers before returning to the program. The record
  * and replay paths leave different values in them, and a program may pass
  * such leftovers on as unused syscall arguments (fcntl(fd, F_GETFL) passes
- * whatever rdx holds), which replay compares with the recording.
+ * whatever rdx holds), which replay compares with the recording. They also
+ * zero the 2 KiB of stack below the return address, where the two paths
+ * leave different dead bytes that the program's later frames may not
+ * overwrite: replay compares the thread's live stack with the recording's
+ * at asynchronous points (src/task/fingerprint.ts).
  */
 #define IMPL(name) __attribute__((visibility("hidden"))) trr_impl_##name
 #define THUNK(name)                                                   \
   __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
           "  .cfi_startproc\n  sub $8, %rsp\n  .cfi_adjust_cfa_offset 8\n"       \
           "  call trr_impl_" #name "\n  add $8, %rsp\n  .cfi_adjust_cfa_offset -8\n" \
+          "  mov %rax, %r11\n  lea -2048(%rsp), %rdi\n  mov $256, %ecx\n  xor %eax, %eax\n" \
+          "  rep stosq\n  mov %r11, %rax\n"                                     \
           "  xor %ecx, %ecx\n  xor %edx, %edx\n  xor %esi, %esi\n  xor %edi, %edi\n" \
           "  xor %r8d, %r8d\n  xor %r9d, %r9d\n  xor %r10d, %r10d\n  xor %r11d, %r11d\n" \
           "  ret\n  .cfi_endproc\n.size " #name ", .-" #name "\n")

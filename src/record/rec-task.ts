@@ -56,6 +56,10 @@ export class RecTask {
   /** A held-back signal re-sent at a syscall entry, awaiting delivery. */
   injected: Buffer | undefined;
   runningSince = 0;
+  /** When the first of the held-back signals came (ms). */
+  deferredSince = 0;
+  /** No asynchronous point is tried before this time (ms); see RecordSession.checkStarvation. */
+  nextProbe = 0;
   exitRecorded = false;
   /** A vfork parent's syscall exit, held until the child's execve is recorded. */
   heldExit = false;

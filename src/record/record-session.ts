@@ -18,7 +18,7 @@ import {
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
-import { nr, signalName, syscallName } from '../syscalls/names.js';
+import { nr, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { innermostTid, parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
@@ -30,9 +30,10 @@ import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
 import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
-import { sampleSpinning } from './spin.js';
+import { asyncPointRecord, probe } from './preempt.js';
+import type { MemoryExclusions } from '../task/fingerprint.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
-import { HDR, INIT_RECORD, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
+import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
@@ -46,7 +47,18 @@ export interface RecordResult {
   readonly execErrno?: number;
 }
 
-const SPIN_CHECK_MS = 2000;
+/** A signal held for a thread in user code waits this long for its next syscall before it is delivered where the thread stands. */
+const SIGNAL_GRACE_MS = 10;
+/** A thread that runs without syscalls while others wait is preempted after this slice. */
+const PREEMPT_SLICE_MS = 10;
+/** After a probe that found no point: wait this long before the next. */
+const PROBE_BACKOFF_MS = 20;
+/** A signal held this long for a thread in a loop where no cheap point comes is delivered at a teleport point. */
+const SIGNAL_TELEPORT_MS = 50;
+/** A thread that computes this long while others wait is preempted at a teleport point. */
+const SWITCH_TELEPORT_MS = 100;
+/** The size of a thread's syscall buffer (src/preload). */
+const BUFFER_BYTES = 1n << 20n;
 /** How long the program has to exit after a SIGTERM trr passed on to it. */
 const TERM_GRACE_MS = 5000;
 /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a PTRACE_EVENT_STOP carrying one of them is a group-stop. */
@@ -62,6 +74,7 @@ const PR_GET_TSC = 25n;
 const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
+const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
 
 export class RecordSession {
@@ -73,6 +86,8 @@ export class RecordSession {
   private readonly earlyStops = new Map<number, number>();
   private readonly warned = new Set<string>();
   private readonly tracked = new TrackedFiles();
+  /** Per address space: page hashes of its last teleport point's memory (see preempt.ts). */
+  private readonly images = new Map<AddressSpace, Map<bigint, Buffer>>();
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
@@ -124,7 +139,7 @@ export class RecordSession {
       const watch = (cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur))) || this.termDeadline !== undefined;
       let w: WaitResult | undefined;
       try {
-        w = waitpid(-1, WAIT.__WALL, watch ? 500 : 0);
+        w = waitpid(-1, WAIT.__WALL, watch ? 10 : 0);
       } catch (e) {
         throw new UnsupportedError(`lost track of the recorded processes (${(e as Error).message}); ${this.tasks.size} thread(s) unaccounted for.`);
       }
@@ -134,6 +149,7 @@ export class RecordSession {
         continue;
       }
       this.onStop(w.tid, w.status);
+      this.checkStarvation();
       if (this.rootStatus !== undefined && !this.options.waitForAll && !this.killedRest && this.tasks.size > 0) this.killTheRest();
     }
     const status = this.rootStatus ?? 0;
@@ -235,6 +251,7 @@ export class RecordSession {
       case PTRACE_EVENT.EXEC:
         // An execve by another thread of the process: it comes back under the leader's tid.
         if (Number(t.task.eventMessage()) !== tid && this.tasks.has(Number(t.task.eventMessage()))) return this.takeOverLeader(t, Number(t.task.eventMessage()), status);
+        this.images.delete(t.task.mem);
         if ([...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem)) t.task.mem = new AddressSpace(t.tid);
         else t.task.mem.reset(t.tid);
         t.task.tgid = t.tid;
@@ -881,7 +898,9 @@ export class RecordSession {
       if (!t.boundary || !regs.equals(t.boundary)) {
         // In the middle of user code: hold it back until the thread's next syscall.
         // The library makes its next call a traced one, so a buffered stretch does not delay it.
-        t.deferred.push(info);
+        if (t.deferred.length === 0) t.deferredSince = Date.now();
+        // A standard signal already pending is not queued twice (the kernel would merge them too).
+        if (sig >= 32 || !t.deferred.some((d) => d.readInt32LE(0) === sig)) t.deferred.push(info);
         t.buffer?.setWord(HDR.forceTraced, 1);
         ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
         return;
@@ -1012,25 +1031,79 @@ export class RecordSession {
     ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
   }
 
+  /**
+   * The current thread has run user code without a stop for a while: if a
+   * signal is held for it, or another thread waits while its slice is up,
+   * take an asynchronous point where replay can find it again (preempt.ts).
+   */
   private checkStarvation(): void {
     const cur = this.current;
     if (!cur || cur.state !== 'running') return;
-    const ranFor = Date.now() - cur.runningSince;
-    if (ranFor < SPIN_CHECK_MS) return;
-    if (cur.deferred.length > 0) {
-      throw new UnsupportedError(
-        `signal ${signalName(cur.deferred[0]!.readInt32LE(0))} arrived while thread ${cur.tid} was running code that makes no system calls, and it has not made one for ${(ranFor / 1000).toFixed(1)} s. trr delivers signals only at system calls for now; delivering them in the middle of user code is not supported yet.`,
-      );
+    const now = Date.now();
+    const forSignal = cur.deferred.length > 0 && now - cur.deferredSince >= SIGNAL_GRACE_MS;
+    const forSwitch = this.hasReady(cur) && now - this.sliceStart >= PREEMPT_SLICE_MS;
+    if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
+    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip) });
+    if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
+    if (result.kind === 'stopped') return this.onStop(cur.tid, result.status);
+    if (result.kind === 'later') {
+      cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
+      return;
     }
-    const waiting = [...this.tasks.values()].filter((t) => t !== cur && t.state === 'ready').map((t) => t.tid);
-    const verdict = sampleSpinning(cur.task);
-    if (verdict.kind === 'stopped') return this.onStop(cur.tid, verdict.status);
-    if (verdict.kind === 'spinning') {
-      throw new UnsupportedError(
-        `thread ${cur.tid} is spinning in user code without system calls while thread(s) ${waiting.join(', ')} wait to run (for ${(ranFor / 1000).toFixed(1)} s). trr runs one thread at a time and switches threads at system calls; preempting a spinning thread is not supported yet, so this program cannot be recorded.`,
-      );
+    const sig = forSignal ? cur.deferred[0]!.readInt32LE(0) : 0;
+    // No cheap point: after a while, a teleport point (not while the interval has buffered syscalls, which replay must run).
+    const waited = forSignal ? now - cur.deferredSince : now - this.sliceStart;
+    const teleport = result.kind === 'costly' && waited >= (forSignal ? SIGNAL_TELEPORT_MS : SWITCH_TELEPORT_MS) && !cur.buffer?.hasRecords();
+    if (result.kind === 'costly' && !teleport) {
+      cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
+      ptraceRaw(PTRACE.CONT, cur.tid, 0, 0);
+      return;
     }
-    cur.runningSince = Date.now();
+    cur.buffer?.take(cur.tid, true);
+    let image: Map<bigint, Buffer> | undefined;
+    if (teleport) {
+      image = this.images.get(cur.task.mem);
+      if (!image) this.images.set(cur.task.mem, (image = new Map()));
+    }
+    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image));
+    cur.nextProbe = 0;
+    if (forSignal) {
+      // Deliver it here: re-sent, it stops the thread at once, at these registers (see onSignal).
+      const info = cur.deferred.shift()!;
+      cur.deferredSince = Date.now();
+      cur.injected = info;
+      cur.boundary = result.regs;
+      tgkill(cur.task.tgid, cur.tid, sig);
+      ptraceRaw(PTRACE.CONT, cur.tid, 0, 0);
+      return;
+    }
+    cur.state = 'ready';
+    this.current = undefined;
+  }
+
+  /** Whether ip is in trr's preload library or its syscall stub, whose record and replay paths differ. */
+  private inPreload(t: RecTask, ip: bigint): boolean {
+    if (ip >= STUB_ADDR && ip < STUB_ADDR + 4096n) return true;
+    if (t.buffer && t.buffer.mem.readPartial(t.buffer.addr + BigInt(HDR.busy), 4).readUInt32LE(0) !== 0) return true;
+    const m = parseMaps(readMapsText(t.task.tgid)).find((x) => x.start <= ip && ip < x.end);
+    return m === undefined || m.path.includes('trr_preload');
+  }
+
+  /** What the memory fingerprint leaves out (see fingerprint.ts): trr's buffers, and the threads' dead stack. */
+  private exclusions(t: RecTask, regs: Registers): MemoryExclusions {
+    const ranges: [bigint, bigint][] = [[STUB_ADDR, 4096n]];
+    const otherStackPointers: bigint[] = [];
+    for (const o of this.tasks.values()) {
+      if (o.task.mem !== t.task.mem || o.state === 'exiting') continue;
+      if (o.buffer) ranges.push([o.buffer.addr, BUFFER_BYTES]);
+      if (o === t) continue;
+      try {
+        otherStackPointers.push(o.pending?.regs.sp ?? o.task.regs().sp);
+      } catch {
+        // not stopped (new): no stack yet
+      }
+    }
+    return { ranges, stackPointer: regs.sp, otherStackPointers };
   }
 
   // ---- writing ----------------------------------------------------------

@@ -22,6 +22,7 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { ARCH_SET_CPUID, CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
 import type {
+  AsyncPointRecord,
   ExecRecord, MemoryWrite, SignalRecord, SyscallBatchRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
@@ -30,6 +31,7 @@ import { couldUseCpuRandomness } from '../arch/cpuid.js';
 import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
+import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 import { describe, fmt, u32, writeAll } from './session-util.js';
 import { syscallEntered } from './syscall-catch.js';
@@ -303,6 +305,8 @@ export class ReplaySession extends ProcessImaging {
       }
       case 'syscall-batch':
         return this.applyBatch(t, r);
+      case 'async-point':
+        return this.applyAsyncPoint(t, r);
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
@@ -833,7 +837,7 @@ export class ReplaySession extends ProcessImaging {
       if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)}`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was raised`, true);
     } else {
-      if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
+      if (t.state !== 'ready' && t.state !== 'at-breakpoint') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was delivered`, true);
     }
     if (r.noFrame) {
@@ -856,6 +860,55 @@ export class ReplaySession extends ProcessImaging {
     if (r.action === 'handler') t.task.setXstate(handlerEntryXstate(t.task.xstate())); // as the kernel does; the frame holds the state to return to
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
+  }
+
+  /**
+   * A teleport point puts the thread in its recorded state without running
+   * the interval before it, in every replay alike, so positions stay
+   * consistent; but a debugger cannot stop inside that interval: say so once
+   * when it has breakpoints or watchpoints armed there.
+   */
+  private noteTeleport(t: ReplayTask): void {
+    if (this.warnedTeleport || (this.breakpoints.inserted(t.task.mem).length === 0 && (this.watches.get(t.task.mem)?.watches.length ?? 0) === 0)) return;
+    this.warnedTeleport = true;
+    process.stderr.write(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
+  }
+
+  private warnedTeleport = false;
+
+  /** Runs t to the asynchronous point the record describes (see async-points.ts). */
+  private applyAsyncPoint(t: ReplayTask, r: AsyncPointRecord): void {
+    const pc = new Registers(r.regs).ip;
+    const mem = t.task.mem;
+    const host: AsyncSearchHost = {
+      runToTarget: (task) => {
+        const stop = this.runToStop(task);
+        if (stop.kind !== 'async-hit') return this.unexpected(task, stop, `ip 0x${pc.toString(16)}`);
+        // A debugger breakpoint at the same instruction: the debugger sees the hit (the search resumes when it continues).
+        if (!mine && (!this.breakpointFilter || this.breakpointFilter(task.recTid, pc, task.task.regs()))) throw new BreakpointStop(task.recTid, pc);
+        return 'hit';
+      },
+      threadsOf: (task) => [...this.tasks.values()].filter((o) => o.task.mem === task.task.mem),
+      watchSetOf: (task) => this.watches.get(task.task.mem),
+    };
+    // Resumed after a debugger stop at this very hit.
+    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
+    if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
+    if (r.teleport && t.state === 'ready') {
+      this.noteTeleport(t);
+      return teleport(host, t, r, r.teleport);
+    }
+    const mine = !this.breakpoints.has(mem, pc);
+    if (mine) this.breakpoints.add(mem, pc);
+    this.asyncTarget = { mem, address: pc };
+    try {
+      searchPoint(host, t, r);
+    } finally {
+      this.asyncTarget = undefined;
+      if (mine) this.breakpoints.remove(mem, pc);
+    }
+    if (mine) t.state = 'ready';
+    t.atSyscallEntry = false;
   }
 
   /** Threads whose exit records say they died in another thread's execve, which has not run yet. */

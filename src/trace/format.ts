@@ -7,7 +7,7 @@
 import { TraceFormatError } from '../util/errors.js';
 
 export const TRACE_FORMAT_VERSION = 4;
-/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid kind, exec's cpuidFaulting and files.json (blobs held by reference or link). */
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid and async-point kinds, exec's cpuidFaulting and files.json (blobs held by reference or link). */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -238,6 +238,35 @@ export interface SyscallBatchRecord extends Base {
   readonly data: Buffer;
 }
 
+/**
+ * An asynchronous point: the recorder stopped the thread in the middle of
+ * its user code (PTRACE_INTERRUPT), to let another thread run or to deliver
+ * a signal there; what it did there is the next records. Replay finds the
+ * point again by state: it runs the thread from its previous event with a
+ * breakpoint at the recorded instruction and stops at the first hit whose
+ * registers, FP/SSE/AVX registers and memory fingerprint equal these.
+ * Since version 4.
+ */
+export interface AsyncPointRecord extends Base {
+  readonly kind: 'async-point';
+  /** All general registers (fs/gs base included) at the point. */
+  readonly regs: Buffer;
+  /** SHA-1 of the x87/SSE/AVX register values (see src/task/fingerprint.ts). */
+  readonly fp: Buffer;
+  /** SHA-1 of the process's writable private memory (see src/task/fingerprint.ts). */
+  readonly memHash: Buffer;
+  /** Why: 'preempt' (another thread runs next), 'signal' (a signal is delivered here). */
+  readonly reason: 'preempt' | 'signal';
+  /**
+   * The point is in a loop whose state changes at every visit, too often
+   * for replay to look at each (see src/record/preempt.ts): the state to
+   * put the thread in without running it there. `xstate` is the XSAVE area;
+   * `mem` the memory the fingerprint covers that changed since the previous
+   * teleport point of the process (all of it at its first). Optional.
+   */
+  readonly teleport?: { readonly xstate: Buffer; readonly mem: readonly MemoryWrite[] };
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -267,6 +296,7 @@ export type TraceRecord =
   | RdtscRecord
   | PtraceStopRecord
   | SyscallBatchRecord
+  | AsyncPointRecord
   | ExitRecord
   | EndRecord;
 
@@ -402,6 +432,11 @@ function userWords(c: Check, v: unknown): [bigint, bigint][] {
   });
 }
 
+function teleportOf(c: Check, v: unknown): { xstate: Buffer; mem: MemoryWrite[] } {
+  const o = c.obj(v, 'teleport');
+  return { xstate: c.buf(o, 'xstate'), mem: c.mem(o.mem, 'teleport mem') ?? [] };
+}
+
 /** Checks a decoded record against the schema and returns it typed. */
 export function validateRecord(value: unknown, where: string): TraceRecord {
   const c = new Check(where);
@@ -451,6 +486,18 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
       return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
     case 'syscall-batch':
       return { kind, tid, count: c.int(o, 'count'), data: c.buf(o, 'data') };
+    case 'async-point': {
+      const reason = o.reason;
+      if (reason !== 'preempt' && reason !== 'signal') c.fail(`async-point reason '${String(reason)}' unknown`);
+      return {
+        kind, tid,
+        regs: c.buf(o, 'regs', REGS),
+        fp: c.buf(o, 'fp', 20),
+        memHash: c.buf(o, 'memHash', 20),
+        reason: reason as 'preempt' | 'signal',
+        ...(o.teleport !== undefined ? { teleport: teleportOf(c, o.teleport) } : {}),
+      };
+    }
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':

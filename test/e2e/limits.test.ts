@@ -5,26 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, chmodSync, copyFileSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, run, trr, withOutputDir, type ProgramSpec } from '../support/harness.js';
-
-const spin: ProgramSpec = { name: 'spin_wait', source: 'spin_wait.c', lang: 'c', expect: { exit: 0 } };
-
-test('a thread spinning on another thread without syscalls stops the recording with an explanation', async () => {
-  await withOutputDir('limits-spin-thread', (dir) => {
-    const r = trr(['record', '-o', join(dir, 't'), buildProgram(spin), 'threads'], { cwd: dir, timeoutMs: 60_000 });
-    assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /is spinning in user code without system calls while thread\(s\) \d+ wait to run/);
-    assert.match(r.stderr, /not supported yet/);
-  });
-});
-
-test('a signal awaited in a syscall-free loop stops the recording with an explanation', async () => {
-  await withOutputDir('limits-spin-signal', (dir) => {
-    const r = trr(['record', '-o', join(dir, 't'), buildProgram(spin), 'signal'], { cwd: dir, timeoutMs: 60_000 });
-    assert.equal(r.status, 1, r.stderr);
-    assert.match(r.stderr, /signal SIGALRM arrived while thread \d+ was running code that makes no system calls/);
-  });
-});
+import { buildProgram, manifest, run, trr, withOutputDir } from '../support/harness.js';
 
 test('replay works after the recorded binary is deleted or rebuilt', async () => {
   await withOutputDir('limits-binary-gone', (dir) => {
