@@ -219,7 +219,7 @@ if (only !== 'watch') {
     '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
     'int main(void) {',
     '  getppid();',
-    '  for (unsigned long i = 0; i < 100000; i++) { acc += i; if (i == 99999) marker(i); }',
+    '  for (unsigned long i = 0; i < 100000; i++) { acc += i; if (i == 99990) marker(i); }',
     '  getppid();',
     '  printf("%lu\\n", acc);',
     '  return 0;',
