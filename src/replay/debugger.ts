@@ -22,6 +22,7 @@ import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import { SyscallCatch } from './syscall-catch.js';
 import { forkEventAt } from './fork-events.js';
+import { RunMarks, countVisits, samePlace, type Anchor } from './visit-count.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -44,13 +45,6 @@ export type StopReason =
   /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
   | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
 
-/** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
-function samePlace(a: Buffer, b: Buffer): boolean {
-  const x = new Registers(a);
-  const y = new Registers(b);
-  for (const r of [x, y]) r.set('eflags', r.get('eflags') & ~0x10100n);
-  return x.equals(y);
-}
 
 const INTERRUPT_POLL_MS = 20;
 
@@ -257,6 +251,7 @@ export class Debugger {
   }
 
   close(): void {
+    this.marks.clear();
     this.session.close();
     this.images.dispose();
   }
@@ -706,14 +701,32 @@ export class Debugger {
     const target = tid !== undefined && tid !== this.currentTid && this.session.liveTask(tid) ? { pos: this.session.position, tid, regs: undefined } : this.position();
     if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
-    let anchor = { address: new Registers(target.regs).ip, count: 0 };
-    anchor.count = this.countVisits(target, anchor.address);
+    return this.reverseStepFrom(target, this.countVisits(target, new Registers(target.regs).ip));
+  }
+
+  /** Images taken by reverse-stepi's counting in the current run (see visit-count.ts). */
+  private readonly marks = new RunMarks();
+
+  /** A session at the anchor's last visit before the target (from its latest mark, when it has one). */
+  private atAnchor(target: Position, anchor: Anchor): ReplaySession {
+    const from = anchor.mark?.image ?? anchor.start;
+    const s = from ? this.sessionFrom(from) : this.sessionBefore(target.pos, true);
+    try {
+      this.toVisit(s, target, anchor.address, anchor.count - (anchor.mark?.visits ?? 0));
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private reverseStepFrom(target: Position, first: Anchor): StopReason {
+    let anchor = first;
     for (let round = 0; ; round++) {
-      const s = this.sessionBefore(target.pos, true);
+      const s = this.atAnchor(target, anchor);
       let image: SessionImage | undefined;
       let steps: number | 'event' | Map<bigint, number>;
       try {
-        this.toVisit(s, target, anchor.address, anchor.count);
         image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
         steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
       } catch (e) {
@@ -725,7 +738,7 @@ export class Debugger {
       if (steps instanceof Map) {
         image?.tasks.dispose();
         const address = [...steps].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-        anchor = { address, count: this.countVisits(target, address) };
+        anchor = this.countVisits(target, address);
         continue;
       }
       if (steps === 'event' || steps === 0) {
@@ -735,7 +748,7 @@ export class Debugger {
       // Stop one instruction short, in the session we keep.
       try {
         if (image) this.disarm(this.replaceSession(this.sessionFrom(image)));
-        else this.toVisit(this.replaceSession(this.sessionBefore(target.pos, true)), target, anchor.address, anchor.count);
+        else this.replaceSession(this.atAnchor(target, anchor));
       } finally {
         image?.tasks.dispose();
       }
@@ -747,16 +760,30 @@ export class Debugger {
     }
   }
 
-  /** How often the target's thread reaches `address` in its run before the target. */
-  private countVisits(target: Position, address: bigint): number {
-    let visits = 0;
+  /** How often the target's thread reaches `address` in its run before the target (see visit-count.ts). */
+  private countVisits(target: Position, address: bigint): Anchor {
+    const at = { pos: target.pos, tid: target.tid, regs: target.regs! };
+    // From the latest image of this run, if the target comes after it and so does a visit.
+    const start = this.marks.latest(target.pos, target.tid);
+    if (start) {
+      const s = this.sessionFrom(start);
+      try {
+        this.disarm(s);
+        const a = countVisits(s, this.pid, at, address, (x) => this.advance(x), this.marks);
+        if (a.reached && a.count > 0) return { ...a, start };
+      } finally {
+        s.close();
+      }
+    }
+    this.marks.clear();
+    this.marks.latest(target.pos, target.tid);
     const s = this.sessionBefore(target.pos, true);
     try {
-      this.toVisit(s, target, address, Infinity, () => visits++);
+      this.disarm(s);
+      return countVisits(s, this.pid, at, address, (x) => this.advance(x), this.marks);
     } finally {
       s.close();
     }
-    return visits;
   }
 
   /**
