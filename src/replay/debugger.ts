@@ -22,7 +22,7 @@ import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import { SyscallCatch } from './syscall-catch.js';
 import { forkEventAt } from './fork-events.js';
-import { RunMarks, countVisits, samePlace, type Anchor } from './visit-count.js';
+import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 import type { Watch } from './watchpoints.js';
 
 export type StopReason =
@@ -693,8 +693,8 @@ export class Debugger {
    * target: the last earlier visit of some instruction, counted with a
    * temporary breakpoint (visits are cheaper than steps). The first anchor
    * is the current instruction's own last visit; when the target is more
-   * than SAMPLE_STEPS beyond it, the instruction most often seen in those
-   * steps (a loop's) becomes the next anchor.
+   * than SAMPLE_STEPS beyond it, an instruction of the loop those steps
+   * were still in becomes the next anchor (see pickAnchor).
    */
   reverseStep(tid?: number): StopReason {
     // Another thread than the one that stopped stands where its previous event left it.
@@ -725,7 +725,7 @@ export class Debugger {
     for (let round = 0; ; round++) {
       const s = this.atAnchor(target, anchor);
       let image: SessionImage | undefined;
-      let steps: number | 'event' | Map<bigint, number>;
+      let steps: number | 'event' | StepSample;
       try {
         image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
         steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
@@ -735,10 +735,9 @@ export class Debugger {
       } finally {
         s.close();
       }
-      if (steps instanceof Map) {
+      if (typeof steps === 'object') {
         image?.tasks.dispose();
-        const address = [...steps].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-        anchor = this.countVisits(target, address);
+        anchor = this.countVisits(target, pickAnchor(steps));
         continue;
       }
       if (steps === 'event' || steps === 0) {
@@ -789,18 +788,18 @@ export class Debugger {
   /**
    * Single-steps the target's thread in `s` until it stands at the target.
    * Returns the number of steps; 'event' if it reached its next event
-   * instead; or after `limit` steps, how often it was at each address.
+   * instead; or after `limit` steps, where it went (see StepSample).
    */
-  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | Map<bigint, number> {
+  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | StepSample {
     const task = s.liveTask(target.tid)!;
-    const seen = new Map<bigint, number>();
+    const sample = new StepSample();
     for (let n = 0; n < limit; n++) {
       const here = task.regs();
       if (samePlace(here.raw, target.regs!)) return n;
-      seen.set(here.ip, (seen.get(here.ip) ?? 0) + 1);
+      sample.add(here.ip);
       if (s.stepInstruction(target.tid).kind !== 'stepped') return 'event';
     }
-    return seen;
+    return sample;
   }
 
 

@@ -100,3 +100,51 @@ export function countVisits(s: ReplaySession, pid: number, target: VisitTarget, 
   }
   return { address, count: seen, mark, reached };
 }
+
+/**
+ * Where a thread went in a run of single steps: for each address, how often
+ * it arrived there and at which step it last did. A step that stays at the
+ * same address (one iteration of a `rep` string instruction) is no new
+ * arrival: a breakpoint there is hit once per iteration too, so such an
+ * address would cost as many counted visits as the string has bytes.
+ */
+export class StepSample {
+  readonly arrivals = new Map<bigint, { count: number; last: number }>();
+  steps = 0;
+  private prev: bigint | undefined;
+
+  add(ip: bigint): void {
+    const n = this.steps++;
+    if (ip === this.prev) return;
+    this.prev = ip;
+    const a = this.arrivals.get(ip);
+    if (a) {
+      a.count++;
+      a.last = n;
+    } else this.arrivals.set(ip, { count: 1, last: n });
+  }
+}
+
+/**
+ * The next anchor after a sample of steps that did not reach the target:
+ * an instruction of a loop the thread was still in when the sample ended
+ * (arrived at twice or more, the last time within about one of its periods
+ * of the end), so that its last visit before the target is close to it.
+ * Of those, the one arrived at least often: its visits are counted from the
+ * start of the run, two stops each, so an inner loop's instruction (many
+ * arrivals per iteration of the loop around it) costs more to count for no
+ * closer anchor. Without such a loop, the most frequent address.
+ */
+export function pickAnchor(sample: StepSample): bigint {
+  let best: { ip: bigint; count: number; last: number } | undefined;
+  let most: { ip: bigint; count: number } | undefined;
+  for (const [ip, a] of sample.arrivals) {
+    if (!most || a.count > most.count) most = { ip, count: a.count };
+    if (a.count < 2) continue;
+    const period = sample.steps / a.count;
+    if (sample.steps - a.last > 1.5 * period) continue; // the thread had left that loop
+    if (!best || a.count < best.count || (a.count === best.count && a.last > best.last)) best = { ip, ...a };
+  }
+  if (!best && !most) throw new Error('internal error: an empty sample of steps');
+  return (best ?? most)!.ip;
+}
