@@ -13,12 +13,14 @@ import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLe
 import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
 import { DivertedWrites } from './diverted.js';
+import { librariesSvr4 } from './libraries-svr4.js';
 
 const FEATURES = [
   `PacketSize=${MAX_PACKET.toString(16)}`,
   'QStartNoAckMode+',
   'qXfer:features:read+',
   'qXfer:auxv:read+',
+  'qXfer:libraries-svr4:read+',
   'qXfer:exec-file:read+',
   'qXfer:threads:read+',
   'multiprocess+',
@@ -483,13 +485,14 @@ export class GdbServer {
   }
 
   private xfer(p: string): string {
-    const m = /^qXfer:([a-z-]+):read:([^:]*):([0-9a-f]+),([0-9a-f]+)$/.exec(p);
+    const m = /^qXfer:([a-z0-9-]+):read:([^:]*):([0-9a-f]+),([0-9a-f]+)$/.exec(p);
     if (!m) return '';
     const [, object, annex, offHex, lenHex] = m as unknown as [string, string, string, string, string];
     let data: Buffer;
     if (object === 'features' && annex === 'target.xml') data = Buffer.from(targetXml(this.vectors()));
     else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
     else if (object === 'exec-file') data = Buffer.from(this.exePath);
+    else if (object === 'libraries-svr4') data = Buffer.from(librariesSvr4(readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`), this.view));
     else if (object === 'threads') {
       const named = (t: number) => {
         const name = this.dbg.threadName(t);
