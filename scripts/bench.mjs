@@ -59,10 +59,10 @@ const workloads = [
   { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
 ];
 
-// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements.
+// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only those of issue 11.
 const only = process.env.TRR_BENCH_ONLY;
 const rows = [];
-for (const w of only === 'reverse' ? [] : workloads) {
+for (const w of only === 'reverse' || only === 'watch' ? [] : workloads) {
   const native = median(Array.from({ length: runs }, () => time(w.cmd, w.args)));
   const trace = join(work, 'trace');
   const measured = {};
@@ -244,7 +244,7 @@ if (only !== 'watch') {
 // and replay ratios of programs whose signals and thread switches land in
 // the middle of user code, and the candidate stops replay made per point
 // (TRR_LOG=async reports each point found and each teleport).
-{
+if (only !== 'watch') {
   const { writeFileSync } = fs;
   const build = (name, lines) => {
     const src = join(work, `${name}.c`);

@@ -77,7 +77,8 @@ export class ProcessImaging extends TaskControl {
     const emulated = this.emulatedFilesDir();
     for (const pid of new Set(live.map((t) => t.task.tgid))) {
       const maps = parseMaps(readMapsText(pid));
-      if (maps.some((m) => m.perms[1] === 'w' && m.perms[3] === 's')) return `process ${pid} has shared writable memory`;
+      const mem = live.find((t) => t.task.tgid === pid)!.task.mem;
+      if (maps.some((m) => m.perms[1] === 'w' && m.perms[3] === 's' && !this.aliases.isAliasMapping(mem, m.start, m.end))) return `process ${pid} has shared writable memory`;
       // A fork would share the emulated file's pages with the image, which would then change as replay goes on.
       if (emulated && maps.some((m) => m.path.startsWith(emulated))) return `process ${pid} maps a file that changes as the recording goes on`;
     }
@@ -94,6 +95,7 @@ export class ProcessImaging extends TaskControl {
     const blocker = this.imageBlocker();
     if (blocker) throw new TrrError(`cannot checkpoint the replay here: ${blocker}`);
     const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
+    for (const mem of new Set(live.map((t) => t.task.mem))) this.dropWatchAliases(live.find((t) => t.task.mem === mem)!); // a fork would share them
     const processes: ProcessImage[] = [];
     try {
       for (const mem of new Set(live.map((t) => t.task.mem))) {

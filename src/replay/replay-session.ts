@@ -32,6 +32,7 @@ import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
+import { dropsAliases } from './watch-alias.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 import { describe, fmt, u32, writeAll } from './session-util.js';
 import { syscallEntered } from './syscall-catch.js';
@@ -559,6 +560,7 @@ export class ReplaySession extends ProcessImaging {
    */
   private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, mapping: SyscallExtra | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
+    if (dropsAliases(nrv)) this.dropWatchAliases(t); // a shared page must not reach a child or a changed memory map
     // A clone that failed in the recording (bad flags, no memory...) creates nothing in replay either.
     if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
     const regs = t.task.regs().clone();
@@ -824,6 +826,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** After execve the task has a fresh address space (a vfork parent keeps the old one). */
   private newAddressSpace(t: ReplayTask): void {
+    this.aliases.forget(t.task.mem);
     const shared = [...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem && o.state !== 'gone');
     if (shared) t.task.mem = new AddressSpace(t.tid);
     else t.task.mem.reset(t.tid);
@@ -894,6 +897,7 @@ export class ReplaySession extends ProcessImaging {
     // Resumed after a debugger stop at this very hit.
     if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
     if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
+    this.dropWatchAliases(t); // the memory fingerprint covers private pages only: the watched page must be one again
     if (r.teleport && t.state === 'ready') {
       this.noteTeleport(t);
       return teleport(host, t, r, r.teleport);

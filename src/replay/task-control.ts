@@ -12,6 +12,7 @@ import { parseMaps, readMapsText } from '../task/procfs.js';
 import { SIG, SI_KERNEL, isSyncSignal } from '../task/kernel-abi.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
 import { Breakpoints } from './breakpoints.js';
+import { WatchAliases, type AliasHost } from './watch-alias.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 import { TRR_CALL_DIVERGE } from '../syscallbuf/layout.js';
 
@@ -209,6 +210,7 @@ export class TaskControl {
     if (i < 0) return;
     set.watches.splice(i, 1);
     for (const page of set.pagesOf(w)) {
+      if (!set.isWatchedPage(page)) this.aliases.drop(this.aliasHost(t), page, set.protectionFor(page));
       this.protect(t, page, set.protectionFor(page));
       if (!set.isWatchedPage(page)) set.programProt.delete(page);
     }
@@ -321,10 +323,31 @@ export class TaskControl {
     return child;
   }
 
-  /** Reads memory as the program sees it (breakpoint int3 bytes hidden). */
+  /** Reads memory as the program sees it (breakpoint int3 bytes and instructions redirected by watch-alias.ts hidden). */
   readMemory(recTid: number, address: bigint, length: number): Buffer {
     const t = this.tasks.get(recTid)!;
-    return this.breakpoints.hide(t.task.mem, address, t.task.mem.readPartial(address, length));
+    return this.aliases.hide(t.task.mem, address, this.breakpoints.hide(t.task.mem, address, t.task.mem.readPartial(address, length)));
+  }
+
+  /** Watched pages aliased so that stores next to a watched range do not fault (watch-alias.ts). */
+  protected readonly aliases = new WatchAliases();
+
+  protected aliasHost(t: ReplayTask): AliasHost {
+    const mem = t.task.mem;
+    let emptyString: bigint | undefined;
+    if (mem.syscallInstruction !== undefined) {
+      const page = mem.syscallInstruction & ~(PAGE - 1n);
+      const z = mem.readPartial(page, Number(PAGE)).indexOf(0);
+      if (z >= 0) emptyString = page + BigInt(z);
+    }
+    return { inject: (nrv, args) => this.injectSyscall(t, nrv, args), mem, emptyString };
+  }
+
+  /** Drops the watch aliases of t's process (before a fork of it, or a change of its memory map). */
+  protected dropWatchAliases(t: ReplayTask): void {
+    if (!this.aliases.any(t.task.mem)) return;
+    const set = this.watchSet(t.task.mem);
+    this.aliases.dropAll(this.aliasHost(t), (page) => set.protectionFor(page));
   }
 
   readonly breakpoints = new Breakpoints();
@@ -409,8 +432,13 @@ export class TaskControl {
       if (sig === SIG.SEGV && code === 2 /* SEGV_ACCERR */) {
         const address = info.readBigUInt64LE(16);
         const watches = this.watches.get(t.task.mem);
-        if (watches?.isWatchedPage(address & ~(PAGE - 1n))) {
+        const page = address & ~(PAGE - 1n);
+        if (watches?.isWatchedPage(page)) {
+          // A store that cannot touch a watched range is redirected or stepped over here (see watch-alias.ts).
+          const verdict = this.asyncTarget ? undefined : this.aliases.onFault(this.aliasHost(t), watches, t.task.regs().ip, address, watches.protectionFor(page));
+          if (verdict === 'absorbed') continue;
           t.state = 'at-watch';
+          if (verdict === 'benign') continue;
           throw new WatchFault(t.recTid, address);
         }
       }
