@@ -281,7 +281,7 @@ export class GdbServer {
       this.otherProcess = false;
       if (this.vforkDone) {
         this.vforkDone = false;
-        if (!p.startsWith('b')) return this.stopReply({ kind: 'step', tid: this.dbg.thread }).replace(/^T05/, 'T05vforkdone:;');
+        return this.stopReply({ kind: 'step', tid: this.dbg.thread }).replace(/^T05/, 'T05vforkdone:;'); // also before going backwards: gdb waits for it
       }
     }
     // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.

@@ -56,7 +56,7 @@ const SAMPLE_STEPS = 2000;
  * breakpoint hit or watch fault, a value a syscall changed, or the entry
  * (in record N) or return (just before record N) of a caught syscall.
  */
-type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number };
+type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number } | { readonly forkAt: number };
 
 interface Position {
   readonly pos: number;
@@ -479,6 +479,14 @@ export class Debugger {
     return { kind: fork.kind, tid: rec.tid, child: fork.child };
   }
 
+  /** When forks are reported and `s` stands just after a fork or vfork of the debuggee: that position. */
+  private forkHere(s: ReplaySession): number | undefined {
+    if (!this.reportForks || s.position === 0) return undefined;
+    const rec = this.trace.recordAt(s.position - 1);
+    if (!this.ofDebuggee(s, rec.tid)) return undefined;
+    return forkEventAt(this.trace, s.position - 1, s.liveTask(rec.tid)!.mem) ? s.position : undefined;
+  }
+
   /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
   private caughtEntry(s: ReplaySession): number | undefined {
     if (s.heldAtEntry !== undefined) return undefined;
@@ -588,6 +596,8 @@ export class Debugger {
     let ordinal = 0;
     let last: Hit | undefined;
     // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
+    const firstFork = this.forkHere(s);
+    if (firstFork !== undefined && (target.regs || firstFork < target.pos)) last = { forkAt: firstFork };
     const first = this.returnHere(s, { kind: 'event' });
     if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
     for (;;) {
@@ -612,6 +622,8 @@ export class Debugger {
         if (this.examine(s, r)) last = { ordinal: mark };
       } else if (r.kind === 'event') {
         if (this.examine(s, r)) last = { beforeEvent: s.position - 1 };
+        const fork = this.forkHere(s);
+        if (fork !== undefined && (target.regs || fork < target.pos)) last = { forkAt: fork }; // going backwards the syscall's return comes first
         const ret = this.returnHere(s, r);
         if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
       }
@@ -629,6 +641,12 @@ export class Debugger {
         const tid = s.nextRecord()!.tid;
         if (s.liveTask(tid)) this.currentTid = tid;
         return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches.watches[0]! };
+      }
+      if ('forkAt' in hit && s.position === hit.forkAt) {
+        this.midRun = false;
+        const stop = this.forkStop({ kind: 'event' })!;
+        this.pending = undefined; // the syscall's return, which comes before the fork going backwards
+        return stop;
       }
       if ('returnAt' in hit && s.position === hit.returnAt) {
         this.midRun = false;
