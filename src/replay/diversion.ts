@@ -8,11 +8,11 @@
 // No trace record applies in a diversion. The code it runs makes real
 // syscalls in the copy, which holds none of the replay's outside world (its
 // files and sockets are emulated from the trace), so only syscalls that act
-// on the process itself run: memory management, identity and time queries,
-// signal masks. Writes to stdout and stderr are shown (they are what a
+// on the process itself run: memory management, time queries, signal masks
+// (getpid and gettid answer the recorded ids). Writes to stdout and stderr are shown (they are what a
 // `call printf(...)` is for); every other syscall is not run and returns
 // ENOSYS, and the front end is told which, in a message for the user.
-import { Registers } from '../arch/registers.js';
+import type { Registers } from '../arch/registers.js';
 import { PTRACE, WAIT, ptraceRaw, waitpid } from '../native/native.js';
 import { nr, syscallName } from '../syscalls/names.js';
 import { writeSync } from 'node:fs';
@@ -34,12 +34,14 @@ export type DiversionStop =
 const HARMLESS = new Set(
   [
     'brk', 'mmap', 'munmap', 'mprotect', 'mremap', 'madvise', 'mincore',
-    'getpid', 'gettid', 'getppid', 'getuid', 'geteuid', 'getgid', 'getegid', 'getpgrp', 'getpgid', 'getsid', 'getresuid', 'getresgid',
+    'getuid', 'geteuid', 'getgid', 'getegid', 'getresuid', 'getresgid',
     'clock_gettime', 'clock_getres', 'gettimeofday', 'time', 'getrusage', 'times', 'getcpu', 'sched_yield', 'sched_getaffinity',
     'rt_sigprocmask', 'sigaltstack', 'getrandom', 'uname', 'arch_prctl', 'prctl', 'getcwd', 'fstat', 'newfstatat', 'lseek',
   ].map((n) => nr(n)),
 );
 const WRITE = nr('write');
+const GETPID = nr('getpid');
+const GETTID = nr('gettid');
 const ENOSYS = -38n;
 const INTERRUPT_POLL_MS = 20;
 
@@ -155,6 +157,12 @@ export class Diversion extends ProcessImaging {
     }
   }
 
+  /** The recorded pid of t's process: the recorded tid of its leader (the thread whose live tid is the process's). */
+  private recordedPidOf(t: ReplayTask): number {
+    for (const o of this.tasks.values()) if (o.state !== 'gone' && o.task.tid === t.task.tgid) return o.recTid;
+    return this.recPid;
+  }
+
   /** t stands at a syscall's entry stop: runs it if harmless, shows a write to stdout/stderr, or refuses it. */
   private syscall(t: ReplayTask): void {
     const regs = t.task.regs();
@@ -168,7 +176,10 @@ export class Diversion extends ProcessImaging {
       return;
     }
     let result = ENOSYS;
-    if (n === WRITE && (args[0] === 1n || args[0] === 2n)) {
+    // The copy's processes have other ids than the recorded ones, which the program saw.
+    if (n === GETPID) result = BigInt(this.recordedPidOf(t));
+    else if (n === GETTID) result = BigInt(t.recTid);
+    else if (n === WRITE && (args[0] === 1n || args[0] === 2n)) {
       const data = t.task.mem.readPartial(args[1]!, Number(args[2]! > 1n << 20n ? 1n << 20n : args[2]!));
       writeSync(Number(args[0]), data);
       result = BigInt(data.length);
@@ -191,4 +202,3 @@ export function refusedMessage(refused: readonly string[]): string | undefined {
   return `the code run for the debugger (in a throw-away copy of the replay) made syscalls that could reach the outside world; trr did not run them and they returned ENOSYS: ${shown}.`;
 }
 
-export { Registers };

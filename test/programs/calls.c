@@ -41,5 +41,8 @@ int main(void)
         counter += i; /* L_loop */
         printf("counter %d\n", counter);
     }
-    return counter == 6 ? 0 : 1;
+    if (counter != 6)
+        return 1;
+    printf("EXIT-SUCCESS\n");
+    return 0;
 }

@@ -62,5 +62,6 @@ int main(void)
     sem_post(&go2); /* L_m5 */
     pthread_join(t, NULL); /* L_m6 */
     printf("m=%d w=%d\n", m, w);
+    printf("EXIT-SUCCESS\n");
     return 0;
 }
