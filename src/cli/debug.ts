@@ -39,9 +39,9 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
   let closeListener = () => {};
   try {
     const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));
-    const server = new GdbServer(dbg, { exePath: exe, log: warn });
-    if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
-    if (opts.toEnd) server.startAt(dbg.continueForward());
+    const server = new GdbServer(dbg, { exePath: exe, trace: reader, log: warn });
+    if (opts.gotoEvent !== undefined) server.startAt(dbg.goto({ kind: 'event', event: opts.gotoEvent })!);
+    if (opts.toEnd) server.startAt(dbg.resume({ direction: 'forward', unit: 'continue' }));
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
     const { port, server: listener } = await server.listen(opts.port ?? 0, () => finished());

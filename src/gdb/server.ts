@@ -14,6 +14,8 @@ import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLe
 import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
 import { DivertedWrites } from './diverted.js';
+import { debuggeeFile } from '../replay/debuggee-files.js';
+import type { TraceReader } from '../trace/trace-stream.js';
 
 const FEATURES = [
   `PacketSize=${MAX_PACKET.toString(16)}`,
@@ -61,6 +63,8 @@ export function gdbSignal(linux: number): number {
 export interface ServerOptions {
   /** Path of the debuggee's executable when the session starts (the trace's copy), for qXfer:exec-file. */
   readonly exePath: string;
+  /** The recording, whose copies of the debuggee's files gdb reads. */
+  readonly trace: TraceReader;
   readonly log?: (msg: string) => void;
 }
 
@@ -76,7 +80,8 @@ export class GdbServer {
   private exePath: string;
   /** gdb reads the debuggee's files (programs, libraries, /proc) through vFile packets. */
   private readonly hostIo = new HostIo(
-    (path) => this.dbg.hostPath(path),
+    // The file gdb means by a path, as the debuggee sees it: the trace's copy of a mapped file, the live replay's /proc.
+    (path) => debuggeeFile(path, this.options.trace, { pid: this.dbg.pid, livePid: this.dbg.liveProcessId(), liveTid: (tid) => this.dbg.liveTid(tid) }),
     // Only the trace's files (where the debuggee's executable is) and the live replay's /proc/PID.
     () => {
       const live = this.dbg.liveProcessId();
@@ -262,10 +267,10 @@ export class GdbServer {
     } else if (this.diverted.active && /^(vRun|vKill|k$|D)/.test(p)) this.diverted.end();
     if (p.startsWith('vCont;')) return this.vCont(p);
     // The legacy resumes act on the thread of `Hc` (every thread: -1 or 0).
-    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward(this.continueThread));
-    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward(this.continueThread ?? this.dbg.thread));
-    if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
-    if (p === 'bs') return this.stopReply(this.dbg.reverseStep(this.continueThread));
+    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'continue', thread: this.continueThread, others: this.continueThread === undefined ? 'stop' : 'pass' }));
+    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'instruction', thread: this.continueThread ?? this.dbg.thread }));
+    if (p === 'bc') return this.stopReply(this.dbg.resume({ direction: 'reverse', unit: 'continue' }));
+    if (p === 'bs') return this.stopReply(this.dbg.resume({ direction: 'reverse', unit: 'instruction', thread: this.continueThread }));
     if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
@@ -275,7 +280,7 @@ export class GdbServer {
     }
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
-      this.stoppedAt(this.dbg.restart());
+      this.stoppedAt(this.dbg.goto({ kind: 'start' })!);
       return 'OK';
     }
     if (p.startsWith('D')) {
@@ -297,14 +302,14 @@ export class GdbServer {
    */
   private run(p: string): string {
     const arg = p.split(';').slice(2).map(textOfHex).join(' ').trim();
-    if (arg === '') return this.stopReply(this.dbg.restart());
+    if (arg === '') return this.stopReply(this.dbg.goto({ kind: 'start' })!);
     if (arg === 'start') {
       this.movedByRun = true;
-      return this.stopReply(this.dbg.restart());
+      return this.stopReply(this.dbg.goto({ kind: 'start' })!);
     }
     const checkpoint = /^c(\d+)$/.exec(arg);
     if (checkpoint) {
-      const stop = this.dbg.gotoCheckpoint(Number(checkpoint[1]));
+      const stop = this.dbg.goto({ kind: 'checkpoint', checkpoint: Number(checkpoint[1]) });
       if (!stop) {
         this.options.log?.(`there is no checkpoint ${checkpoint[1]}; \`monitor checkpoint\` makes one.`);
         return 'E01';
@@ -318,7 +323,7 @@ export class GdbServer {
       return 'E01';
     }
     this.movedByRun = true;
-    return this.stopReply(this.dbg.gotoEvent(n));
+    return this.stopReply(this.dbg.goto({ kind: 'event', event: n })!);
   }
 
   /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */
@@ -373,9 +378,9 @@ export class GdbServer {
     }
     const others = actions.some((a) => a.kind === 'c' && a.thread === 'all');
     const step = actions.find((a) => a.kind === 's');
-    if (step) return this.stopReply(this.dbg.stepForward(step.thread === 'all' ? this.dbg.thread : step.thread, others || step.thread === 'all'));
+    if (step) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'instruction', thread: step.thread === 'all' ? this.dbg.thread : step.thread, others: others || step.thread === 'all' ? 'stop' : 'pass' }));
     const only = actions.find((a) => a.kind === 'c' && a.thread !== 'all');
-    return this.stopReply(this.dbg.continueForward(others || !only ? undefined : (only.thread as number)));
+    return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'continue', ...(others || !only ? {} : { thread: only.thread as number, others: 'pass' as const }) }));
   }
 
   private level: VectorLevel | undefined;
@@ -463,10 +468,10 @@ export class GdbServer {
       case 'restart':
       case 'run': {
         if (words[1] === undefined) {
-          this.stoppedAt(this.dbg.restart());
+          this.stoppedAt(this.dbg.goto({ kind: 'start' })!);
           return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart\` (or \`run\`) instead, or run \`maintenance flush register-cache\`.\n`);
         }
-        const stop = this.dbg.gotoCheckpoint(Number(words[1]));
+        const stop = this.dbg.goto({ kind: 'checkpoint', checkpoint: Number(words[1]) });
         if (!stop) return hexString(`trr: there is no checkpoint ${words[1]}; \`monitor checkpoint\` makes one.\n`);
         this.stoppedAt(stop);
         return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart ${words[1]}\` (or \`run c${words[1]}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
@@ -474,7 +479,7 @@ export class GdbServer {
       case 'goto': {
         const n = Number(words[1]);
         if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
-        this.stoppedAt(this.dbg.gotoEvent(n));
+        this.stoppedAt(this.dbg.goto({ kind: 'event', event: n })!);
         return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: use \`goto ${n}\` (or \`run ${n}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'help':
