@@ -30,12 +30,13 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
+/** Bytes a trace costs: its hard links (files/ entries that share the original's inode) cost nothing until `trr pack`. */
 function dirSize(d) {
   let n = 0;
   for (const f of readdirSync(d)) {
     const p = join(d, f);
     const st = statSync(p);
-    n += st.isDirectory() ? dirSize(p) : st.size;
+    n += st.isDirectory() ? dirSize(p) : st.nlink > 1 ? 0 : st.size;
   }
   return n;
 }
@@ -58,8 +59,10 @@ const workloads = [
   { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
 ];
 
+// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements.
+const only = process.env.TRR_BENCH_ONLY;
 const rows = [];
-for (const w of workloads) {
+for (const w of only === 'reverse' ? [] : workloads) {
   const native = median(Array.from({ length: runs }, () => time(w.cmd, w.args)));
   const trace = join(work, 'trace');
   const measured = {};
@@ -82,7 +85,7 @@ for (const w of workloads) {
 const pad = (s, n) => String(s).padEnd(n);
 const num = (s, n) => String(s).padStart(n);
 const x = (v) => (v >= 10 ? v.toFixed(0) : v.toFixed(1)) + 'x';
-console.log(`trr benchmark, ${new Date().toISOString().slice(0, 10)}, median of ${runs} runs; ratios are to the native run`);
+if (rows.length) console.log(`trr benchmark, ${new Date().toISOString().slice(0, 10)}, median of ${runs} runs; ratios are to the native run`);
 console.log(`${pad('', 38)}${pad('  syscall buffer', 18)}${pad('  no buffer (-n)', 18)}`);
 console.log(`${pad('workload', 28)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('record', 9)}${num('replay', 9)}${num('strace', 9)}${num('trace KiB/s', 13)}`);
 for (const r of rows) {
@@ -93,7 +96,7 @@ for (const r of rows) {
 // Reverse execution: latency of reverse-continue and reverse-stepi on a
 // recording of a long-running loop, through the same Debugger the gdb
 // server uses (with its automatic checkpoints).
-{
+if (only !== 'watch') {
   const { writeFileSync } = await import('node:fs');
   const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
   const { TraceReader } = await import(join(root, 'dist/src/trace/trace-stream.js'));
@@ -148,6 +151,164 @@ for (const r of rows) {
   console.log(`  reverse-continue with nothing to hit, back to the start    ${rcStart.toFixed(2)} s`);
   console.log(`  reverse-stepi inside the loop body                         ${rsLoop.toFixed(2)} s`);
   console.log(`  reverse-stepi at an instruction first reached in its run   ${rsFirst.toFixed(2)} s  (single-steps ~380k instructions)`);
+}
+
+// The cases of issue 11, each timed through the Debugger (as the gdb server
+// drives it) with a limit: reverse-continue from the end of the recording to
+// the one write of a watched global, early in a loop that runs about 0.2 s
+// and about 3 s natively (the loop writes another global on the same page
+// all along), and reverse-stepi inside a loop of 100,000 iterations without
+// any syscall.
+{
+  const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
+  const { TraceReader } = await import(join(root, 'dist/src/trace/trace-stream.js'));
+  const LIMIT_S = Number(process.env.TRR_BENCH_LIMIT_S ?? 120);
+  const build = (name, lines) => {
+    const src = join(work, `${name}.c`);
+    fs.writeFileSync(src, lines.join('\n') + '\n');
+    const bin = join(work, name);
+    const cc = spawnSync('cc', ['-O1', '-g', '-o', bin, src], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(cc.stderr);
+    return bin;
+  };
+  const symbol = (bin, name) => 0x555555554000n + BigInt('0x' + new RegExp(`^([0-9a-f]+) [TBD] ${name}$`, 'm').exec(spawnSync('nm', [bin], { encoding: 'utf8' }).stdout)[1]);
+  /** Seconds `f` took, or '>LIMIT' when the limit interrupted it. */
+  const timed = (dbg, f) => {
+    const t0 = process.hrtime.bigint();
+    const deadline = performance.now() + LIMIT_S * 1000;
+    dbg.interruptRequested = () => performance.now() > deadline;
+    const stop = f();
+    dbg.interruptRequested = undefined;
+    const s = Number(process.hrtime.bigint() - t0) / 1e9;
+    return { s, stop, text: stop.kind === 'interrupted' ? `> ${LIMIT_S} s (stopped)` : `${s.toFixed(2)} s` };
+  };
+  const watchBin = build('watched', [
+    '#include <stdio.h>', '#include <stdlib.h>', '#include <unistd.h>',
+    'unsigned long g_watched;', 'volatile unsigned long acc;',
+    'int main(int argc, char **argv) {',
+    '  unsigned long n = strtoul(argv[1], 0, 10);',
+    '  g_watched = 42;',
+    '  for (unsigned long i = 0; i < n; i++) { acc += i * 2654435761UL; if (i % 20000 == 0) getppid(); }',
+    '  printf("%lu %lu\\n", acc, g_watched);',
+    '  return 0;',
+    '}',
+  ]);
+  const calibrate = (target) => {
+    const probe = 20_000_000;
+    const t = median(Array.from({ length: 3 }, () => time(watchBin, [String(probe)])));
+    return Math.max(1, Math.round((probe * target) / t));
+  };
+  console.log('');
+  console.log(`reverse execution (issue 11), each limited to ${LIMIT_S} s:`);
+  for (const target of [0.2, 3]) {
+    const n = calibrate(target);
+    const native = median(Array.from({ length: runs }, () => time(watchBin, [String(n)])));
+    const trace = join(work, `watched-${target}`);
+    rmSync(trace, { recursive: true, force: true });
+    time(process.execPath, [trr, 'record', '-n', '-o', trace, watchBin, String(n)]);
+    const dbg = new Debugger(TraceReader.open(trace));
+    const end = timed(dbg, () => dbg.continueForward());
+    dbg.addWatchpoint({ address: symbol(watchBin, 'g_watched'), length: 8, kind: 'write' });
+    const rc = timed(dbg, () => dbg.reverseContinue());
+    const found = rc.stop.kind === 'watchpoint' ? '' : ` (stopped at ${rc.stop.kind})`;
+    dbg.close();
+    console.log(`  reverse-continue to the write of a watched global, ${native.toFixed(2)} s loop: ${rc.text}${found}  (replay to the end first: ${end.text})`);
+  }
+  const loopBin = build('syscall_free', [
+    '#include <stdio.h>', '#include <unistd.h>',
+    'volatile unsigned long acc;',
+    '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
+    'int main(void) {',
+    '  getppid();',
+    '  for (unsigned long i = 0; i < 100000; i++) { acc += i; if (i == 99990) marker(i); }',
+    '  getppid();',
+    '  printf("%lu\\n", acc);',
+    '  return 0;',
+    '}',
+  ]);
+  const trace = join(work, 'syscall-free');
+  rmSync(trace, { recursive: true, force: true });
+  time(process.execPath, [trr, 'record', '-n', '-o', trace, loopBin]);
+  const dbg = new Debugger(TraceReader.open(trace));
+  dbg.addBreakpoint(symbol(loopBin, 'marker'));
+  dbg.continueForward();
+  dbg.removeBreakpoint(symbol(loopBin, 'marker'));
+  for (let i = 0; i < 8; i++) dbg.stepForward(); // out of marker(), back into the loop
+  const rs = timed(dbg, () => dbg.reverseStep());
+  const rs2 = timed(dbg, () => dbg.reverseStep());
+  dbg.close();
+  console.log(`  reverse-stepi in a syscall-free loop, 100,000 iterations since the last syscall: ${rs.text}, again: ${rs2.text}`);
+}
+
+// Asynchronous points (docs/ARCHITECTURE.md, "Asynchronous points"): record
+// and replay ratios of programs whose signals and thread switches land in
+// the middle of user code, and the candidate stops replay made per point
+// (TRR_LOG=async reports each point found and each teleport).
+{
+  const { writeFileSync } = fs;
+  const build = (name, lines) => {
+    const src = join(work, `${name}.c`);
+    writeFileSync(src, lines.join('\n'));
+    const bin = join(work, name);
+    const cc = spawnSync('cc', ['-O1', '-pthread', '-o', bin, src], { encoding: 'utf8' });
+    if (cc.status !== 0) throw new Error(cc.stderr);
+    return bin;
+  };
+  const timerSpin = build('timer_spin', [
+    '#include <signal.h>', '#include <sys/time.h>',
+    'static volatile int ticks;', 'static void on(int s) { (void)s; ticks++; }',
+    'int main(void) { signal(SIGALRM, on); struct itimerval v = {{0, 1000}, {0, 1000}}; setitimer(ITIMER_REAL, &v, 0);',
+    '  while (ticks < 300) {} return 0; }',
+  ]);
+  const timerCompute = build('timer_compute', [
+    '#include <signal.h>', '#include <sys/time.h>',
+    'static volatile int ticks; static volatile unsigned long sink;', 'static void on(int s) { (void)s; ticks++; }',
+    'int main(void) { signal(SIGPROF, on); struct itimerval v = {{0, 1000}, {0, 1000}}; setitimer(ITIMER_PROF, &v, 0);',
+    '  unsigned long x = 1; while (ticks < 300) x = x * 6364136223846793005UL + 1; sink = x; return 0; }',
+  ]);
+  const pingPong = build('ping_pong', [
+    '#include <pthread.h>',
+    'static volatile int turn;',
+    'static void *w(void *a) { (void)a; for (int r = 0; r < 100; r++) { while (turn != 1) {} turn = 0; } return 0; }',
+    'int main(void) { pthread_t t; pthread_create(&t, 0, w, 0); for (int r = 0; r < 100; r++) { turn = 1; while (turn != 0) {} } pthread_join(t, 0); return 0; }',
+  ]);
+  const twoCompute = build('two_compute', [
+    '#include <pthread.h>',
+    'static volatile unsigned long sink[2];',
+    'static void *w(void *a) { long id = (long)a; unsigned long x = id; for (long i = 0; i < 300000000L; i++) x = x * 6364136223846793005UL + 1; sink[id] = x; return 0; }',
+    'int main(void) { pthread_t t; pthread_create(&t, 0, w, (void *)1); w(0); pthread_join(t, 0); return 0; }',
+  ]);
+  const asyncLoads = [
+    { name: '1 kHz SIGALRM, spin-wait', cmd: timerSpin },
+    { name: '1 kHz SIGPROF, computing', cmd: timerCompute },
+    { name: 'two threads, spin ping-pong', cmd: pingPong },
+    { name: 'two threads, computing', cmd: twoCompute },
+  ];
+  console.log('');
+  console.log('asynchronous points (signals and preemption in user code), syscall buffer on:');
+  console.log(`${pad('workload', 30)}${num('native s', 10)}${num('record', 9)}${num('replay', 9)}${num('points', 8)}${num('teleports', 11)}${num('stops/point', 13)}`);
+  for (const w of asyncLoads) {
+    const native = median(Array.from({ length: runs }, () => time(w.cmd, [])));
+    const trace = join(work, 'async-trace');
+    const rec = [];
+    const rep = [];
+    let points = 0;
+    let candidates = 0;
+    let teleports = 0;
+    for (let i = 0; i < runs; i++) {
+      rmSync(trace, { recursive: true, force: true });
+      rec.push(time(process.execPath, [trr, 'record', '-o', trace, w.cmd]));
+      const t0 = process.hrtime.bigint();
+      const r = spawnSync(process.execPath, [trr, 'replay', '-a', trace], { cwd: work, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8', env: { ...process.env, TRR_LOG: 'async' } });
+      rep.push(Number(process.hrtime.bigint() - t0) / 1e9);
+      if (r.status !== 0) throw new Error(`replay of ${w.name} failed: ${r.stderr.split('\n').filter((l) => !l.startsWith('[async]')).join('\n')}`);
+      const found = [...r.stderr.matchAll(/found at candidate (\d+)/g)].map((m) => Number(m[1]));
+      points = found.length;
+      candidates = found.reduce((a, b) => a + b, 0);
+      teleports = (r.stderr.match(/teleported/g) ?? []).length;
+    }
+    console.log(`${pad(w.name, 30)}${num(native.toFixed(3), 10)}${num(x(median(rec) / native), 9)}${num(x(median(rep) / native), 9)}${num(points, 8)}${num(teleports, 11)}${num(points ? (candidates / points).toFixed(1) : '-', 13)}`);
+  }
 }
 
 rmSync(work, { recursive: true, force: true });

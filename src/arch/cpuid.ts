@@ -4,7 +4,11 @@
 // and replay must then run the same ones.) Names follow /proc/cpuinfo.
 
 /** [leaf, subleaf] pairs recorded in the trace header, keyed `"leaf.subleaf"` (leaf in hex). */
-export const CPUID_LEAVES: readonly (readonly [number, number])[] = [[0, 0], [1, 0], [7, 0], [0xd, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0]];
+export const CPUID_LEAVES: readonly (readonly [number, number])[] = [
+  [0, 0], [1, 0], [7, 0], [0xd, 0], [0xd, 1], [0x80000000, 0], [0x80000001, 0],
+  // The brand string (traces from before 2026-12-04 lack these leaves).
+  [0x80000002, 0], [0x80000003, 0], [0x80000004, 0],
+];
 
 export function cpuidKey(leaf: number, subleaf: number): string {
   return `${leaf.toString(16)}.${subleaf}`;
@@ -72,6 +76,63 @@ export function cpuFeatureDifferences(recorded: Readonly<Record<string, unknown>
       if (name === '-' || !(differ & (1 << bit))) return;
       out.push(`${name} ${then[reg]! & (1 << bit) ? 'present when recording, absent now' : 'absent when recording, present now'}`);
     });
+  }
+  return out;
+}
+
+/**
+ * Whether the recorded program could take random numbers from the CPU
+ * (RDRAND, RDSEED), which no syscall carries and trr cannot record: the
+ * recorded CPU has them and cpuid was not trapped to hide them.
+ */
+export function couldUseCpuRandomness(features: readonly string[], leaves: Readonly<Record<string, unknown>>): boolean {
+  if (features.includes('cpuid-faulting')) return false;
+  const one = leaves['1.0'];
+  const seven = leaves['7.0'];
+  return (validLeaf(one) && (one[2]! & (1 << 30)) !== 0) || (validLeaf(seven) && (seven[1]! & (1 << 18)) !== 0);
+}
+
+function ascii(words: readonly number[]): string {
+  const b = Buffer.alloc(words.length * 4);
+  words.forEach((w, i) => b.writeUInt32LE(w >>> 0, i * 4));
+  return b.toString('latin1').replace(/\0.*$/s, '').replace(/[^\x20-\x7e]/g, '?').trim().replace(/\s+/g, ' ');
+}
+
+/** The CPU the leaves describe, as "GenuineIntel family 6 model 85 stepping 7 (Intel(R) Xeon(R) ...)", or undefined without leaves 0 and 1. */
+export function cpuIdentity(leaves: Readonly<Record<string, unknown>>): string | undefined {
+  const l0 = leaves['0.0'];
+  const l1 = leaves['1.0'];
+  if (!validLeaf(l0) || !validLeaf(l1)) return undefined;
+  const vendor = ascii([l0[1]!, l0[3]!, l0[2]!]);
+  const eax = l1[0]! >>> 0;
+  const baseFamily = (eax >>> 8) & 0xf;
+  const family = baseFamily === 0xf ? baseFamily + ((eax >>> 20) & 0xff) : baseFamily;
+  const model = baseFamily === 0x6 || baseFamily === 0xf ? (((eax >>> 16) & 0xf) << 4) | ((eax >>> 4) & 0xf) : (eax >>> 4) & 0xf;
+  const brandLeaves = ['80000002.0', '80000003.0', '80000004.0'].map((k) => leaves[k]);
+  const brand = brandLeaves.every(validLeaf) ? ascii(brandLeaves.flatMap((l) => [...(l as CpuidLeaf)])) : '';
+  return `${vendor} family ${family} model ${model} stepping ${eax & 0xf}${brand ? ` (${brand})` : ''}`;
+}
+
+/**
+ * The size in bytes of the XSAVE area for the state components the OS
+ * enabled (leaf 0xd, subleaf 0, ebx): the kernel's signal frames hold one,
+ * so where it differs, every signal handler's frame and stack differ.
+ */
+export function xsaveSize(leaves: Readonly<Record<string, unknown>>): number | undefined {
+  const l = leaves['d.0'];
+  return validLeaf(l) ? l[1]! >>> 0 : undefined;
+}
+
+/**
+ * Everything that differs between the recording's CPU and this one which a
+ * replay can notice: feature bits (cpuFeatureDifferences) and the XSAVE area
+ * size. Empty when replay runs on an equivalent CPU.
+ */
+export function cpuDifferences(recorded: Readonly<Record<string, unknown>>, current: Readonly<Record<string, unknown>>): string[] {
+  const out = cpuFeatureDifferences(recorded, current);
+  const [then, now] = [xsaveSize(recorded), xsaveSize(current)];
+  if (then !== undefined && now !== undefined && then !== now) {
+    out.push(`the XSAVE area is ${then} bytes when recording, ${now} now (signal handlers get frames of another size)`);
   }
   return out;
 }

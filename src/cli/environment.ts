@@ -3,10 +3,10 @@ import { readFileSync } from 'node:fs';
 import { release } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CPUID_LEAVES, cpuFeatureDifferences, cpuidKey } from '../arch/cpuid.js';
+import { CPUID_LEAVES, cpuDifferences, cpuIdentity, cpuidKey } from '../arch/cpuid.js';
 import { cpuAllowed, cpuid } from '../native/native.js';
 import type { Header } from '../trace/format.js';
-import { TrrError } from '../util/errors.js';
+import { DivergenceError, TrrError } from '../util/errors.js';
 
 const pkg = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'package.json'), 'utf8')) as { version: string };
 export const TRR_VERSION: string = pkg.version;
@@ -34,8 +34,22 @@ export function currentDir(): string {
 /** This CPU's answers to the CPUID leaves a trace header keeps. */
 export function cpuidLeaves(): Record<string, number[]> {
   const out: Record<string, number[]> = {};
-  for (const [leaf, sub] of CPUID_LEAVES) out[cpuidKey(leaf, sub)] = cpuid(leaf, sub);
+  const maxExtended = cpuid(0x80000000, 0)[0]! >>> 0;
+  // A leaf above the highest extended one answers another leaf's values: leave it out.
+  for (const [leaf, sub] of CPUID_LEAVES) if (leaf < 0x80000000 || leaf <= maxExtended) out[cpuidKey(leaf, sub)] = cpuid(leaf, sub);
   return out;
+}
+
+/** What differs between the CPU the trace was recorded on and this one (empty when nothing a replay can notice does). */
+export function cpuDifferencesFrom(header: Header): string[] {
+  return cpuDifferences(header.cpuid, cpuidLeaves());
+}
+
+/** The two CPUs, as "recorded on A, replaying on B", when the header says which it was recorded on. */
+export function cpuPair(header: Header): string {
+  const then = cpuIdentity(header.cpuid);
+  const now = cpuIdentity(cpuidLeaves());
+  return then && now ? (then === now ? ` (recorded on this model of CPU, ${now})` : ` (recorded on ${then}; replaying on ${now})`) : '';
 }
 
 /** Before a replay: one warning naming the CPU features that differ from the recording machine's, if any. */
@@ -43,10 +57,20 @@ export function warnCpuDifferences(header: Header, warn: (m: string) => void): v
   if (header.cpu !== undefined && !cpuAllowed(header.cpu)) {
     warn(`the program ran on CPU ${header.cpu} when it was recorded, and this replay cannot run there; a program that reads the CPU number (sched_getcpu, rdpid, lsl) may diverge from the recording.`);
   }
-  const diffs = cpuFeatureDifferences(header.cpuid, cpuidLeaves());
+  const diffs = cpuDifferencesFrom(header);
   if (diffs.length === 0) return;
   warn(
-    `this CPU's features differ from those of the CPU the trace was recorded on: ${diffs.join('; ')}. ` +
-      'A program that chose code paths by these features may diverge from the recording.',
+    `this CPU differs from the CPU the trace was recorded on${cpuPair(header)}: ${diffs.join('; ')}. ` +
+      'A program that chose code paths by these features may diverge from the recording (trr cannot trap CPUID on this machine to show it the recorded answers).',
   );
+}
+
+/** A divergence, with a note when the replay runs on a CPU that differs from the recording's (its likely cause). */
+export function withCpuNote(e: unknown, header: Header): unknown {
+  if (!(e instanceof DivergenceError)) return e;
+  const diffs = cpuDifferencesFrom(header);
+  if (diffs.length === 0) return e;
+  const note = new DivergenceError(`${e.message}\nThis replay runs on a CPU that differs from the recording's${cpuPair(header)} (${diffs.join('; ')}), which can explain it: replay the trace on a machine with the recording's CPU features.`);
+  note.stack = e.stack;
+  return note;
 }

@@ -60,8 +60,15 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
       return `signal ${signalName(r.signo)}${r.sync ? ' (fault)' : ''}: ${r.action}${r.noFrame ? ' (no room for its frame: SIGSEGV instead)' : ''}`;
     case 'rdtsc':
       return `rdtsc = 0x${(new Registers(r.after).get('rdx') << 32n | new Registers(r.after).get('rax')).toString(16)}`;
+    case 'cpuid': {
+      const [before, after] = [new Registers(r.regs), new Registers(r.after)];
+      const hex = (reg: 'rax' | 'rbx' | 'rcx' | 'rdx') => `0x${(after.get(reg) & 0xffffffffn).toString(16)}`;
+      return `cpuid(0x${(before.get('rax') & 0xffffffffn).toString(16)}, 0x${(before.get('rcx') & 0xffffffffn).toString(16)}) = ${(['rax', 'rbx', 'rcx', 'rdx'] as const).map(hex).join(' ')}`;
+    }
     case 'ptrace-stop':
       return `${signalName(r.signo)} (fault): stopped for the program's own tracer`;
+    case 'async-point':
+      return `${r.reason === 'signal' ? 'stopped in user code for a signal' : 'preempted in user code'} at ip 0x${new Registers(r.regs).ip.toString(16)}${r.teleport ? ` (teleport: ${r.teleport.mem.length} memory ranges)` : ''}`;
     case 'exit':
       return `thread exit (${statusText(r.status)})`;
     case 'end':

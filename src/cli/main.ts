@@ -7,6 +7,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../util/errors.js';
 import { replayUnderGdb } from './debug.js';
 import { dump, ls, ps } from './inspect.js';
+import { pack } from './pack.js';
 import { record } from './record.js';
 import { replayAutopilot } from './replay.js';
 import { resolveTrace } from './trace-dir.js';
@@ -108,6 +109,13 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .argument('[trace]', 'trace directory or name (default: latest)')
     .exitOverride()
     .action((trace: string | undefined) => ps(resolveTrace(trace), print));
+
+  program
+    .command('pack')
+    .description('copy into the trace every file it still refers to (system libraries and programs it uses in place, files it hard-linked), so that it can be moved to another machine and replayed there; packing twice does nothing more')
+    .argument('[trace]', 'trace directory or name (default: latest)')
+    .exitOverride()
+    .action((trace: string | undefined) => pack(resolveTrace(trace), (m) => process.stderr.write(`trr: ${m}\n`)));
 
   program
     .command('ls')

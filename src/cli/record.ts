@@ -1,7 +1,7 @@
 // `trr record`: runs a program under recording and writes a trace.
 import { accessSync, constants, existsSync, readFileSync, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import { currentCpu, kill, pinCpu, rdtscTraps, shieldSignals, spawnTracee, waitStatus } from '../native/native.js';
+import { cpuidFaults, currentCpu, kill, pinCpu, rdtscTraps, shieldSignals, spawnTracee, waitStatus } from '../native/native.js';
 import { RecordSession } from '../record/record-session.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../trace/format.js';
 import { TraceWriter } from '../trace/trace-stream.js';
@@ -110,6 +110,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
   const preload = cmd.syscallBuffer === false ? undefined : preloadLibrary();
   if (cmd.syscallBuffer !== false && !preload) warn('the syscall buffer library (build/libtrr_preload.so) is missing, so every system call is recorded with a ptrace stop; run `npm install` to build it.');
   if (preload) env = withPreload(env, preload);
+  const cpuidFaulting = process.env.TRR_NO_CPUID_FAULTING !== '1' && cpuidFaults();
   const header: Header = {
     format: 'trr-trace',
     version: TRACE_FORMAT_VERSION,
@@ -121,7 +122,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     stackLimit: stackLimit(),
     kernel: kernelRelease(),
     cpuid: cpuidLeaves(),
-    features: [...(rdtscTraps() ? ['rdtsc-trapped'] : []), ...(preload ? ['syscall-buffer'] : [])],
+    features: [...(rdtscTraps() ? ['rdtsc-trapped'] : []), ...(cpuidFaulting ? ['cpuid-faulting'] : []), ...(preload ? ['syscall-buffer'] : [])],
     cpu: currentCpu(),
   };
   const writer = TraceWriter.create(dir, header);
@@ -133,7 +134,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     pid = spawnTracee({ path, argv, env, cwd, allowIp: preload ? Number(STUB_SYSCALL_END) : undefined });
     const pinned = pinCpu(pid, header.cpu!);
     if (!pinned) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
-    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined, cpu: pinned ? header.cpu : undefined });
+    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined, cpu: pinned ? header.cpu : undefined, cpuidFaulting });
     const { status, execErrno } = session.run();
     if (execErrno !== undefined) {
       // Nothing ran: no trace is left behind, as after a shell's failed exec.

@@ -3,7 +3,7 @@
 // status.
 import { waitStatus } from '../native/native.js';
 import { ReplaySession } from '../replay/replay-session.js';
-import { warnCpuDifferences } from './environment.js';
+import { warnCpuDifferences, withCpuNote } from './environment.js';
 import { openTraceWithEvents } from './trace-dir.js';
 
 export function replayAutopilot(dir: string, warn: (m: string) => void): number {
@@ -20,6 +20,8 @@ export function replayAutopilot(dir: string, warn: (m: string) => void): number 
   try {
     session.start();
     session.runToEnd();
+  } catch (e) {
+    throw withCpuNote(e, reader.header);
   } finally {
     session.close();
   }

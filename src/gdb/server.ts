@@ -5,7 +5,6 @@
 // registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
 // of the replay (diverted.ts): the replay itself cannot be changed.
 import { readFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
@@ -31,6 +30,7 @@ const FEATURES = [
   'ReverseStep+',
   'qXfer:siginfo:read+',
   'qXfer:siginfo:write+',
+  'QCatchSyscalls+',
 ];
 
 const PACKET_LOG = (process.env.TRR_LOG ?? '').includes('gdb');
@@ -82,10 +82,12 @@ export class GdbServer {
   private readonly hostIo = new HostIo(
     // The file gdb means by a path, as the debuggee sees it: the trace's copy of a mapped file, the live replay's /proc.
     (path) => debuggeeFile(path, this.options.trace, { pid: this.dbg.pid, livePid: this.dbg.liveProcessId(), liveTid: (tid) => this.dbg.liveTid(tid) }),
-    // Only the trace's files (where the debuggee's executable is) and the live replay's /proc/PID.
+    // Only the recording's files (the trace's, and those it uses in place: held by reference) and the live replay's /proc/PID.
     () => {
       const live = this.dbg.liveProcessId();
-      return [dirname(this.options.exePath), ...(live === undefined ? [] : [`/proc/${live}`])];
+      const trace = this.options.trace;
+      const inPlace = [...trace.refs().values()].filter((r) => r.how === 'reference').map((r) => r.path);
+      return [trace.filesDir, ...inPlace, ...(live === undefined ? [] : [`/proc/${live}`])];
     },
   );
 
@@ -176,9 +178,21 @@ export class GdbServer {
     sock.on('error', finish);
   }
 
-  private threadId(tid: number): string {
-    return `p${this.dbg.pid.toString(16)}.${tid.toString(16)}`;
+  private threadId(tid: number, pid = this.dbg.pid): string {
+    return `p${pid.toString(16)}.${tid.toString(16)}`;
   }
+
+  /** gdb was told of a vfork (see fork-events.ts): its next resume is answered with the vfork's end, without moving. */
+  private vforkDone = false;
+
+  /**
+   * gdb selected a process other than the debuggee: a forked child it is
+   * about to detach (it first takes its breakpoints out of it). trr does not
+   * debug it: those requests change nothing.
+   */
+  private otherProcess = false;
+  /** The children of forks gdb was told of and has not detached yet. */
+  private readonly forkedChildren = new Set<number>();
 
   /** The thread gdb reads registers of (Hg); a stop makes it the stopped thread again. */
   private selected: number | undefined;
@@ -214,6 +228,14 @@ export class GdbServer {
         return `T05replaylog:begin;${thread}`;
       case 'interrupted':
         return `T02${thread}`;
+      case 'syscall-entry':
+      case 'syscall-return':
+        return `T05${s.kind === 'syscall-entry' ? 'syscall_entry' : 'syscall_return'}:${s.nr.toString(16)};${thread}`;
+      case 'fork':
+      case 'vfork':
+        this.vforkDone = s.kind === 'vfork';
+        this.forkedChildren.add(s.child);
+        return `T05${s.kind}:${this.threadId(s.child, s.child)};${thread}`;
       case 'exec':
         this.exePath = s.exe;
         return this.execEvents ? `T05exec:${hexString(s.exe)};${thread}` : `T05${thread}`;
@@ -228,7 +250,9 @@ export class GdbServer {
     if (p === '?') return this.stopReply(this.stop);
     if (p.startsWith('qSupported')) {
       this.execEvents = /[:;]exec-events\+/.test(p);
-      return [...FEATURES, ...(this.execEvents ? ['exec-events+'] : [])].join(';');
+      // Forks are reported only when gdb knows both kinds (it must detach every child it is told of).
+      this.dbg.reportForks = /[:;]fork-events\+/.test(p) && /[:;]vfork-events\+/.test(p);
+      return [...FEATURES, ...(this.execEvents ? ['exec-events+'] : []), ...(this.dbg.reportForks ? ['fork-events+', 'vfork-events+'] : [])].join(';');
     }
     if (p === 'QStartNoAckMode') {
       this.noAck = true;
@@ -236,12 +260,15 @@ export class GdbServer {
     }
     if (p.startsWith('qXfer:siginfo:')) return this.diverted.siginfo(p) ?? 'E01';
     if (p.startsWith('qXfer:')) return this.xfer(p);
+    if (p.startsWith('QCatchSyscalls:')) return this.catchSyscalls(p.slice('QCatchSyscalls:'.length));
     if (p === 'qfThreadInfo') return 'm' + this.dbg.threads().map((t) => this.threadId(t)).join(',');
     if (p === 'qsThreadInfo') return 'l';
     if (p === 'qC') return `QC${this.threadId(this.dbg.thread)}`;
     if (p.startsWith('qAttached')) return '1';
     if (p === 'qSymbol::') return 'OK';
     if (p.startsWith('H')) return this.selectThread(p) ? 'OK' : 'E01';
+    if (this.otherProcess && /^[zZ][0-4],/.test(p)) return 'OK'; // a forked child's breakpoints: trr does not run it
+    if (this.otherProcess && (p === 'g' || p[0] === 'm' || p[0] === 'p')) return 'E01';
     if (p.startsWith('T')) return this.parseThread(p.slice(1)) !== undefined ? 'OK' : 'E01';
     if (p === 'g') return this.allRegisters();
     if (head.startsWith('p') && /^p[0-9a-f]+$/.test(p)) return this.oneRegister(parseInt(p.slice(1), 16));
@@ -254,7 +281,14 @@ export class GdbServer {
     if (/^[Zz][234],/.test(p)) return this.watchpoint(p);
     if (p === 'vCont?') return 'vCont;c;C;s;S';
     const moved = this.movedByRun;
-    if (/^(vCont;|[cCsS]|b[cs])/.test(p)) this.movedByRun = false;
+    if (/^(vCont;|[cCsS]|b[cs])/.test(p)) {
+      this.movedByRun = false;
+      this.otherProcess = false;
+      if (this.vforkDone) {
+        this.vforkDone = false;
+        if (!p.startsWith('b')) return this.stopReply({ kind: 'step', tid: this.dbg.thread }).replace(/^T05/, 'T05vforkdone:;');
+      }
+    }
     // gdb's `run` resumes the debuggee after vRun: once `run cN` or `run EVENT` moved it, it stays there.
     if (moved && /^(vCont;|[cCsS])/.test(p)) return `T00thread:${this.threadId(this.dbg.thread)};`;
     if (/^(vCont;|[cCsS]|b[cs]$)/.test(p) && !p.startsWith('vCont?')) {
@@ -284,6 +318,8 @@ export class GdbServer {
       return 'OK';
     }
     if (p.startsWith('D')) {
+      const pid = /^D;([0-9a-f]+)$/.exec(p);
+      if (pid && this.forkedChildren.delete(parseInt(pid[1]!, 16))) return 'OK'; // a forked child gdb lets go: trr never debugged it
       this.endAfterReply = true;
       return 'OK';
     }
@@ -326,6 +362,15 @@ export class GdbServer {
     return this.stopReply(this.dbg.goto({ kind: 'event', event: n })!);
   }
 
+  /** QCatchSyscalls:0 (none), :1 (all), :1;NR;NR... (those, in hex). */
+  private catchSyscalls(arg: string): string {
+    const [on, ...nrs] = arg.split(';');
+    if (on === '0' && nrs.length === 0) this.dbg.syscalls.set(undefined);
+    else if (on === '1' && nrs.every((n) => /^[0-9a-f]+$/i.test(n))) this.dbg.syscalls.set(nrs.length ? nrs.map((n) => parseInt(n, 16)) : 'all');
+    else return 'E01';
+    return 'OK';
+  }
+
   /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */
   private movedByRun = false;
 
@@ -349,6 +394,10 @@ export class GdbServer {
    * position belongs to the thread that stopped.
    */
   private selectThread(p: string): boolean {
+    // A forked child's thread (catch fork): gdb looks at it, but trr does not replay it.
+    const other = /^p([0-9a-f]+)\./.exec(p.slice(2));
+    this.otherProcess = other !== null && parseInt(other[1]!, 16) !== this.dbg.pid;
+    if (this.otherProcess) return true;
     const t = this.threadOf(p.slice(2));
     if (t === undefined) return false;
     if (p[1] === 'c') this.continueThread = t === 'all' ? undefined : t;
@@ -449,7 +498,11 @@ export class GdbServer {
     else if (object === 'auxv') data = readFileSync(`/proc/${this.dbg.liveProcessId()}/auxv`);
     else if (object === 'exec-file') data = Buffer.from(this.exePath);
     else if (object === 'threads') {
-      data = Buffer.from(`<?xml version="1.0"?><threads>${this.dbg.threads().map((t) => `<thread id="${this.threadId(t)}"/>`).join('')}</threads>`);
+      const named = (t: number) => {
+        const name = this.dbg.threadName(t);
+        return name === undefined ? '' : ` name="${name.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`)}"`;
+      };
+      data = Buffer.from(`<?xml version="1.0"?><threads>${this.dbg.threads().map((t) => `<thread id="${this.threadId(t)}"${named(t)}/>`).join('')}</threads>`);
     } else return '';
     const off = parseInt(offHex, 16);
     const len = parseInt(lenHex, 16);

@@ -78,6 +78,7 @@ interface Bindings {
   spawn(path: string, argv: (string | null)[], envp: (string | null)[], cwd: string | null, stackLimit: number, allowIp: number, failStep: Int32Array, failErrno: Int32Array): bigint | number;
   rdtsc(): bigint | number;
   rdtscTraps(): bigint | number;
+  cpuidFaults(): bigint | number;
   rdtscp(aux: Uint32Array): bigint | number;
   cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
   kill(pid: number, sig: number): bigint | number;
@@ -94,6 +95,7 @@ interface Bindings {
   fallocate(path: string, mode: number, offset: number, len: number): bigint | number;
   gettimeofday(tv: Buffer, tz: Buffer): bigint | number;
   time(): bigint | number;
+  ptraceOptions(): bigint | number;
 }
 
 let bindings: Bindings | undefined;
@@ -112,6 +114,7 @@ function load(): Bindings {
     spawn: lib.func('long trr_spawn(const char *, const char **, const char **, const char *, long, unsigned long, _Out_ int *, _Out_ int *)'),
     rdtsc: lib.func('uint64_t trr_rdtsc(void)'),
     rdtscTraps: lib.func('long trr_rdtsc_traps(void)'),
+    cpuidFaults: lib.func('long trr_cpuid_faults(void)'),
     rdtscp: lib.func('uint64_t trr_rdtscp(_Out_ uint32_t *)'),
     cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
     kill: lib.func('long trr_kill(long, long)'),
@@ -128,6 +131,7 @@ function load(): Bindings {
     fallocate: lib.func('long trr_fallocate(const char *, long, long, long)'),
     gettimeofday: lib.func('long trr_gettimeofday(_Out_ uint8_t *tv, _Out_ uint8_t *tz)'),
     time: lib.func('long trr_time(void)'),
+    ptraceOptions: lib.func('long trr_ptrace_options(void)'),
   } as unknown as Bindings;
   return bindings;
 }
@@ -145,6 +149,11 @@ function describe(req: number, pid: number): string {
 /** ptrace for requests that may fail because the tracee died under us: returns -errno instead of throwing. */
 export function ptraceRaw(req: number, pid: number, addr: bigint | number = 0, data: bigint | number = 0): number {
   return Number(load().ptrace(req, pid, addr, data));
+}
+
+/** The ptrace options trr seizes every tracee with (TRR_PTRACE_OPTIONS in trr_native.c). */
+export function trrPtraceOptions(): number {
+  return Number(load().ptraceOptions());
 }
 
 export function ptraceBuffer(req: number, pid: number, addr: bigint | number, buf: Buffer): number {
@@ -215,6 +224,13 @@ export function rdtsc(): bigint {
 /** Whether PR_SET_TSC really makes rdtsc fault here (some hypervisors ignore it). */
 export function rdtscTraps(): boolean {
   return Number(load().rdtscTraps()) === 1;
+}
+
+/** Whether arch_prctl(ARCH_SET_CPUID, 0) makes cpuid fault here (CPUID faulting; measured once). */
+let cpuidFaulting: boolean | undefined;
+export function cpuidFaults(): boolean {
+  cpuidFaulting ??= Number(load().cpuidFaults()) === 1;
+  return cpuidFaulting;
 }
 
 /** trr's own gettimeofday: struct timeval (16 bytes) and struct timezone (8 bytes) as the kernel writes them. */

@@ -372,19 +372,16 @@ long trr_spawn(const char *path, char *const argv[], char *const envp[],
 }
 
 /*
- * Whether rdtsc really faults after PR_SET_TSC(PR_TSC_SIGSEGV) on this
- * machine: some hypervisors accept the prctl but never trap the instruction.
- * Returns 1 if it traps, 0 if not, -errno if the probe could not run.
+ * Runs `body` in a forked child and says whether it died of SIGSEGV: 1 if
+ * so, 0 if not, -errno if the probe could not run. body exits 2 when the
+ * mode it sets up is refused.
  */
-long trr_rdtsc_traps(void) {
+static long dies_of_sigsegv(void (*body)(void)) {
   pid_t pid = fork();
   if (pid < 0)
     return -errno;
   if (pid == 0) {
-    if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
-      _exit(2);
-    volatile uint64_t t = __rdtsc();
-    (void)t;
+    body();
     _exit(0);
   }
   int st = 0;
@@ -392,6 +389,33 @@ long trr_rdtsc_traps(void) {
   }
   return WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV ? 1 : 0;
 }
+
+static void rdtsc_in_sigsegv_mode(void) {
+  if (prctl(PR_SET_TSC, PR_TSC_SIGSEGV, 0, 0, 0) < 0)
+    _exit(2);
+  volatile uint64_t t = __rdtsc();
+  (void)t;
+}
+
+static void cpuid_with_faulting(void) {
+  if (syscall(SYS_arch_prctl, 0x1012 /* ARCH_SET_CPUID */, 0) < 0)
+    _exit(2);
+  unsigned a, b, c, d;
+  __cpuid(0, a, b, c, d);
+}
+
+/*
+ * Whether rdtsc really faults after PR_SET_TSC(PR_TSC_SIGSEGV) on this
+ * machine: some hypervisors accept the prctl but never trap the instruction.
+ */
+long trr_rdtsc_traps(void) { return dies_of_sigsegv(rdtsc_in_sigsegv_mode); }
+
+/*
+ * Whether arch_prctl(ARCH_SET_CPUID, 0) makes the cpuid instruction fault on
+ * this machine (CPUID faulting: most Intel CPUs and the hypervisors that pass
+ * it through; not AMD).
+ */
+long trr_cpuid_faults(void) { return dies_of_sigsegv(cpuid_with_faulting); }
 
 /*
  * trr's own gettimeofday (tv: 16 bytes, tz: 8 bytes) and time: the answer

@@ -30,6 +30,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -38,6 +39,7 @@
 #include <sys/vfs.h>
 #include <sys/syscall.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -161,6 +163,12 @@ static struct {
   int (*clock_gettime)(clockid_t, struct timespec *);
   int (*gettimeofday)(struct timeval *, void *);
   time_t (*time)(time_t *);
+  int (*openat)(int, const char *, int, ...);
+  int (*fcntl)(int, int, ...);
+  int (*fsync)(int), (*fdatasync)(int);
+  ssize_t (*readv)(int, const struct iovec *, int), (*writev)(int, const struct iovec *, int);
+  int (*unlink)(const char *), (*unlinkat)(int, const char *, int);
+  int (*fchown)(int, uid_t, gid_t);
 } real;
 
 static void *next_fn(const char *name) { return dlsym(RTLD_NEXT, name); }
@@ -187,6 +195,17 @@ static void resolve(void) {
   real.clock_gettime = next_fn("clock_gettime");
   real.gettimeofday = next_fn("gettimeofday");
   real.time = next_fn("time");
+  real.openat = next_fn("openat64");
+  real.fcntl = next_fn("fcntl64");
+  if (!real.fcntl)
+    real.fcntl = next_fn("fcntl");
+  real.fsync = next_fn("fsync");
+  real.fdatasync = next_fn("fdatasync");
+  real.readv = next_fn("readv");
+  real.writev = next_fn("writev");
+  real.unlink = next_fn("unlink");
+  real.unlinkat = next_fn("unlinkat");
+  real.fchown = next_fn("fchown");
   barrier();
   real.read = next_fn("read");
 }
@@ -266,7 +285,42 @@ struct call {
   const void *sent; /* bytes the kernel reads (write family) */
   int sent_by_result;
   size_t sent_len;  /* or this many (a path's length) */
+  const struct iovec *iov; /* readv/writev: out (iov_out) or sent is these pieces, `result` bytes of them */
+  int iovcnt;
+  int iov_out;
 };
+
+/* Hash of the first n bytes of the iov's pieces (piece by piece). */
+static uint64_t hash_iov(const struct iovec *iov, int cnt, size_t n) {
+  uint64_t h = HASH_SEED;
+  for (int i = 0; i < cnt && n; i++) {
+    size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+    h = hash_bytes(h, iov[i].iov_base, k);
+    n -= k;
+  }
+  return h;
+}
+
+/* Copies n bytes between a flat buffer and the iov's pieces (to_iov: into them). */
+static void copy_iov(const struct iovec *iov, int cnt, char *flat, size_t n, int to_iov) {
+  for (int i = 0; i < cnt && n; i++) {
+    size_t k = iov[i].iov_len < n ? iov[i].iov_len : n;
+    if (to_iov)
+      memcpy(iov[i].iov_base, flat, k);
+    else
+      memcpy(flat, iov[i].iov_base, k);
+    flat += k;
+    n -= k;
+  }
+}
+
+/* What the call sent, hashed: its bytes (by result, or sent_len of them), or its iov's. */
+static uint64_t sent_hash(const struct call *c, long result) {
+  size_t n = c->sent_by_result ? (result > 0 ? (size_t)result : 0) : c->sent_len;
+  if (c->iov && !c->iov_out)
+    return hash_iov(c->iov, c->iovcnt, n);
+  return hash_bytes(HASH_SEED, c->sent, n);
+}
 
 static inline struct trr_rec *rec_at(struct trr_hdr *h, uint32_t off) {
   return (struct trr_rec *)((char *)h + TRR_HDR_SIZE + off);
@@ -297,14 +351,15 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
       }
     }
     if (c->sent) {
-      size_t n = c->sent_by_result ? (r->result > 0 ? (size_t)r->result : 0) : c->sent_len;
-      uint64_t hh = hash_bytes(HASH_SEED, c->sent, n);
+      uint64_t hh = sent_hash(c, r->result);
       if (hh != r->hash) {
         diverge(c, index, -2, (long)r->hash, (long)hh);
         return 0;
       }
     }
-    if (r->data_len)
+    if (r->data_len && c->iov_out)
+      copy_iov(c->iov, c->iovcnt, (char *)r + sizeof *r, r->data_len, 1);
+    else if (r->data_len)
       memcpy(c->out, (char *)r + sizeof *r, r->data_len);
     *res = r->result;
     barrier();
@@ -323,6 +378,8 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
     h->busy = 0;
     return 0;
   }
+  /* Bytes of a fixed length are hashed before the call, as replay checks them before it gives the results back. */
+  uint64_t pre = c->sent && !c->sent_by_result ? sent_hash(c, 0) : 0;
   long r = UNTRACED(c->nr, c->args[0], c->args[1], c->args[2], c->args[3], c->args[4], c->args[5]);
   struct trr_rec *rec = rec_at(h, h->used);
   rec->nr = (uint32_t)c->nr;
@@ -337,12 +394,12 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
   if (out > c->out_max)
     out = c->out_max;
   rec->data_len = (uint32_t)out;
-  if (out)
+  if (out && c->iov_out)
+    copy_iov(c->iov, c->iovcnt, (char *)rec + sizeof *rec, out, 0);
+  else if (out)
     memcpy((char *)rec + sizeof *rec, c->out, out);
-  if (c->sent) {
-    size_t n = c->sent_by_result ? (r > 0 ? (size_t)r : 0) : c->sent_len;
-    rec->hash = hash_bytes(HASH_SEED, c->sent, n);
-  }
+  if (c->sent)
+    rec->hash = c->sent_by_result ? sent_hash(c, r) : pre;
   rec->size = (uint32_t)((sizeof *rec + out + 7) & ~(size_t)7);
   barrier();
   h->used += rec->size;
@@ -389,13 +446,19 @@ static int plain_file(struct trr_hdr *h, int fd, int writing) {
  * clear the scratch registers before returning to the program. The record
  * and replay paths leave different values in them, and a program may pass
  * such leftovers on as unused syscall arguments (fcntl(fd, F_GETFL) passes
- * whatever rdx holds), which replay compares with the recording.
+ * whatever rdx holds), which replay compares with the recording. They also
+ * zero the 2 KiB of stack below the return address, where the two paths
+ * leave different dead bytes that the program's later frames may not
+ * overwrite: replay compares the thread's live stack with the recording's
+ * at asynchronous points (src/task/fingerprint.ts).
  */
 #define IMPL(name) __attribute__((visibility("hidden"))) trr_impl_##name
 #define THUNK(name)                                                   \
   __asm__(".text\n.globl " #name "\n.type " #name ", @function\n" #name ":\n" \
           "  .cfi_startproc\n  sub $8, %rsp\n  .cfi_adjust_cfa_offset 8\n"       \
           "  call trr_impl_" #name "\n  add $8, %rsp\n  .cfi_adjust_cfa_offset -8\n" \
+          "  mov %rax, %r11\n  lea -2048(%rsp), %rdi\n  mov $256, %ecx\n  xor %eax, %eax\n" \
+          "  rep stosq\n  mov %r11, %rax\n"                                     \
           "  xor %ecx, %ecx\n  xor %edx, %edx\n  xor %esi, %esi\n  xor %edi, %edi\n" \
           "  xor %r8d, %r8d\n  xor %r9d, %r9d\n  xor %r10d, %r10d\n  xor %r11d, %r11d\n" \
           "  ret\n  .cfi_endproc\n.size " #name ", .-" #name "\n")
@@ -537,3 +600,200 @@ int IMPL(gettimeofday)(struct timeval *tv, void *tz) {
   return (int)FORWARD(gettimeofday, tv, tz, 0, 0);
 }
 THUNK(gettimeofday);
+
+/*
+ * openat of a regular file or a directory (or of a path that does not
+ * exist: the open fails): such opens never block. trr keeps no state of
+ * its own about open descriptors (a mapping's file is looked up when it is
+ * mapped), so only the kernel's answer needs recording. Opens that may
+ * write (O_CREAT, O_TRUNC, write access) are buffered like writes: never
+ * while trr follows writes (a file is mapped shared), never onto trr's own
+ * stdout or stderr. O_PATH, O_TMPFILE and anything else (devices, FIFOs,
+ * sockets, /proc's magic links' targets that are not regular) stay traced.
+ */
+static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int flags) {
+  if (!path)
+    return 0;
+  if (mode != MODE_RECORD)
+    return 1; /* replay follows the records */
+  if (h->disabled || h->force_traced)
+    return 0;
+  if (flags & (O_PATH | __O_TMPFILE))
+    return 0;
+  int writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC));
+  if (writing && h->no_writes)
+    return 0;
+  struct stat st;
+  long r = UNTRACED(SYS_newfstatat, dirfd, path, &st, (flags & O_NOFOLLOW) ? AT_SYMLINK_NOFOLLOW : 0, 0, 0);
+  if (r == -ENOENT)
+    return 1; /* it fails, or O_CREAT creates a regular file */
+  if (r == -ENOTDIR)
+    return 1;
+  if (r != 0)
+    return 0;
+  if (S_ISDIR(st.st_mode))
+    return !writing;
+  if (!S_ISREG(st.st_mode))
+    return 0;
+  if (writing)
+    for (int i = 0; i < 2; i++)
+      if (h->out_ino[i] && h->out_ino[i] == (uint64_t)st.st_ino && h->out_dev[i] == (uint64_t)st.st_dev)
+        return 0;
+  return 1;
+}
+
+int IMPL(openat)(int dirfd, const char *path, int flags, ...) {
+  long fmode = 0;
+  if (flags & (O_CREAT | __O_TMPFILE)) {
+    va_list ap;
+    va_start(ap, flags);
+    fmode = (long)va_arg(ap, unsigned int);
+    va_end(ap);
+  }
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_openat, .nargs = 4, .args = {dirfd, (long)path, flags, fmode}};
+  long r;
+  if (h && open_bufferable(h, dirfd, path, flags)) {
+    c.sent = path;
+    c.sent_len = strlen(path) + 1;
+    if (buffered(h, &c, &r))
+      return (int)ret_errno(r);
+  }
+  return (int)FORWARD(openat, dirfd, path, flags, fmode);
+}
+THUNK(openat);
+ALSO_AS(openat, openat64);
+int IMPL(open)(const char *path, int flags, ...) {
+  long fmode = 0;
+  if (flags & (O_CREAT | __O_TMPFILE)) {
+    va_list ap;
+    va_start(ap, flags);
+    fmode = (long)va_arg(ap, unsigned int);
+    va_end(ap);
+  }
+  return trr_impl_openat(AT_FDCWD, path, flags, fmode);
+}
+THUNK(open);
+ALSO_AS(open, open64);
+/* _FORTIFY_SOURCE's checked opens (no mode argument: O_CREAT is refused by them at compile time). */
+int IMPL(__open_2)(const char *path, int flags) { return trr_impl_openat(AT_FDCWD, path, flags, 0); }
+THUNK(__open_2);
+ALSO_AS(__open_2, __open64_2);
+int IMPL(__openat_2)(int dirfd, const char *path, int flags) { return trr_impl_openat(dirfd, path, flags, 0); }
+THUNK(__openat_2);
+ALSO_AS(__openat_2, __openat64_2);
+
+/*
+ * fcntl of a regular file, for the commands that never block and that trr
+ * does not follow: descriptor flags, status flags (read), and the
+ * non-waiting record locks (sqlite takes them around every transaction).
+ */
+int IMPL(fcntl)(int fd, int cmd, ...) {
+  va_list ap;
+  va_start(ap, cmd);
+  long arg = va_arg(ap, long);
+  va_end(ap);
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_fcntl, .nargs = 3, .args = {fd, cmd, 0}};
+  int ok = 1;
+  switch (cmd) {
+  case F_GETFD:
+  case F_GETFL:
+    break; /* the argument is not used: 0 in the record */
+  case F_SETFD:
+    c.args[2] = (int)arg;
+    break;
+  case F_SETLK:
+  case F_OFD_SETLK:
+    c.args[2] = arg;
+    c.sent = (const void *)arg;
+    c.sent_len = sizeof(struct flock);
+    break;
+  case F_GETLK:
+  case F_OFD_GETLK:
+    c.args[2] = arg;
+    c.sent = (const void *)arg;
+    c.sent_len = sizeof(struct flock);
+    c.out = (void *)arg;
+    c.out_max = sizeof(struct flock);
+    break;
+  default:
+    ok = 0;
+  }
+  long r;
+  if (ok && h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(fcntl, fd, cmd, arg, 0);
+}
+THUNK(fcntl);
+ALSO_AS(fcntl, fcntl64);
+
+#define FD_ONLY(name)                                   \
+  int IMPL(name)(int fd) {                              \
+    struct trr_hdr *h = thread_buf();                   \
+    struct call c = {.nr = SYS_##name, .nargs = 1, .args = {fd}}; \
+    long r;                                             \
+    if (h && plain_file(h, fd, 0) && buffered(h, &c, &r)) \
+      return (int)ret_errno(r);                         \
+    return (int)FORWARD(name, fd, 0, 0, 0);             \
+  }                                                     \
+  THUNK(name);
+/* fsync and fdatasync of a regular file wait for the disk, never for another process. */
+FD_ONLY(fsync)
+FD_ONLY(fdatasync)
+
+int IMPL(fchown)(int fd, uid_t uid, gid_t gid) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_fchown, .nargs = 3, .args = {fd, (long)uid, (long)gid}};
+  long r;
+  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return (int)ret_errno(r);
+  return (int)FORWARD(fchown, fd, uid, gid, 0);
+}
+THUNK(fchown);
+
+int IMPL(unlinkat)(int dirfd, const char *path, int flags) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_unlinkat, .nargs = 3, .args = {dirfd, (long)path, flags}};
+  long r;
+  if (h && path) {
+    c.sent = path;
+    c.sent_len = strlen(path) + 1;
+    if (buffered(h, &c, &r))
+      return (int)ret_errno(r);
+  }
+  return (int)FORWARD(unlinkat, dirfd, path, flags, 0);
+}
+THUNK(unlinkat);
+/* unlink(p) is unlinkat(AT_FDCWD, p, 0) to the kernel: recorded as that. */
+int IMPL(unlink)(const char *path) { return trr_impl_unlinkat(AT_FDCWD, path, 0); }
+THUNK(unlink);
+
+/* readv/writev of a regular file: as read and write, the data in pieces. At most 64 pieces, at most 64 KiB read. */
+#define IOV_MAX_BUFFERED 64
+static size_t iov_total(const struct iovec *iov, int cnt) {
+  size_t n = 0;
+  for (int i = 0; i < cnt; i++)
+    n += iov[i].iov_len;
+  return n;
+}
+
+ssize_t IMPL(readv)(int fd, const struct iovec *iov, int cnt) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_readv, .nargs = 3, .args = {fd, (long)iov, cnt}, .iov = iov, .iovcnt = cnt, .iov_out = 1, .out = (void *)iov, .out_by_result = 1};
+  long r;
+  if (h && iov && cnt > 0 && cnt <= IOV_MAX_BUFFERED && (c.out_max = iov_total(iov, cnt)) <= (1 << 16) && plain_file(h, fd, 0) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(readv, fd, iov, cnt, 0);
+}
+THUNK(readv);
+
+ssize_t IMPL(writev)(int fd, const struct iovec *iov, int cnt) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_writev, .nargs = 3, .args = {fd, (long)iov, cnt}, .iov = iov, .iovcnt = cnt, .sent = iov, .sent_by_result = 1};
+  long r;
+  if (h && iov && cnt > 0 && cnt <= IOV_MAX_BUFFERED && plain_file(h, fd, 1) && buffered(h, &c, &r))
+    return ret_errno(r);
+  return (ssize_t)FORWARD(writev, fd, iov, cnt, 0);
+}
+THUNK(writev);

@@ -1,14 +1,14 @@
-// trr traps rdtsc by running every thread in PR_TSC_SIGSEGV mode, so an rdtsc
-// raises a SIGSEGV that trr turns into an emulated instruction. The kernel
+// trr traps rdtsc by running every thread in PR_TSC_SIGSEGV mode (and cpuid
+// with CPUID faulting, see cpuid-trap.ts), so such an instruction raises a
+// SIGSEGV that trr turns into an emulated instruction. The kernel
 // forces that SIGSEGV: when the program blocks or ignores SIGSEGV at that
 // moment, the kernel first unblocks it and resets its action to SIG_DFL. The
 // program did nothing to deserve that, so trr must put both back. It cannot
 // learn them afterwards, so this module follows them as they change: the
 // blocked mask after the syscalls that change it and after a handler's
 // frame is built, and each process's SIGSEGV action from rt_sigaction.
-import { SYSCALL_ARG_REGS } from '../arch/registers.js';
-import { PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, waitpid, waitStatus } from '../native/native.js';
 import { nr } from '../syscalls/names.js';
+import { runSyscallIn } from '../task/inject.js';
 import type { Task } from '../task/task.js';
 import { SIG } from '../task/kernel-abi.js';
 import { UnsupportedError } from '../util/errors.js';
@@ -82,32 +82,15 @@ export class SigsegvState {
     else this.blocked.delete(task.tid);
   }
 
-  /** Runs rt_sigaction(SIGSEGV, action) in the stopped thread, from the vDSO's syscall instruction. */
+  /** Runs rt_sigaction(SIGSEGV, action) in the stopped thread. */
   private setAction(task: Task, action: Buffer): void {
-    const gadget = task.mem.syscallInstruction;
     const cannot = (why: string) =>
-      new UnsupportedError(`the program ran rdtsc while it blocked or ignored SIGSEGV; the kernel then reset its SIGSEGV handler, and trr could not put it back (${why}), so recording stops here rather than let the program run on with a handler it did not set.`);
-    if (gadget === undefined) throw cannot('the process has no vDSO to run a syscall from');
-    const saved = task.regs().clone();
-    const scratch = ((saved.sp - 128n - BigInt(KSIGACTION_SIZE)) & ~15n) - 64n; // below the red zone
+      new UnsupportedError(`the program ran rdtsc or cpuid (which trr traps) while it blocked or ignored SIGSEGV; the kernel then reset its SIGSEGV handler, and trr could not put it back (${why}), so recording stops here rather than let the program run on with a handler it did not set.`);
+    const scratch = ((task.regs().sp - 128n - BigInt(KSIGACTION_SIZE)) & ~15n) - 64n; // below the red zone
     const old = task.mem.read(scratch, KSIGACTION_SIZE);
     task.mem.write(scratch, action);
-    const r = saved.clone();
-    r.set('rip', gadget);
-    r.set('rax', BigInt(nr('rt_sigaction')));
-    [BigInt(SIG.SEGV), scratch, 0n, 8n].forEach((v, i) => r.set(SYSCALL_ARG_REGS[i]!, v));
-    task.setRegs(r);
-    task.setSigMask(0xffffffffffffffffn); // no signal may stop it in between: they stay pending
-    // Its seccomp stop, then its exit stop.
-    for (const [req, stopSig] of [[PTRACE.CONT, SIG.TRAP | (PTRACE_EVENT.SECCOMP << 8)], [PTRACE.SYSCALL, SIG.TRAP | 0x80]] as const) {
-      if (ptraceRaw(req, task.tid, 0, 0) < 0) throw cannot('the thread went away');
-      const w = waitpid(task.tid, WAIT.__WALL);
-      if (!w || !waitStatus.stopped(w.status) || (w.status >> 8) !== stopSig) throw cannot(`unexpected stop 0x${(w?.status ?? 0).toString(16)}`);
-    }
-    task.invalidate();
-    const result = task.regs().result;
+    const result = runSyscallIn(task, nr('rt_sigaction'), [BigInt(SIG.SEGV), scratch, 0n, 8n], cannot);
     task.mem.write(scratch, old);
-    task.setRegs(saved);
     if (result !== 0n) throw cannot(`rt_sigaction failed with -errno ${-result}`);
   }
 }

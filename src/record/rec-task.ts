@@ -56,6 +56,10 @@ export class RecTask {
   /** A held-back signal re-sent at a syscall entry, awaiting delivery. */
   injected: Buffer | undefined;
   runningSince = 0;
+  /** When the first of the held-back signals came (ms). */
+  deferredSince = 0;
+  /** No asynchronous point is tried before this time (ms); see RecordSession.checkStarvation. */
+  nextProbe = 0;
   exitRecorded = false;
   /** A vfork parent's syscall exit, held until the child's execve is recorded. */
   heldExit = false;
@@ -63,6 +67,8 @@ export class RecTask {
   ownSeccomp = false;
   /** The program's own PR_SET_TSC mode (trr's PR_TSC_SIGSEGV, which traps rdtsc, does not count). */
   tscMode: number = PR_TSC_ENABLE;
+  /** The program's own CPUID faulting mode, ARCH_SET_CPUID(0) (trr's own, which traps cpuid, does not count). */
+  ownCpuidFaulting = false;
   /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
   nsInit = false;
   /** The CPU affinity the program set for this thread (trr keeps it on one CPU; see RecordSession.virtualiseAffinity). */

@@ -9,6 +9,7 @@
 // that lands in the middle of user code is held back until the thread's next
 // syscall), so every recorded event can be found again in replay by counting
 // syscalls. See docs/ARCHITECTURE.md.
+import { ThreadNameWatch } from './thread-names.js';
 import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
@@ -17,24 +18,26 @@ import {
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
-import { nr, signalName, syscallName } from '../syscalls/names.js';
+import { nr, syscallName } from '../syscalls/names.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { innermostTid, parseMaps, readMapsText, signalDisposition, stdioStreamOf } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
 import { SigsegvState } from './rdtsc-fault.js';
+import { afterCpuid, enableCpuidFaulting } from './cpuid-trap.js';
 import type { MemoryWrite, SignalAction, SignalRecord, SyscallExtra, TraceRecord } from '../trace/format.js';
 import type { TraceWriter } from '../trace/trace-stream.js';
 import { UnsupportedError } from '../util/errors.js';
 import { TrackedFiles } from './shared-mappings.js';
 import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
 import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
-import { sampleSpinning } from './spin.js';
+import { asyncPointRecord, probe } from './preempt.js';
+import type { MemoryExclusions } from '../task/fingerprint.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
-import { HDR, INIT_RECORD, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
+import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
-import { CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
+import { ARCH_GET_CPUID, ARCH_SET_CPUID, CLONE, ERESTART_RESTARTBLOCK, SIG, SI_KERNEL, cloneFlagsOf, cpuidAt, frameRange, isSyncSignal, rdtscLengthAt, restartAdjusted } from '../task/kernel-abi.js';
 
 export interface RecordResult {
   /** Wait status of the initial process. */
@@ -44,7 +47,18 @@ export interface RecordResult {
   readonly execErrno?: number;
 }
 
-const SPIN_CHECK_MS = 2000;
+/** A signal held for a thread in user code waits this long for its next syscall before it is delivered where the thread stands. */
+const SIGNAL_GRACE_MS = 10;
+/** A thread that runs without syscalls while others wait is preempted after this slice. */
+const PREEMPT_SLICE_MS = 10;
+/** After a probe that found no point: wait this long before the next. */
+const PROBE_BACKOFF_MS = 20;
+/** A signal held this long for a thread in a loop where no cheap point comes is delivered at a teleport point. */
+const SIGNAL_TELEPORT_MS = 50;
+/** A thread that computes this long while others wait is preempted at a teleport point. */
+const SWITCH_TELEPORT_MS = 100;
+/** The size of a thread's syscall buffer (src/preload). */
+const BUFFER_BYTES = 1n << 20n;
 /** How long the program has to exit after a SIGTERM trr passed on to it. */
 const TERM_GRACE_MS = 5000;
 /** SIGSTOP, SIGTSTP, SIGTTIN, SIGTTOU: a PTRACE_EVENT_STOP carrying one of them is a group-stop. */
@@ -60,15 +74,20 @@ const PR_GET_TSC = 25n;
 const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
+const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
 
 export class RecordSession {
+  /** Which syscalls change thread names (extra.names). */
+  private readonly threadNames = new ThreadNameWatch();
   private readonly tasks = new Map<number, RecTask>();
   private current: RecTask | undefined;
   private readonly unflushed: RecTask[] = [];
   private readonly earlyStops = new Map<number, number>();
   private readonly warned = new Set<string>();
   private readonly tracked = new TrackedFiles();
+  /** Per address space: page hashes of its last teleport point's memory (see preempt.ts). */
+  private readonly images = new Map<AddressSpace, Map<bigint, Buffer>>();
   private rootStatus: number | undefined;
   private sliceStart = 0;
   private rrCursor = 0;
@@ -100,7 +119,8 @@ export class RecordSession {
     private readonly rootPid: number,
     private readonly warn: (msg: string) => void,
     /** cpu: the one CPU the program runs on (cli/record.ts pinned it). */
-    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number } = { waitForAll: false },
+    /** cpuidFaulting: trap every cpuid instruction (see cpuid-trap.ts). */
+    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number; readonly cpuidFaulting?: boolean } = { waitForAll: false },
   ) {
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
@@ -119,7 +139,7 @@ export class RecordSession {
       const watch = (cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur))) || this.termDeadline !== undefined;
       let w: WaitResult | undefined;
       try {
-        w = waitpid(-1, WAIT.__WALL, watch ? 500 : 0);
+        w = waitpid(-1, WAIT.__WALL, watch ? 10 : 0);
       } catch (e) {
         throw new UnsupportedError(`lost track of the recorded processes (${(e as Error).message}); ${this.tasks.size} thread(s) unaccounted for.`);
       }
@@ -129,6 +149,7 @@ export class RecordSession {
         continue;
       }
       this.onStop(w.tid, w.status);
+      this.checkStarvation();
       if (this.rootStatus !== undefined && !this.options.waitForAll && !this.killedRest && this.tasks.size > 0) this.killTheRest();
     }
     const status = this.rootStatus ?? 0;
@@ -230,6 +251,7 @@ export class RecordSession {
       case PTRACE_EVENT.EXEC:
         // An execve by another thread of the process: it comes back under the leader's tid.
         if (Number(t.task.eventMessage()) !== tid && this.tasks.has(Number(t.task.eventMessage()))) return this.takeOverLeader(t, Number(t.task.eventMessage()), status);
+        this.images.delete(t.task.mem);
         if ([...this.tasks.values()].some((o) => o !== t && o.task.mem === t.task.mem)) t.task.mem = new AddressSpace(t.tid);
         else t.task.mem.reset(t.tid);
         t.task.tgid = t.tid;
@@ -255,7 +277,8 @@ export class RecordSession {
         } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
-        ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
+        // Only asked for when the program's own tracer may want it (see PtraceEmulation.onClone).
+        if (!this.ptrace.atVforkDone(t)) ptraceRaw(PTRACE.SYSCALL, t.tid, 0, 0);
         return;
     }
     this.onSignal(t, sig);
@@ -279,6 +302,11 @@ export class RecordSession {
     const impossible = this.cannotRecord(t, nrv, args);
     if (impossible) throw new UnsupportedError(`thread ${t.tid} called ${syscallName(nrv)}: ${impossible}`);
     if (nrv === nr('prctl') && (args[0] === PR_GET_TSC || args[0] === PR_SET_TSC)) return this.virtualiseTsc(t, regs, args);
+    if (nrv === nr('arch_prctl') && (args[0] === ARCH_GET_CPUID || args[0] === ARCH_SET_CPUID) && this.options.cpuidFaulting) {
+      // trr's own faulting mode stays on: the program's is one trr keeps for it (see onSignal).
+      if (args[0] === ARCH_SET_CPUID) t.ownCpuidFaulting = args[1] === 0n;
+      return this.answerInstead(t, regs, nrv, args[0] === ARCH_SET_CPUID ? 0n : t.ownCpuidFaulting ? 0n : 1n);
+    }
     if (!sem || QUIET_ENOSYS.has(nrv) || this.refuse(nrv, args)) {
       const what = nrv === nr('ioctl') ? `ioctl request 0x${(args[1]! & 0xffffffffn).toString(16)}` : undefined;
       return this.answerEnosys(t, regs, nrv, what);
@@ -523,7 +551,7 @@ export class RecordSession {
       if (file) {
         extra.file = file.blob;
         extra.path = file.path;
-        const tracked = this.tracked.onMmap(t.task, Number(BigInt.asIntN(32, p.args[4]!)));
+        const tracked = file.tracked;
         if (tracked) {
           extra.tracked = tracked;
           if (!this.noBufferedWrites) {
@@ -554,6 +582,8 @@ export class RecordSession {
     }
     this.ptrace.atSyscallResult(t, p, result);
     if (p.tracee) extra.tracee = p.tracee;
+    const names = this.threadNames.after(t.tid, t.task.tgid, p.nr, p.args, result, p.strings?.[0]?.[1]);
+    if (names) extra.names = names;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     // sched_yield gives the other threads their turn, as a kernel with one CPU would.
     if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t, p.nr === SCHED_YIELD);
@@ -635,7 +665,8 @@ export class RecordSession {
     return [[w.address, target.task.mem.readPartial(w.address, length)]];
   }
 
-  private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string } | undefined {
+  /** The blob of the file an mmap mapped, and its tracked-file key when it is one (then the trace keeps a copy of its own). */
+  private mappedFile(t: RecTask, args: readonly bigint[]): { blob: string; path: string; tracked: string | undefined } | undefined {
     const flags = Number(args[3]!);
     const fd = Number(BigInt.asIntN(32, args[4]!));
     if (flags & 0x20 /* MAP_ANONYMOUS */ || fd < 0) return undefined;
@@ -647,8 +678,9 @@ export class RecordSession {
       return undefined;
     }
     if (target === '/dev/zero') return undefined;
+    const tracked = this.tracked.onMmap(t.task, fd);
     try {
-      return { blob: this.writer.storeFile(link, target), path: target };
+      return { blob: this.writer.storeFile(link, target, tracked !== undefined), path: target, tracked };
     } catch (e) {
       if (this.writer.failure) throw this.writer.failure; // the trace could not be written (a full disk)
       throw new UnsupportedError(`the program mapped ${target} into memory and trr could not save a copy of it (${(e as Error).message}); mappings of devices are not supported.`);
@@ -676,6 +708,8 @@ export class RecordSession {
     const stackData = t.task.mem.read(regs.sp, Number(stack.end - regs.sp));
     const vdso = maps.find((m) => m.path === '[vdso]');
     if (vdso) t.task.mem.syscallInstruction = patchVdso(t.task.mem, vdso.start, vdso.end).syscallInstruction;
+    if (this.options.cpuidFaulting) enableCpuidFaulting(t.task); // exec turned it off
+    t.ownCpuidFaulting = false;
     this.segv.onExec(t.task);
     this.dropUnflushed(t);
     t.pending = undefined;
@@ -683,7 +717,7 @@ export class RecordSession {
     this.formerTids.delete(t);
     this.append({
       kind: 'exec', tid: former ?? tid, ...(former !== undefined ? { leaderTid: tid } : {}), entryRegs: p.regs.raw, regs: regs.raw, path: p.exec!.path, argv: p.exec!.argv, exe, files,
-      stack: [regs.sp, stackData], maps: mapsText,
+      stack: [regs.sp, stackData], maps: mapsText, ...(this.options.cpuidFaulting ? { cpuidFaulting: true } : {}),
     });
     this.releaseBuffer(t); // after the exec record, which its last buffered calls precede
     for (const parent of this.tasks.values()) {
@@ -725,6 +759,7 @@ export class RecordSession {
     moved.runningSince = execer.runningSince;
     moved.ownSeccomp = execer.ownSeccomp;
     moved.tscMode = execer.tscMode;
+    moved.ownCpuidFaulting = execer.ownCpuidFaulting;
     moved.nsInit = execer.nsInit;
     this.tasks.set(leader.tid, moved);
     this.formerTids.set(moved, former);
@@ -745,6 +780,7 @@ export class RecordSession {
     const child = new RecTask(new Task(childTid, tgid, mem));
     child.ownSeccomp = parent.ownSeccomp;
     child.tscMode = parent.tscMode;
+    child.ownCpuidFaulting = parent.ownCpuidFaulting;
     this.segv.onClone(parent.task, child.task);
     const own = innermostTid(childTid);
     child.nsInit = own === 1;
@@ -766,13 +802,14 @@ export class RecordSession {
       p.childIsThread = (flags & CLONE.THREAD) !== 0n;
       if (own !== childTid) p.childOwnTid = own;
     }
-    this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
+    // The parent's own tracer may see this event: the parent then stays at it until that tracer resumes it.
+    const held = this.ptrace.onClone(parent, child, ev, (flags & CLONE.UNTRACED) !== 0n);
     const early = this.earlyStops.get(childTid);
     if (early !== undefined) {
       this.earlyStops.delete(childTid);
       this.onStop(childTid, early);
     }
-    ptraceRaw(PTRACE.SYSCALL, parent.tid, 0, 0);
+    if (!held) ptraceRaw(PTRACE.SYSCALL, parent.tid, 0, 0);
   }
 
   private onExitEvent(t: RecTask): void {
@@ -846,6 +883,8 @@ export class RecordSession {
       const len = rdtscLengthAt(t.task.mem, regs.ip);
       // In the program's own PR_TSC_SIGSEGV mode, rdtsc faults as it would natively.
       if (len && t.tscMode === PR_TSC_ENABLE) return this.emulateRdtsc(t, regs, len);
+      // Likewise cpuid in the program's own faulting mode.
+      if (this.options.cpuidFaulting && !t.ownCpuidFaulting && cpuidAt(t.task.mem, regs.ip)) return this.emulateInstruction(t, regs, afterCpuid(regs), 'cpuid');
     }
     // A SIGSYS from the program's own seccomp filter is raised by the syscall instruction itself.
     const fromFilter = sig === SIG.SYS && code === SYS_SECCOMP;
@@ -859,7 +898,9 @@ export class RecordSession {
       if (!t.boundary || !regs.equals(t.boundary)) {
         // In the middle of user code: hold it back until the thread's next syscall.
         // The library makes its next call a traced one, so a buffered stretch does not delay it.
-        t.deferred.push(info);
+        if (t.deferred.length === 0) t.deferredSince = Date.now();
+        // A standard signal already pending is not queued twice (the kernel would merge them too).
+        if (sig >= 32 || !t.deferred.some((d) => d.readInt32LE(0) === sig)) t.deferred.push(info);
         t.buffer?.setWord(HDR.forceTraced, 1);
         ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
         return;
@@ -967,7 +1008,6 @@ export class RecordSession {
   }
 
   private emulateRdtsc(t: RecTask, regs: Registers, len: number): void {
-    t.buffer?.take(t.tid, true);
     const after = regs.clone();
     let tsc: bigint;
     if (len === 3) {
@@ -978,32 +1018,92 @@ export class RecordSession {
     after.set('rax', tsc & 0xffffffffn);
     after.set('rdx', tsc >> 32n);
     after.set('rip', regs.ip + BigInt(len));
+    this.emulateInstruction(t, regs, after, 'rdtsc');
+  }
+
+  /** Goes on after an instruction that trapped (its SIGSEGV suppressed) as if it had run and left `after`. */
+  private emulateInstruction(t: RecTask, regs: Registers, after: Registers, kind: 'rdtsc' | 'cpuid'): void {
+    t.buffer?.take(t.tid, true);
     t.task.setRegs(after);
     this.segv.restoreAfterFault(t.task);
-    this.append({ kind: 'rdtsc', tid: t.tid, regs: regs.raw, after: after.raw });
+    this.append({ kind, tid: t.tid, regs: regs.raw, after: after.raw });
     t.boundary = after;
     ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
   }
 
+  /**
+   * The current thread has run user code without a stop for a while: if a
+   * signal is held for it, or another thread waits while its slice is up,
+   * take an asynchronous point where replay can find it again (preempt.ts).
+   */
   private checkStarvation(): void {
     const cur = this.current;
     if (!cur || cur.state !== 'running') return;
-    const ranFor = Date.now() - cur.runningSince;
-    if (ranFor < SPIN_CHECK_MS) return;
-    if (cur.deferred.length > 0) {
-      throw new UnsupportedError(
-        `signal ${signalName(cur.deferred[0]!.readInt32LE(0))} arrived while thread ${cur.tid} was running code that makes no system calls, and it has not made one for ${(ranFor / 1000).toFixed(1)} s. trr delivers signals only at system calls for now; delivering them in the middle of user code is not supported yet.`,
-      );
+    const now = Date.now();
+    const forSignal = cur.deferred.length > 0 && now - cur.deferredSince >= SIGNAL_GRACE_MS;
+    const forSwitch = this.hasReady(cur) && now - this.sliceStart >= PREEMPT_SLICE_MS;
+    if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
+    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip) });
+    if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
+    if (result.kind === 'stopped') return this.onStop(cur.tid, result.status);
+    if (result.kind === 'later') {
+      cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
+      return;
     }
-    const waiting = [...this.tasks.values()].filter((t) => t !== cur && t.state === 'ready').map((t) => t.tid);
-    const verdict = sampleSpinning(cur.task);
-    if (verdict.kind === 'stopped') return this.onStop(cur.tid, verdict.status);
-    if (verdict.kind === 'spinning') {
-      throw new UnsupportedError(
-        `thread ${cur.tid} is spinning in user code without system calls while thread(s) ${waiting.join(', ')} wait to run (for ${(ranFor / 1000).toFixed(1)} s). trr runs one thread at a time and switches threads at system calls; preempting a spinning thread is not supported yet, so this program cannot be recorded.`,
-      );
+    const sig = forSignal ? cur.deferred[0]!.readInt32LE(0) : 0;
+    // No cheap point: after a while, a teleport point (not while the interval has buffered syscalls, which replay must run).
+    const waited = forSignal ? now - cur.deferredSince : now - this.sliceStart;
+    const teleport = result.kind === 'costly' && waited >= (forSignal ? SIGNAL_TELEPORT_MS : SWITCH_TELEPORT_MS) && !cur.buffer?.hasRecords();
+    if (result.kind === 'costly' && !teleport) {
+      cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
+      ptraceRaw(PTRACE.CONT, cur.tid, 0, 0);
+      return;
     }
-    cur.runningSince = Date.now();
+    cur.buffer?.take(cur.tid, true);
+    let image: Map<bigint, Buffer> | undefined;
+    if (teleport) {
+      image = this.images.get(cur.task.mem);
+      if (!image) this.images.set(cur.task.mem, (image = new Map()));
+    }
+    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image));
+    cur.nextProbe = 0;
+    if (forSignal) {
+      // Deliver it here: re-sent, it stops the thread at once, at these registers (see onSignal).
+      const info = cur.deferred.shift()!;
+      cur.deferredSince = Date.now();
+      cur.injected = info;
+      cur.boundary = result.regs;
+      tgkill(cur.task.tgid, cur.tid, sig);
+      ptraceRaw(PTRACE.CONT, cur.tid, 0, 0);
+      return;
+    }
+    cur.state = 'ready';
+    this.current = undefined;
+  }
+
+  /** Whether ip is in trr's preload library or its syscall stub, whose record and replay paths differ. */
+  private inPreload(t: RecTask, ip: bigint): boolean {
+    if (ip >= STUB_ADDR && ip < STUB_ADDR + 4096n) return true;
+    if (t.buffer && t.buffer.mem.readPartial(t.buffer.addr + BigInt(HDR.busy), 4).readUInt32LE(0) !== 0) return true;
+    const m = parseMaps(readMapsText(t.task.tgid)).find((x) => x.start <= ip && ip < x.end);
+    return m === undefined || m.path.includes('trr_preload');
+  }
+
+  /** What the memory fingerprint leaves out (see fingerprint.ts): trr's buffers, and the threads' dead stack. */
+  private exclusions(t: RecTask, regs: Registers): MemoryExclusions {
+    const ranges: [bigint, bigint][] = [[STUB_ADDR, 4096n]];
+    const otherStackPointers: bigint[] = [];
+    for (const o of this.tasks.values()) {
+      if (o.task.mem !== t.task.mem || o.state === 'exiting') continue;
+      if (o.buffer) ranges.push([o.buffer.addr, BUFFER_BYTES]);
+      if (o === t) continue;
+      try {
+        otherStackPointers.push(o.pending?.regs.sp ?? o.task.regs().sp);
+      } catch {
+        // not stopped (new): no stack yet
+      }
+    }
+    return { ranges, stackPointer: regs.sp, otherStackPointers };
   }
 
   // ---- writing ----------------------------------------------------------

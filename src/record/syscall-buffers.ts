@@ -53,6 +53,12 @@ export class ThreadBuffer {
     this.mem.write(this.addr + BigInt(HDR.forceTraced), zero.subarray(0, 4));
   }
 
+  /** Whether the thread made buffered syscalls since its last record. */
+  hasRecords(): boolean {
+    const h = this.header();
+    return this.takenCount > 0 || (h !== undefined && h.readUInt32LE(HDR.count) > 0);
+  }
+
   /** The records taken so far, as one batch, and forgets them. */
   drain(): { count: number; data: Buffer } | undefined {
     if (this.takenCount === 0) return undefined;

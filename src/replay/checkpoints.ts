@@ -6,7 +6,8 @@
 // time has passed since the session's last image, so re-running from one
 // costs at most about that much. Their number is bounded: past `max`, the
 // image whose neighbours are closest together is dropped (the first one,
-// where the debuggee starts, always stays).
+// where the debuggee starts, always stays, and so does an image in use: see
+// hold).
 import type { ReplaySession, SessionImage } from './replay-session.js';
 
 /** TRR_LOG=checkpoint logs checkpoints taken and used (tests read it). */
@@ -21,6 +22,8 @@ export class AutoCheckpoints {
   private readonly images: SessionImage[] = [];
   /** Replay time (ms) each session spent since it was at an image. */
   private readonly cost = new WeakMap<ReplaySession, number>();
+  /** Images a caller will restore again (see hold); they are not dropped meanwhile. */
+  private readonly held = new Set<SessionImage>();
 
   constructor(
     readonly intervalMs = DEFAULT_CHECKPOINT_INTERVAL_MS,
@@ -38,6 +41,22 @@ export class AutoCheckpoints {
       if (im.pos < pos || (inclusive && im.pos === pos)) return im;
     }
     return undefined;
+  }
+
+  /**
+   * Runs `body` with `image` kept: a search that replays from an image and
+   * then restores it again must not see it dropped by the images its own
+   * replay takes on the way.
+   */
+  hold<T>(image: SessionImage | undefined, body: () => T): T {
+    if (!image || this.held.has(image)) return body();
+    this.held.add(image);
+    try {
+      return body();
+    } finally {
+      this.held.delete(image);
+      this.trim();
+    }
   }
 
   /** Session `s` stands at an image now (it was just restored from one, or created). */
@@ -69,13 +88,20 @@ export class AutoCheckpoints {
     if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] taken at event ${image.pos}\n`);
     const i = this.images.findIndex((im) => im.pos > image.pos);
     this.images.splice(i < 0 ? this.images.length : i, 0, image);
-    if (this.images.length <= this.max) return;
-    let drop = 1;
-    for (let j = 2; j < this.images.length - 1; j++) {
+    this.trim();
+  }
+
+  /** Drops images while there are more than `max`, except held ones (there may then be more for a while). */
+  private trim(): void {
+    while (this.images.length > this.max) {
       const gap = (k: number) => this.images[k + 1]!.pos - this.images[k - 1]!.pos;
-      if (gap(j) < gap(drop)) drop = j;
+      let drop: number | undefined;
+      for (let j = 1; j < this.images.length - 1; j++) {
+        if (!this.held.has(this.images[j]!) && (drop === undefined || gap(j) < gap(drop))) drop = j;
+      }
+      if (drop === undefined) return;
+      this.images.splice(drop, 1)[0]!.tasks.dispose();
     }
-    this.images.splice(drop, 1)[0]!.tasks.dispose();
   }
 
   dispose(): void {

@@ -25,6 +25,8 @@ import { ReplaySession, type SessionImage, type StepResult } from './replay-sess
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import { ReverseExecution, type Position, type TimelineCore } from './reverse.js';
+import { SyscallCatch } from './syscall-catch.js';
+import { forkEventAt } from './fork-events.js';
 import type { Watch } from './watchpoints.js';
 
 /**
@@ -62,7 +64,11 @@ export type StopReason =
   /** The front end asked to stop (gdb's Ctrl-C). */
   | { readonly kind: 'interrupted'; readonly tid: number }
   /** The debuggee executed a new program (`exe`: the trace's copy of it); breakpoints and watches are gone with the old one. */
-  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string };
+  | { readonly kind: 'exec'; readonly tid: number; readonly exe: string }
+  /** A caught syscall (SyscallCatch): at its entry stop, or just after it returned. */
+  | { readonly kind: 'syscall-entry' | 'syscall-return'; readonly tid: number; readonly nr: number }
+  /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
+  | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
 
 const INTERRUPT_POLL_MS = 20;
 
@@ -75,6 +81,12 @@ export class Debugger {
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
+  /** The syscalls to stop at (gdb's catch syscall). */
+  readonly syscalls = new SyscallCatch();
+  /** Whether forks and vforks of the debuggee are stops (gdb's fork-events, for `catch fork` and to detach the child). */
+  reportForks = false;
+  /** A stop at the same position that comes after the one just reported (a caught syscall's return after its fork). */
+  private pending: StopReason | undefined;
 
   /** Records to replay before the debuggee exists: its exec (or fork) record is the last of them. */
   private readonly startAfter: number;
@@ -137,6 +149,10 @@ export class Debugger {
       rearm: (s) => this.rearm(s),
       walkTo: (index) => this.walkTo(index),
       restart: () => this.restart(),
+      caughtEntry: (s) => this.caughtEntry(s),
+      returnHere: (s, r) => this.returnHere(s, r),
+      holdAtCaughtEntry: () => this.holdAtCaughtEntry(),
+      caughtReturn: (r) => this.caughtReturn(r),
     };
   }
 
@@ -237,6 +253,11 @@ export class Debugger {
     return this.session.liveThreads(this.pid);
   }
 
+  /** Thread `tid`'s name (comm) at the current position. */
+  threadName(tid: number): string | undefined {
+    return this.session.threadName(tid);
+  }
+
   registers(tid: number): Registers | undefined {
     return this.session.liveTask(tid)?.regs();
   }
@@ -298,6 +319,7 @@ export class Debugger {
   }
 
   close(): void {
+    this.reverse.close();
     this.session.close();
     this.images.dispose();
   }
@@ -330,6 +352,7 @@ export class Debugger {
 
   /** Makes the debugger's session `s` (closing the one it had). */
   private replaceSession(s: ReplaySession): ReplaySession {
+    this.pending = undefined;
     this.session.close();
     this.session = s;
     return s;
@@ -372,7 +395,7 @@ export class Debugger {
 
   private position(): Position {
     const regs = this.midRun ? this.session.liveTask(this.currentTid)?.regs().raw : undefined;
-    return { pos: this.session.position, tid: this.currentTid, regs };
+    return { pos: this.session.position, tid: this.currentTid, regs, entry: this.session.heldAtEntry !== undefined };
   }
 
   /** Is `r` where the debuggee's life ends? Replay stops before it so it can be inspected. */
@@ -482,6 +505,7 @@ export class Debugger {
    */
   private continueForward(only?: number): StopReason {
     if (only !== undefined && !this.session.liveTask(only)) only = undefined;
+    if (this.pending) return this.takePending();
     for (;;) {
       if (this.endsDebuggee(this.session.nextRecord())) {
         const stop = this.runToEndingInstruction(only);
@@ -490,13 +514,76 @@ export class Debugger {
           return stop;
         }
       }
+      if (this.caughtEntry(this.session) !== undefined) {
+        const stop = this.holdAtCaughtEntry();
+        if (stop) return stop;
+        continue;
+      }
       const end = this.atEnd();
       if (end) return end;
       this.reportedSignal = false;
-      const stop = this.stopFor(this.advanceShown(), only);
+      const r = this.advanceShown();
+      const stop = this.stopFor(r, only) ?? this.forkStop(r) ?? this.caughtReturn(r);
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
+  }
+
+  private takePending(): StopReason {
+    const p = this.pending!;
+    this.pending = undefined;
+    return p;
+  }
+
+  /** After step `r` of the debugger's session: the fork or vfork it replayed (see fork-events.ts), if forks are reported. */
+  private forkStop(r: StepResult): StopReason | undefined {
+    if (!this.reportForks || r.kind !== 'event' || this.session.position === 0) return undefined;
+    const rec = this.trace.recordAt(this.session.position - 1);
+    if (!this.ofDebuggee(this.session, rec.tid)) return undefined;
+    const fork = forkEventAt(this.trace, this.session.position - 1, this.session.liveTask(rec.tid)!.mem);
+    if (!fork) return undefined;
+    this.pending = this.caughtReturn(r); // natively the fork comes first, then the syscall's return
+    this.currentTid = rec.tid;
+    return { kind: fork.kind, tid: rec.tid, child: fork.child };
+  }
+
+  /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
+  private caughtEntry(s: ReplaySession): number | undefined {
+    if (s.heldAtEntry !== undefined) return undefined;
+    const r = s.nextRecord();
+    const n = this.syscalls.entryIn(r);
+    return n !== undefined && this.ofDebuggee(s, r!.tid) ? n : undefined;
+  }
+
+  /** After `r`, a step of the debugger's session: the return of a caught syscall, if that is what it replayed. */
+  private caughtReturn(r: StepResult): StopReason | undefined {
+    const pos = this.returnHere(this.session, r);
+    if (pos === undefined) return undefined;
+    const rec = this.trace.recordAt(pos - 1);
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-return', tid: rec.tid, nr: this.syscalls.returnAfter(rec)! };
+  }
+
+  /** Whether step `r` of `s` just replayed the return of a caught syscall of the debuggee: the position after it. */
+  private returnHere(s: ReplaySession, r: StepResult): number | undefined {
+    if (r.kind !== 'event' || s.position === 0) return undefined;
+    const rec = this.trace.recordAt(s.position - 1);
+    return this.syscalls.returnAfter(rec) !== undefined && this.ofDebuggee(s, rec.tid) ? s.position : undefined;
+  }
+
+  private ofDebuggee(s: ReplaySession, tid: number): boolean {
+    const t = s.liveTask(tid);
+    return t !== undefined && t.tgid === s.liveTask(this.pid)?.tgid;
+  }
+
+  /** Runs the next record's thread to its (caught) syscall's entry: that stop, or a breakpoint or watchpoint on the way. */
+  private holdAtCaughtEntry(): StopReason | undefined {
+    const r = this.session.holdAtEntry();
+    if (r.kind !== 'held') return this.stopFor(r);
+    const rec = this.session.nextRecord()!;
+    this.midRun = true;
+    this.currentTid = rec.tid;
+    return { kind: 'syscall-entry', tid: rec.tid, nr: this.syscalls.entryIn(rec)! };
   }
 
   /**
@@ -513,6 +600,12 @@ export class Debugger {
    */
   private stepForward(tid?: number, othersStop = true): StopReason {
     const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
+    if (this.pending) return this.takePending();
+    if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
+      // At a syscall's entry stop: the step finishes the syscall.
+      const r = this.advanceShown();
+      return this.stopFor(r) ?? this.forkStop(r) ?? this.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
+    }
     for (;;) {
       const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
@@ -526,7 +619,7 @@ export class Debugger {
       if (next.tid === stepped && this.session.canSingleStep(stepped)) {
         this.currentTid = stepped;
         const r = this.stepShown(stepped);
-        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' });
+        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' }) ?? this.forkStop(r);
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: stepped };
       }
@@ -588,7 +681,13 @@ export class Debugger {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
     this.replaceSession(this.sessionBefore(target.pos, true));
-    if (target.regs) {
+    if (target.entry) {
+      this.walkTo(target.pos);
+      this.disarm(this.session);
+      while (this.session.holdAtEntry().kind !== 'held');
+      this.rearm(this.session);
+      this.midRun = true;
+    } else if (target.regs) {
       this.reverse.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
       this.rearm(this.session);
       this.midRun = true;

@@ -11,7 +11,7 @@
 // stderr are echoed from the program's memory. The session emits nothing but
 // typed results: front ends (autopilot, gdb) decide what to show.
 import { createHash } from 'node:crypto';
-import { readFileSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, kill, pinCpu, ptraceBuffer, ptraceRaw, spawnTracee, waitpid, waitStatus } from '../native/native.js';
 import { semanticsOf, type SyscallSemantics } from '../syscalls/semantics.js';
@@ -20,18 +20,25 @@ import { SYSCALLS } from '../syscalls/table.generated.js';
 import { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { patchVdso } from '../task/vdso.js';
-import { CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
+import { ARCH_SET_CPUID, CLONE, SIG, cloneTidPointers, handlerEntryXstate, isRestartRequest, restartAdjusted, robustListDeaths } from '../task/kernel-abi.js';
 import type {
+  AsyncPointRecord,
   ExecRecord, MemoryWrite, SignalRecord, SyscallBatchRecord, SyscallEntryRecord, SyscallExitRecord, SyscallExtra, SyscallRecord, TraceRecord, TraceeEffect,
 } from '../trace/format.js';
 import type { TraceReader } from '../trace/trace-stream.js';
-import { DivergenceError } from '../util/errors.js';
+import { DivergenceError, UnsupportedError } from '../util/errors.js';
+import { couldUseCpuRandomness } from '../arch/cpuid.js';
 import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
+import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
+import { describe, fmt, u32, writeAll } from './session-util.js';
+import { syscallEntered } from './syscall-catch.js';
+import { ThreadNameBook } from './thread-names.js';
 
 export type { StepResult } from './task-control.js';
+export { describe } from './session-util.js';
 
 
 export interface ReplayOptions {
@@ -52,6 +59,8 @@ export interface SessionImage {
   readonly tasks: TasksImage;
   readonly exitStatus: number | undefined;
   readonly checkedFiles: readonly string[];
+  readonly held: number | undefined;
+  readonly names: ThreadNameBook;
 }
 
 export class ReplaySession extends ProcessImaging {
@@ -106,7 +115,7 @@ export class ReplaySession extends ProcessImaging {
 
   /** Freezes a copy of the replay as it stands (see imageBlocker() for when it cannot). */
   image(): SessionImage {
-    return { pos: this.pos, tasks: this.captureTasks(this.files), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles] };
+    return { pos: this.pos, tasks: this.captureTasks(this.files), exitStatus: this.exitStatus, checkedFiles: [...this.checkedFiles], held: this.held, names: this.names.copy() };
   }
 
   /** A new session that goes on from a copy of `image` (which stays as it is). */
@@ -114,6 +123,8 @@ export class ReplaySession extends ProcessImaging {
     const s = new ReplaySession(trace, options);
     s.pos = image.pos;
     s.exitStatus = image.exitStatus;
+    s.held = image.held;
+    s.names = image.names.copy();
     for (const f of image.checkedFiles) s.checkedFiles.add(f);
     if (image.tasks.files) s.files = image.tasks.files.snapshot();
     try {
@@ -145,23 +156,76 @@ export class ReplaySession extends ProcessImaging {
     const index = this.pos;
     const record = this.trace.recordAt(index);
     if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
-    try {
+    const stop = this.applying(index, record, () => {
       this.apply(record, index);
       const t = this.tasks.get(record.tid);
       if (t) this.checkBatchTaken(t, record);
-    } catch (e) {
-      if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
-      if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
-      if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
-        throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${e.message}`);
-      }
-      throw e;
-    }
+    });
+    if (stop) return stop;
     this.pos++;
+    this.held = undefined;
+    if (record.kind === 'syscall' || record.kind === 'syscall-exit') this.names.recorded(record.extra?.names);
     const mem = this.tasks.get(record.tid)?.task.mem;
     if (mem && record.kind === 'exec') this.breakpoints.reinsert(mem);
     else if (mem && (record.kind === 'syscall' || record.kind === 'syscall-exit') && record.nr === nr('mmap')) this.breakpoints.insertPending(mem);
     return { kind: 'event' };
+  }
+
+  /** Runs `f`, which applies (part of) record `index`; a breakpoint or watch fault inside it is returned. */
+  private applying(index: number, record: TraceRecord, f: () => void): StepResult | undefined {
+    try {
+      f();
+    } catch (e) {
+      if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
+      if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
+      if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
+        const h = this.trace.header;
+        const hint = couldUseCpuRandomness(h.features, h.cpuid)
+          ? ' The recording did not trap cpuid (its CPU has no CPUID faulting, or TRR_NO_CPUID_FAULTING=1 was set), so trr could not hide RDRAND and RDSEED from the program, and random numbers it took from them are not in the trace: a likely cause.'
+          : '';
+        throw new DivergenceError(`replay diverged from the recording at event ${index} (${describe(record)}): ${hint ? `${e.message.replace(/\.$/, '')}.${hint}` : e.message}`);
+      }
+      throw e;
+    }
+    return undefined;
+  }
+
+  /** Each thread's name (comm) at the current event. */
+  private names = new ThreadNameBook();
+
+  threadName(recTid: number): string | undefined {
+    return this.names.get(recTid);
+  }
+
+  /** The record whose thread holdAtEntry() left at its syscall's entry stop (the record is not applied yet). */
+  private held: number | undefined;
+
+  get heldAtEntry(): number | undefined {
+    return this.held === this.pos ? this.held : undefined;
+  }
+
+  /**
+   * The next record is a syscall (or its entry half, or an execve): runs its
+   * thread to the syscall's entry stop and holds it there, as a debugger
+   * stopping at the syscall's entry sees it. The next step() applies the
+   * record from there. A breakpoint or watch fault on the way is returned
+   * instead (call again to go on).
+   */
+  holdAtEntry(): StepResult | { readonly kind: 'held' } {
+    const index = this.pos;
+    const r = this.trace.recordAt(index);
+    const nrv = syscallEntered(r);
+    const t = this.tasks.get(r.tid);
+    if (nrv === undefined || !t || (r.kind !== 'syscall' && r.kind !== 'syscall-entry' && r.kind !== 'exec')) throw new DivergenceError(`internal error: event ${index} (${describe(r)}) is not the entry of a syscall`);
+    if (this.held === index) return { kind: 'held' };
+    const stop = this.applying(index, r, () => {
+      const found = this.reachEntry(t, nrv, r.kind === 'exec' ? r.entryRegs : r.regs, r.kind !== 'exec');
+      t.split = { nr: nrv, args: found.syscallArgs(), regs: found };
+      t.state = 'at-entry';
+    });
+    if (stop) return stop;
+    this.held = index;
+    return { kind: 'held' };
   }
 
   /** The next record to replay, if any. */
@@ -205,10 +269,11 @@ export class ReplaySession extends ProcessImaging {
         return this.applyExec(t, r);
       case 'signal':
         return this.applySignal(t, r);
-      case 'rdtsc': {
+      case 'rdtsc':
+      case 'cpuid': {
         const stop = this.runToStop(t, SIG.SEGV);
-        if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, 'an rdtsc instruction');
-        this.checkRegs(t, new Registers(r.regs), 'at the rdtsc instruction');
+        if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, `an ${r.kind} instruction`);
+        this.checkRegs(t, new Registers(r.regs), `at the ${r.kind} instruction`);
         t.task.setRegs(new Registers(r.after));
         t.state = 'ready';
         return;
@@ -240,6 +305,8 @@ export class ReplaySession extends ProcessImaging {
       }
       case 'syscall-batch':
         return this.applyBatch(t, r);
+      case 'async-point':
+        return this.applyAsyncPoint(t, r);
       case 'exit':
         return this.applyExitRecord(t, r.byFilter === true);
     }
@@ -372,12 +439,15 @@ export class ReplaySession extends ProcessImaging {
       return;
     }
     let result = split.executedResult;
-    if (t.state === 'in-kernel') {
+    const inKernel = t.state === 'in-kernel';
+    if (inKernel) {
       const stop = this.runToStop(t);
       if (stop.kind !== 'syscall-exit') throw this.unexpected(t, stop, `the exit of ${syscallName(r.nr)}`);
       result = t.task.regs().result;
     }
-    if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child, r.result);
+    // A clone replay ran to its end at the entry wrote the child's tid then; the child may have cleared it since
+    // (CLONE_CHILD_CLEARTID: it ran and exited before its parent's clone returned, as in the recording).
+    if (r.extra?.child !== undefined) result = this.fixCloneParent(t, r.nr, split.args, r.extra.child, r.result, inKernel ? undefined : result);
     this.finishExecuted(t, r.nr, split.args, sem, result!, r.result, r.mem);
   }
 
@@ -624,6 +694,7 @@ export class ReplaySession extends ProcessImaging {
     if ((flags & CLONE.SETTLS) === 0n) child.buffer = parent.buffer; // it keeps the parent's thread pointer, so the library uses the same buffer address
     child.state = 'running';
     this.tasks.set(recChild, child);
+    this.names.cloned(parent.recTid, recChild);
     const stop = this.runToStop(child);
     if (stop.kind !== 'event' || stop.event !== PTRACE_EVENT.STOP) throw this.unexpected(child, stop, 'its first stop');
     child.state = 'ready';
@@ -648,10 +719,12 @@ export class ReplaySession extends ProcessImaging {
    * tid, not the live one (the recorded result, which differs from the
    * child's recorded tid when the child is in another PID namespace).
    */
-  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number, recorded: bigint | undefined): bigint {
+  /** onlyIf: the parent's tid word is rewritten only if it still holds this (what an earlier fix wrote). */
+  private fixCloneParent(t: ReplayTask, nrv: number, args: bigint[], recChild: number, recorded: bigint | undefined, onlyIf?: bigint): bigint {
     const seen = recorded !== undefined && recorded > 0n ? recorded : BigInt(recChild);
     const { flags, parentTid } = cloneTidPointers(nrv, args, t.task.mem);
-    if (flags & CLONE.PARENT_SETTID && parentTid) t.task.mem.write(parentTid, u32(Number(seen)));
+    const still = onlyIf === undefined || (parentTid !== 0n && t.task.mem.readU32(parentTid) === Number(BigInt.asUintN(32, onlyIf)));
+    if (flags & CLONE.PARENT_SETTID && parentTid && still) t.task.mem.write(parentTid, u32(Number(seen)));
     const regs = t.task.regs().clone();
     regs.set('rax', seen);
     t.task.setRegs(regs);
@@ -685,6 +758,7 @@ export class ReplaySession extends ProcessImaging {
     this.resume(t, 'syscall');
     this.reapExecVictims(t);
     if (r.leaderTid !== undefined) t = this.takeLeaderTid(t, r.leaderTid);
+    this.names.exec(t.recTid, r.path);
     const s1 = this.runToStop(t);
     if (s1.kind !== 'event' || s1.event !== PTRACE_EVENT.EXEC) throw this.unexpected(t, s1, `the execve of ${r.path}`);
     this.newAddressSpace(t);
@@ -710,6 +784,17 @@ export class ReplaySession extends ProcessImaging {
     t.task.setRegs(new Registers(r.regs));
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the new program's first instruction
+    if (r.cpuidFaulting) this.enableCpuidFaulting(t, r.path);
+  }
+
+  /** Makes t's cpuid instructions fault, as they did when recording (the recorded answers are `cpuid` records). */
+  private enableCpuidFaulting(t: ReplayTask, path: string): void {
+    const r = this.injectSyscall(t, nr('arch_prctl'), [ARCH_SET_CPUID, 0n]);
+    if (r !== 0n) {
+      throw new UnsupportedError(
+        `${path} was recorded with CPUID faulting (trr trapped its cpuid instructions and recorded their answers), but this machine cannot make cpuid fault (arch_prctl(ARCH_SET_CPUID) failed with errno ${-r}; AMD CPUs and some hypervisors lack it), so the program would see this CPU's answers instead of the recorded ones. Replay it on a machine with CPUID faulting (most Intel CPUs), or record it here.`,
+      );
+    }
   }
 
   /**
@@ -719,11 +804,14 @@ export class ReplaySession extends ProcessImaging {
   private checkLoadedFiles(r: ExecRecord): void {
     for (const [path, blob] of r.files) {
       if (blob === r.exe || this.checkedFiles.has(path)) continue;
-      let same = false;
-      try {
-        same = readFileSync(path).equals(readFileSync(this.trace.blobPath(blob)));
-      } catch {
-        same = false;
+      const copy = this.trace.blobPath(blob); // checked, when the trace holds it by reference or link
+      let same = copy === path; // held by reference: blobPath checked it
+      if (!same) {
+        try {
+          same = readFileSync(path).equals(readFileSync(copy));
+        } catch {
+          same = false;
+        }
       }
       if (!same) {
         throw new DivergenceError(
@@ -749,7 +837,7 @@ export class ReplaySession extends ProcessImaging {
       if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)}`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was raised`, true);
     } else {
-      if (t.state !== 'ready') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
+      if (t.state !== 'ready' && t.state !== 'at-breakpoint') throw new DivergenceError(`thread ${t.recTid} is not stopped where ${signalName(r.signo)} was delivered`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was delivered`, true);
     }
     if (r.noFrame) {
@@ -772,6 +860,55 @@ export class ReplaySession extends ProcessImaging {
     if (r.action === 'handler') t.task.setXstate(handlerEntryXstate(t.task.xstate())); // as the kernel does; the frame holds the state to return to
     t.state = 'ready';
     t.atSyscallEntry = false; // it stands at the handler (or restarts its syscall)
+  }
+
+  /**
+   * A teleport point puts the thread in its recorded state without running
+   * the interval before it, in every replay alike, so positions stay
+   * consistent; but a debugger cannot stop inside that interval: say so once
+   * when it has breakpoints or watchpoints armed there.
+   */
+  private noteTeleport(t: ReplayTask): void {
+    if (this.warnedTeleport || (this.breakpoints.inserted(t.task.mem).length === 0 && (this.watches.get(t.task.mem)?.watches.length ?? 0) === 0)) return;
+    this.warnedTeleport = true;
+    process.stderr.write(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
+  }
+
+  private warnedTeleport = false;
+
+  /** Runs t to the asynchronous point the record describes (see async-points.ts). */
+  private applyAsyncPoint(t: ReplayTask, r: AsyncPointRecord): void {
+    const pc = new Registers(r.regs).ip;
+    const mem = t.task.mem;
+    const host: AsyncSearchHost = {
+      runToTarget: (task) => {
+        const stop = this.runToStop(task);
+        if (stop.kind !== 'async-hit') return this.unexpected(task, stop, `ip 0x${pc.toString(16)}`);
+        // A debugger breakpoint at the same instruction: the debugger sees the hit (the search resumes when it continues).
+        if (!mine && (!this.breakpointFilter || this.breakpointFilter(task.recTid, pc, task.task.regs()))) throw new BreakpointStop(task.recTid, pc);
+        return 'hit';
+      },
+      threadsOf: (task) => [...this.tasks.values()].filter((o) => o.task.mem === task.task.mem),
+      watchSetOf: (task) => this.watches.get(task.task.mem),
+    };
+    // Resumed after a debugger stop at this very hit.
+    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
+    if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
+    if (r.teleport && t.state === 'ready') {
+      this.noteTeleport(t);
+      return teleport(host, t, r, r.teleport);
+    }
+    const mine = !this.breakpoints.has(mem, pc);
+    if (mine) this.breakpoints.add(mem, pc);
+    this.asyncTarget = { mem, address: pc };
+    try {
+      searchPoint(host, t, r);
+    } finally {
+      this.asyncTarget = undefined;
+      if (mine) this.breakpoints.remove(mem, pc);
+    }
+    if (mine) t.state = 'ready';
+    t.atSyscallEntry = false;
   }
 
   /** Threads whose exit records say they died in another thread's execve, which has not run yet. */
@@ -881,47 +1018,5 @@ export class ReplaySession extends ProcessImaging {
     }
     t.state = 'gone';
     if (![...this.tasks.values()].some((o) => o.task.mem === t.task.mem && o.state !== 'gone')) t.task.mem.close();
-  }
-}
-
-function u32(v: number): Buffer {
-  const b = Buffer.alloc(4);
-  b.writeUInt32LE(v >>> 0);
-  return b;
-}
-
-function fmt(v: bigint): string {
-  return v < 0n && v > -4096n ? `-errno ${-v}` : `0x${v.toString(16)}`;
-}
-
-/**
- * Echoes the program's output; false once the reader is gone (EPIPE): the
- * replay goes on, as the recording did, without anyone to show it to.
- */
-function writeAll(fd: number, data: Buffer): boolean {
-  let off = 0;
-  while (off < data.length) {
-    try {
-      off += writeSync(fd, data, off);
-    } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      if (code === 'EPIPE') return false;
-      if (code !== 'EAGAIN') throw e;
-      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5); // a non-blocking stdout that is full
-    }
-  }
-  return true;
-}
-
-export function describe(r: TraceRecord): string {
-  switch (r.kind) {
-    case 'syscall':
-    case 'syscall-entry':
-    case 'syscall-exit':
-      return `${r.kind} ${syscallName(r.nr)} of thread ${r.tid}`;
-    case 'signal':
-      return `signal ${signalName(r.signo)} to thread ${r.tid}`;
-    default:
-      return `${r.kind} of thread ${r.tid}`;
   }
 }

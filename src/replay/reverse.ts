@@ -12,26 +12,25 @@ import type { AutoCheckpoints } from './checkpoints.js';
 import type { StopReason } from './debugger.js';
 import type { ReplaySession, SessionImage, StepResult } from './replay-session.js';
 import type { WatchBook } from './watch-book.js';
-
-/** Same place in the execution: equal registers, but for the CPU's resume and trap flags (a fault sets RF, a trap does not). */
-export function samePlace(a: Buffer, b: Buffer): boolean {
-  const x = new Registers(a);
-  const y = new Registers(b);
-  for (const r of [x, y]) r.set('eflags', r.get('eflags') & ~0x10100n);
-  return x.equals(y);
-}
+import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
 
-/** A stop found while replaying forwards from a checkpoint: the n-th breakpoint hit or watch fault, or a value a syscall changed. */
-type Hit = { readonly ordinal: number } | { readonly beforeEvent: number };
+/**
+ * A stop found while replaying forwards from a checkpoint: the n-th
+ * breakpoint hit or watch fault, a value a syscall changed, or the entry
+ * (in record N) or return (just before record N) of a caught syscall.
+ */
+type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number };
 
 export interface Position {
   readonly pos: number;
   readonly tid: number;
   /** Registers when stopped in the middle of the thread's run; undefined at an event boundary. */
   readonly regs: Buffer | undefined;
+  /** At the entry stop of the syscall of record `pos` (see SyscallCatch). */
+  readonly entry?: boolean;
 }
 
 /** What reverse execution needs of the Debugger (src/replay/debugger.ts). */
@@ -59,10 +58,25 @@ export interface TimelineCore {
   rearm(s: ReplaySession): void;
   walkTo(index: number): void;
   restart(): StopReason;
+  /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
+  caughtEntry(s: ReplaySession): number | undefined;
+  /** Whether step `r` of `s` just replayed the return of a caught syscall of the debuggee: the position after it. */
+  returnHere(s: ReplaySession, r: StepResult): number | undefined;
+  /** Runs the debugger's session to the next record's (caught) syscall's entry: that stop, or a hit on the way. */
+  holdAtCaughtEntry(): StopReason | undefined;
+  /** After `r`, a step of the debugger's session: the return of a caught syscall, if that is what it replayed. */
+  caughtReturn(r: StepResult): StopReason | undefined;
 }
 
 export class ReverseExecution {
   constructor(private readonly core: TimelineCore) {}
+
+  /** Images taken by reverse-stepi's counting in the current run (see visit-count.ts). */
+  private readonly marks = new RunMarks();
+
+  close(): void {
+    this.marks.clear();
+  }
 
   /**
    * Replays session `s` from where it stands towards `target`, numbering
@@ -71,22 +85,38 @@ export class ReverseExecution {
    * number, or, for a value changed by a syscall, as "just before event N".
    */
   private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
-    const extra = target.regs ? new Registers(target.regs).ip : undefined;
+    const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.core.breakpoints.has(extra)) s.setBreakpoint(this.core.pid, extra);
     let ordinal = 0;
     let last: Hit | undefined;
+    // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
+    const first = this.core.returnHere(s, { kind: 'event' });
+    if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
     for (;;) {
       if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
       if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.core.interrupted()) return 'interrupted';
-      const r = this.core.advance(s);
+      let r: StepResult;
+      if (this.core.caughtEntry(s) !== undefined || (target.entry && s.position === target.pos && s.heldAtEntry === undefined)) {
+        const h = s.holdAtEntry();
+        if (h.kind === 'held') {
+          if (target.entry && s.position === target.pos) break;
+          last = { entryAt: s.position };
+          continue;
+        }
+        r = h;
+      } else r = this.core.advance(s);
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
         if (this.core.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
       } else if (r.kind === 'watch-fault') {
         const mark = ++ordinal;
         if (this.core.examine(s, r)) last = { ordinal: mark };
-      } else if (r.kind === 'event' && this.core.examine(s, r)) last = { beforeEvent: s.position - 1 };
+      } else if (r.kind === 'event') {
+        if (this.core.examine(s, r)) last = { beforeEvent: s.position - 1 };
+        const ret = this.core.returnHere(s, r);
+        if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+      }
     }
     return last;
   }
@@ -102,7 +132,16 @@ export class ReverseExecution {
         if (s.liveTask(tid)) this.core.currentTid = tid;
         return { kind: 'watchpoint', tid: this.core.currentTid, watch: this.core.watches.watches[0]! };
       }
-      const r = this.core.advance(s);
+      if ('returnAt' in hit && s.position === hit.returnAt) {
+        this.core.midRun = false;
+        return this.core.caughtReturn({ kind: 'event' })!;
+      }
+      let r: StepResult;
+      if ('entryAt' in hit && s.position === hit.entryAt) {
+        const stop = this.core.holdAtCaughtEntry();
+        if (stop?.kind === 'syscall-entry') return stop;
+        continue;
+      } else r = this.core.advance(s);
       if ((r.kind === 'breakpoint' && this.core.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
         if ('ordinal' in hit && ++ordinal === hit.ordinal) {
           this.core.midRun = true;
@@ -126,15 +165,18 @@ export class ReverseExecution {
     let end = this.core.position();
     for (;;) {
       const image = this.core.images.latest(end.pos, end.regs !== undefined);
-      const probe = this.core.sessionFrom(image);
-      let hit: ReturnType<ReverseExecution['lastHitBefore']>;
-      try {
-        hit = this.lastHitBefore(probe, end);
-      } finally {
-        probe.close();
-      }
-      if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid }; // still where it was
-      if (hit) return this.replayToHit(image, hit);
+      const found = this.core.images.hold(image, () => {
+        const probe = this.core.sessionFrom(image);
+        let hit: ReturnType<ReverseExecution['lastHitBefore']>;
+        try {
+          hit = this.lastHitBefore(probe, end);
+        } finally {
+          probe.close();
+        }
+        if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid } as const; // still where it was
+        return hit ? this.replayToHit(image, hit) : undefined;
+      });
+      if (found) return found;
       if (!image || image.pos <= this.core.startAfter + 1) {
         this.core.restart();
         return { kind: 'beginning', tid: this.core.pid };
@@ -153,21 +195,37 @@ export class ReverseExecution {
    * target: the last earlier visit of some instruction, counted with a
    * temporary breakpoint (visits are cheaper than steps). The first anchor
    * is the current instruction's own last visit; when the target is more
-   * than SAMPLE_STEPS beyond it, the instruction most often seen in those
-   * steps (a loop's) becomes the next anchor.
+   * than SAMPLE_STEPS beyond it, an instruction of the loop those steps
+   * were still in becomes the next anchor (see pickAnchor).
    */
   reverseStep(tid?: number): StopReason {
     // Another thread than the one that stopped stands where its previous event left it.
     const target = tid !== undefined && tid !== this.core.currentTid && this.core.session.liveTask(tid) ? { pos: this.core.session.position, tid, regs: undefined } : this.core.position();
+    if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
-    let anchor = { address: new Registers(target.regs).ip, count: 0 };
-    anchor.count = this.countVisits(target, anchor.address);
+    return this.reverseStepFrom(target, this.countVisits(target, new Registers(target.regs).ip));
+  }
+
+  /** A session at the anchor's last visit before the target (from its latest mark, when it has one). */
+  private atAnchor(target: Position, anchor: Anchor): ReplaySession {
+    const from = anchor.mark?.image ?? anchor.start;
+    const s = from ? this.core.sessionFrom(from) : this.core.sessionBefore(target.pos, true);
+    try {
+      this.toVisit(s, target, anchor.address, anchor.count - (anchor.mark?.visits ?? 0));
+    } catch (e) {
+      s.close();
+      throw e;
+    }
+    return s;
+  }
+
+  private reverseStepFrom(target: Position, first: Anchor): StopReason {
+    let anchor = first;
     for (let round = 0; ; round++) {
-      const s = this.core.sessionBefore(target.pos, true);
+      const s = this.atAnchor(target, anchor);
       let image: SessionImage | undefined;
-      let steps: number | 'event' | Map<bigint, number>;
+      let steps: number | 'event' | StepSample;
       try {
-        this.toVisit(s, target, anchor.address, anchor.count);
         image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
         steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
       } catch (e) {
@@ -176,10 +234,9 @@ export class ReverseExecution {
       } finally {
         s.close();
       }
-      if (steps instanceof Map) {
+      if (typeof steps === 'object') {
         image?.tasks.dispose();
-        const address = [...steps].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
-        anchor = { address, count: this.countVisits(target, address) };
+        anchor = this.countVisits(target, pickAnchor(steps));
         continue;
       }
       if (steps === 'event' || steps === 0) {
@@ -189,7 +246,7 @@ export class ReverseExecution {
       // Stop one instruction short, in the session we keep.
       try {
         if (image) this.core.disarm(this.core.replaceSession(this.core.sessionFrom(image)));
-        else this.toVisit(this.core.replaceSession(this.core.sessionBefore(target.pos, true)), target, anchor.address, anchor.count);
+        else this.core.replaceSession(this.atAnchor(target, anchor));
       } finally {
         image?.tasks.dispose();
       }
@@ -201,35 +258,48 @@ export class ReverseExecution {
     }
   }
 
-  /** How often the target's thread reaches `address` in its run before the target. */
-  private countVisits(target: Position, address: bigint): number {
-    let visits = 0;
+  /** How often the target's thread reaches `address` in its run before the target (see visit-count.ts). */
+  private countVisits(target: Position, address: bigint): Anchor {
+    const at = { pos: target.pos, tid: target.tid, regs: target.regs! };
+    // From the latest image of this run, if the target comes after it and so does a visit.
+    const start = this.marks.latest(target.pos, target.tid);
+    if (start) {
+      const s = this.core.sessionFrom(start);
+      try {
+        this.core.disarm(s);
+        const a = countVisits(s, this.core.pid, at, address, (x) => this.core.advance(x), this.marks);
+        if (a.reached && a.count > 0) return { ...a, start };
+      } finally {
+        s.close();
+      }
+    }
+    this.marks.clear();
+    this.marks.latest(target.pos, target.tid);
     const s = this.core.sessionBefore(target.pos, true);
     try {
-      this.toVisit(s, target, address, Infinity, () => visits++);
+      this.core.disarm(s);
+      return countVisits(s, this.core.pid, at, address, (x) => this.core.advance(x), this.marks);
     } finally {
       s.close();
     }
-    return visits;
   }
 
   /**
    * Single-steps the target's thread in `s` until it stands at the target.
    * Returns the number of steps; 'event' if it reached its next event
-   * instead; or after `limit` steps, how often it was at each address.
+   * instead; or after `limit` steps, where it went (see StepSample).
    */
-  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | Map<bigint, number> {
+  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | StepSample {
     const task = s.liveTask(target.tid)!;
-    const seen = new Map<bigint, number>();
+    const sample = new StepSample();
     for (let n = 0; n < limit; n++) {
       const here = task.regs();
       if (samePlace(here.raw, target.regs!)) return n;
-      seen.set(here.ip, (seen.get(here.ip) ?? 0) + 1);
+      sample.add(here.ip);
       if (s.stepInstruction(target.tid).kind !== 'stepped') return 'event';
     }
-    return seen;
+    return sample;
   }
-
 
   /**
    * Replays session `s` (before the target) into the target's run and stops
@@ -329,6 +399,7 @@ export class ReverseExecution {
         case 'syscall-entry':
           return { index: i, record: r, address: new Registers(r.regs).ip - 2n }; // syscall, sysenter and int 0x80 are 2 bytes
         case 'rdtsc':
+        case 'cpuid':
           return { index: i, record: r, address: new Registers(r.regs).ip };
         case 'signal':
           return { index: i, record: r, address: new Registers(r.regs).ip };

@@ -81,7 +81,9 @@ export type StopKind =
   | { kind: 'syscall-exit' }
   | { kind: 'signal'; sig: number; info: Buffer }
   | { kind: 'event'; event: number }
-  | { kind: 'gone'; status: number };
+  | { kind: 'gone'; status: number }
+  /** It reached the breakpoint of an asynchronous point being searched for (see async-points.ts), the trap undone. */
+  | { kind: 'async-hit' };
 
 export type StepResult =
   | { readonly kind: 'event' } // a record was replayed
@@ -334,6 +336,9 @@ export class TaskControl {
    */
   breakpointFilter: ((tid: number, address: bigint, regs: Registers) => boolean) | undefined;
 
+  /** The instruction of the asynchronous point being searched for (see async-points.ts), whose breakpoint hits runToStop returns. */
+  protected asyncTarget: { readonly mem: AddressSpace; readonly address: bigint } | undefined;
+
   /** Kills whatever is left of the replayed processes and reaps them. */
   close(): void {
     const live = [...this.tasks.values()].filter((t) => t.state !== 'gone');
@@ -385,6 +390,13 @@ export class TaskControl {
       if (ev !== 0) return { kind: 'event', event: ev };
       const info = t.task.sigInfo();
       const code = info.readInt32LE(8);
+      if (sig === SIG.TRAP && code === SI_KERNEL && this.asyncTarget?.mem === t.task.mem && t.task.regs().ip - 1n === this.asyncTarget.address) {
+        const regs = t.task.regs().clone();
+        regs.set('rip', regs.ip - 1n);
+        t.task.setRegs(regs);
+        t.state = 'at-breakpoint';
+        return { kind: 'async-hit' };
+      }
       if (sig === SIG.TRAP && code === SI_KERNEL && this.breakpoints.has(t.task.mem, t.task.regs().ip - 1n)) {
         // A debugger breakpoint: back up over the int3 and stop replay here; the record is applied again on resume.
         const regs = t.task.regs().clone();
@@ -463,6 +475,7 @@ export class TaskControl {
       : stop.kind === 'gone' ? `the thread ended (status 0x${stop.status.toString(16)})`
       : stop.kind === 'seccomp' ? `a ${syscallName(t.task.regs().syscallNo)} syscall at ip 0x${t.task.regs().ip.toString(16)}`
       : stop.kind === 'event' ? `ptrace event ${stop.event}`
+      : stop.kind === 'async-hit' ? `ip 0x${t.task.regs().ip.toString(16)}`
       : 'a syscall exit';
     return new DivergenceError(`thread ${t.recTid} was expected to reach ${wanted}, but reached ${found} instead`);
   }
@@ -473,16 +486,15 @@ export class TaskControl {
    */
   protected remoteSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
     if (!t.atSyscallEntry) throw new TrrError(`internal error: thread ${t.recTid} is not at a syscall entry`);
+    const state = t.state; // e.g. 'at-entry' of a blocked syscall whose exit is a later record
     const saved = t.task.regs().clone();
-    const state = t.state;
     const r = saved.clone();
     r.set('orig_rax', BigInt(nrv));
     SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
     t.task.setRegs(r);
     const result = this.runInjected(t);
     this.reenterSyscall(t, saved);
-    // A thread whose blocking syscall's exit is a later record stays there (a checkpoint forks through it).
-    t.state = state === 'at-entry' ? 'at-entry' : 'ready';
+    t.state = state;
     return result;
   }
 

@@ -158,6 +158,16 @@ export function robustListDeaths(mem: AddressSpace, head: bigint, tid: number): 
   return out;
 }
 
+/** arch_prctl codes for CPUID faulting. */
+export const ARCH_GET_CPUID = 0x1011n;
+export const ARCH_SET_CPUID = 0x1012n;
+
+/** Whether a cpuid instruction (0f a2) stands at `ip`. */
+export function cpuidAt(mem: AddressSpace, ip: bigint): boolean {
+  const b = mem.readPartial(ip, 2);
+  return b.length === 2 && b[0] === 0x0f && b[1] === 0xa2;
+}
+
 /** 2 for rdtsc, 3 for rdtscp at `ip`, else 0. */
 export function rdtscLengthAt(mem: AddressSpace, ip: bigint): number {
   const b = mem.readPartial(ip, 3);

@@ -6,8 +6,8 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 3;
-/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields. */
+export const TRACE_FORMAT_VERSION = 4;
+/** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid and async-point kinds, exec's cpuidFaulting and files.json (blobs held by reference or link). */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
 export const JOURNAL_MAGIC = Buffer.from('TRRJRNL1', 'latin1');
@@ -115,6 +115,8 @@ export interface SyscallExtra {
   readonly shmSize?: bigint;
   /** NUL-terminated string arguments, by argument index, for `trr dump`. */
   readonly strings?: readonly (readonly [number, string])[];
+  /** The names (comm) of the process's threads after a syscall that may have changed one: [tid, name]. Optional; older readers ignore it. */
+  readonly names?: readonly (readonly [number, string])[];
   /** trr answered the syscall itself without running it (e.g. ENOSYS). */
   readonly emulated?: boolean;
   /**
@@ -171,6 +173,8 @@ export interface ExecRecord extends Base {
   readonly leaderTid?: number;
   /** /proc/pid/maps text right after exec, for divergence checks. */
   readonly maps: string;
+  /** The new program runs with CPUID faulting (its cpuid instructions are `cpuid` records); replay must turn it on too. */
+  readonly cpuidFaulting?: boolean;
 }
 
 export type SignalAction = 'handler' | 'ignore' | 'terminate' | 'stop';
@@ -197,9 +201,9 @@ export interface SignalRecord extends Base {
   readonly noFrame?: boolean;
 }
 
-/** An rdtsc/rdtscp instruction trapped and emulated. */
+/** An rdtsc/rdtscp (or, with CPUID faulting, cpuid) instruction trapped and emulated. */
 export interface RdtscRecord extends Base {
-  readonly kind: 'rdtsc';
+  readonly kind: 'rdtsc' | 'cpuid';
   readonly regs: Buffer;
   readonly after: Buffer;
 }
@@ -234,6 +238,35 @@ export interface SyscallBatchRecord extends Base {
   readonly data: Buffer;
 }
 
+/**
+ * An asynchronous point: the recorder stopped the thread in the middle of
+ * its user code (PTRACE_INTERRUPT), to let another thread run or to deliver
+ * a signal there; what it did there is the next records. Replay finds the
+ * point again by state: it runs the thread from its previous event with a
+ * breakpoint at the recorded instruction and stops at the first hit whose
+ * registers, FP/SSE/AVX registers and memory fingerprint equal these.
+ * Since version 4.
+ */
+export interface AsyncPointRecord extends Base {
+  readonly kind: 'async-point';
+  /** All general registers (fs/gs base included) at the point. */
+  readonly regs: Buffer;
+  /** SHA-1 of the x87/SSE/AVX register values (see src/task/fingerprint.ts). */
+  readonly fp: Buffer;
+  /** SHA-1 of the process's writable private memory (see src/task/fingerprint.ts). */
+  readonly memHash: Buffer;
+  /** Why: 'preempt' (another thread runs next), 'signal' (a signal is delivered here). */
+  readonly reason: 'preempt' | 'signal';
+  /**
+   * The point is in a loop whose state changes at every visit, too often
+   * for replay to look at each (see src/record/preempt.ts): the state to
+   * put the thread in without running it there. `xstate` is the XSAVE area;
+   * `mem` the memory the fingerprint covers that changed since the previous
+   * teleport point of the process (all of it at its first). Optional.
+   */
+  readonly teleport?: { readonly xstate: Buffer; readonly mem: readonly MemoryWrite[] };
+}
+
 /** A thread left the trace (exit, exit_group, killed by a signal). */
 export interface ExitRecord extends Base {
   readonly kind: 'exit';
@@ -263,6 +296,7 @@ export type TraceRecord =
   | RdtscRecord
   | PtraceStopRecord
   | SyscallBatchRecord
+  | AsyncPointRecord
   | ExitRecord
   | EndRecord;
 
@@ -374,6 +408,10 @@ function extra(c: Check, v: unknown): SyscallExtra | undefined {
     };
   }
   if (o.memOf !== undefined) out.memOf = c.int(o, 'memOf');
+  if (o.names !== undefined) {
+    if (!Array.isArray(o.names) || !o.names.every((p) => Array.isArray(p) && p.length === 2 && Number.isInteger(p[0]) && typeof p[1] === 'string')) c.fail(`field 'names' is not a list of [tid, name]`);
+    out.names = o.names as [number, string][];
+  }
   if (o.strings !== undefined) {
     if (!Array.isArray(o.strings)) c.fail(`field 'strings' is not a list`);
     out.strings = (o.strings as unknown[]).map((p) => {
@@ -392,6 +430,11 @@ function userWords(c: Check, v: unknown): [bigint, bigint][] {
     if (pair[0] === undefined || pair[1] === undefined) c.fail(`an entry of 'user' is not [offset, value]`);
     return [pair[0]!, pair[1]!];
   });
+}
+
+function teleportOf(c: Check, v: unknown): { xstate: Buffer; mem: MemoryWrite[] } {
+  const o = c.obj(v, 'teleport');
+  return { xstate: c.buf(o, 'xstate'), mem: c.mem(o.mem, 'teleport mem') ?? [] };
 }
 
 /** Checks a decoded record against the schema and returns it typed. */
@@ -419,6 +462,7 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
         stack: c.memWrite(o.stack, 'stack'),
         maps: c.str(o, 'maps'),
         ...(o.leaderTid !== undefined ? { leaderTid: c.int(o, 'leaderTid') } : {}),
+        ...(o.cpuidFaulting === true ? { cpuidFaulting: true } : {}),
       };
     case 'signal': {
       const action = o.action;
@@ -436,11 +480,24 @@ export function validateRecord(value: unknown, where: string): TraceRecord {
       };
     }
     case 'rdtsc':
+    case 'cpuid':
       return { kind, tid, regs: c.buf(o, 'regs', REGS), after: c.buf(o, 'after', REGS) };
     case 'ptrace-stop':
       return { kind, tid, signo: c.int(o, 'signo'), regs: c.buf(o, 'regs', REGS), ...(o.step === true ? { step: true } : {}), ...(o.entry === true ? { entry: true } : {}) };
     case 'syscall-batch':
       return { kind, tid, count: c.int(o, 'count'), data: c.buf(o, 'data') };
+    case 'async-point': {
+      const reason = o.reason;
+      if (reason !== 'preempt' && reason !== 'signal') c.fail(`async-point reason '${String(reason)}' unknown`);
+      return {
+        kind, tid,
+        regs: c.buf(o, 'regs', REGS),
+        fp: c.buf(o, 'fp', 20),
+        memHash: c.buf(o, 'memHash', 20),
+        reason: reason as 'preempt' | 'signal',
+        ...(o.teleport !== undefined ? { teleport: teleportOf(c, o.teleport) } : {}),
+      };
+    }
     case 'exit':
       return o.byFilter === true ? { kind, tid, status: c.int(o, 'status'), byFilter: true } : { kind, tid, status: c.int(o, 'status') };
     case 'end':

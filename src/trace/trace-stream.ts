@@ -24,6 +24,7 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
 import { ERRNO } from '../syscalls/names.js';
 import { copyFileSparse } from '../native/native.js';
+import { changedFileError, placeWithoutCopy, readFileRefs, refMismatch, writeFileRefs, type FileRef } from './file-store.js';
 import { FileError, TraceFormatError, TrrError, errnoOf, fileError } from '../util/errors.js';
 import { crc32 } from './crc32.js';
 import {
@@ -58,6 +59,15 @@ export class TraceWriter {
   private pendingFirst = 0;
   private nextIndex = 0;
   private readonly blobs = new Map<string, string>();
+  private blobCount = 0;
+  /** Blobs held by reference or link (files.json). */
+  private readonly refs = new Map<string, FileRef>();
+  /**
+   * How files may go into the trace without a copy: 'reference' (system
+   * files) and 'link' (hard links, where the file system allows), only
+   * 'reference', or never ('copy', trr record --copy-files).
+   */
+  placement: 'link' | 'reference' | 'copy' = 'link';
   private closed = false;
   /**
    * Set when a write failed (a full disk, typically). Everything appended
@@ -146,30 +156,71 @@ export class TraceWriter {
   }
 
   /**
-   * Copies a file into files/ (once per distinct file) and returns the blob
-   * name. `source` may be a /proc/PID/fd/N link, which works for deleted files.
-   * A copy that fails half-way is removed: no record names it.
+   * Puts a file into the trace (once per distinct file) and returns the blob
+   * name: by reference or by a hard link where it may (file-store.ts), else
+   * as a copy. `source` may be a /proc/PID/fd/N link, which works for deleted
+   * files; `path` is the file's name as the program opened it. `own` asks
+   * for a copy of the trace's own (the program may change the file while
+   * the recording runs): a blob of the same file held by reference or link
+   * becomes a copy. A copy that fails half-way is removed: no record names it.
    */
-  storeFile(source: string, displayName: string): string {
+  storeFile(source: string, path: string, own = false): string {
     if (this.failure) throw this.failure;
     const st = statSync(source);
-    if (!st.isFile()) throw new FileError(`${displayName} is not a regular file`);
+    if (!st.isFile()) throw new FileError(`${path} is not a regular file`);
     const key = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
-    const known = this.blobs.get(key);
-    if (known) return known;
     // Replay executes the copies of programs, so those keep an execute bit.
     const mode = st.mode & 0o111 ? EXEC_MODE : FILE_MODE;
-    return this.newBlob(key, displayName, (dest) => {
+    const known = this.blobs.get(key);
+    if (known) {
+      if (own && this.refs.has(known)) this.ownCopy(known, source, mode);
+      return known;
+    }
+    const name = this.nextBlobName(path);
+    if (!own && this.placement !== 'copy') {
+      let ref: FileRef | undefined;
+      try {
+        ref = placeWithoutCopy(source, path, join(this.dir, 'files', name), this.placement === 'link');
+      } catch (e) {
+        throw this.fail(e, `the link to ${path}`);
+      }
+      if (ref) {
+        this.refs.set(name, ref);
+        writeFileRefs(this.dir, this.refs);
+        this.blobs.set(key, name);
+        return name;
+      }
+    }
+    return this.newBlob(key, path, (dest) => {
       // A new file (O_EXCL), never something a link points at; sparse files stay sparse.
       copyFileSparse(source, dest, mode);
       return openSync(dest, fsConstants.O_RDONLY | fsConstants.O_NOFOLLOW);
-    }, mode);
+    }, mode, name);
+  }
+
+  /** Turns blob `name`, held by reference or link, into a copy of the trace's own (its file has not changed: it has the same key). */
+  private ownCopy(name: string, source: string, mode: number): void {
+    const blob = join(this.dir, 'files', name);
+    const tmp = `${blob}.own`;
+    try {
+      copyFileSparse(source, tmp, mode);
+      renameSync(tmp, blob);
+    } catch (e) {
+      try {
+        unlinkSync(tmp);
+      } catch {
+        /* nothing was created */
+      }
+      throw this.fail(e, `the copy of ${this.refs.get(name)!.path}`);
+    }
+    this.refs.delete(name);
+    writeFileRefs(this.dir, this.refs);
   }
 
   /** Stores bytes (e.g. a shared memory segment's contents) as a blob in files/ and returns its name. */
   storeData(data: Buffer, displayName: string): string {
     if (this.failure) throw this.failure;
-    return this.newBlob(`data:${this.blobs.size}`, displayName, (dest) => {
+    return this.newBlob(`data:${this.blobCount}`, displayName, (dest) => {
       const fd = openSync(dest, fsConstants.O_WRONLY | fsConstants.O_CREAT | fsConstants.O_EXCL | fsConstants.O_NOFOLLOW, FILE_MODE);
       try {
         let done = 0;
@@ -187,8 +238,11 @@ export class TraceWriter {
    * it), gives it `mode` whatever the umask, and names it `key`. A blob that
    * fails half-way is removed: no record names it.
    */
-  private newBlob(key: string, displayName: string, create: (dest: string) => number, mode: number): string {
-    const name = `${this.blobs.size}-${blobLabel(displayName)}`;
+  private nextBlobName(displayName: string): string {
+    return `${this.blobCount++}-${blobLabel(displayName)}`;
+  }
+
+  private newBlob(key: string, displayName: string, create: (dest: string) => number, mode: number, name = this.nextBlobName(displayName)): string {
     const dest = join(this.dir, 'files', name);
     try {
       const fd = create(dest);
@@ -374,17 +428,36 @@ export class TraceReader {
 
   blobPath(name: string): string {
     if (name.includes('/') || name.startsWith('.')) throw new TraceFormatError(`${this.dir}: bad blob name ${JSON.stringify(name)} in the trace.`);
+    const known = this.verified.get(name);
+    if (known) return known;
     const p = join(this.dir, 'files', name);
-    if (!existsSync(p)) throw new TraceFormatError(`${p}: a file the trace refers to is missing from the trace directory.`);
-    return p;
+    const ref = this.refs().get(name);
+    let file = p;
+    if (ref && !(ref.how === 'reference' && existsSync(p) /* packed, files.json not yet rewritten */)) {
+      file = ref.how === 'reference' ? ref.path : p;
+      const why = refMismatch(file, ref);
+      if (why) throw changedFileError(this.dir, name, ref, why);
+    } else if (!existsSync(p)) throw new TraceFormatError(`${p}: a file the trace refers to is missing from the trace directory.`);
+    this.verified.set(name, file);
+    return file;
   }
 
-  /** Total size in bytes of the trace directory's files. */
+  /** Blobs already found, checked when held by reference or link: name -> the file to use. */
+  private readonly verified = new Map<string, string>();
+  private refList: ReadonlyMap<string, FileRef> | undefined;
+
+  /** The blobs held by reference or by a hard link (files.json). */
+  refs(): ReadonlyMap<string, FileRef> {
+    return (this.refList ??= readFileRefs(this.dir));
+  }
+
+  /** Total size in bytes of the trace directory's own files (not the files it refers to, nor its hard links). */
   sizeBytes(): number {
     let total = 0;
     for (const f of ['header.json', 'events', 'journal']) if (existsSync(join(this.dir, f))) total += statSync(join(this.dir, f)).size;
     const files = join(this.dir, 'files');
-    if (existsSync(files)) for (const f of readdirSync(files)) total += statSync(join(files, f)).size;
+    // A hard link shares the original's blocks: it costs the trace nothing (until `trr pack`).
+    if (existsSync(files)) for (const f of readdirSync(files)) total += this.refs().get(f)?.how === 'link' ? 0 : statSync(join(files, f)).size;
     return total;
   }
 

@@ -12,46 +12,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, repoRoot, run, trr, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, run, trr, withOutputDir } from '../support/harness.js';
+import { BIND_NOW, lineOf, native, printed, script, source, underTrr } from '../support/gdb-compare.js';
 
 const program = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
-const source = (name: string) => readFileSync(join(repoRoot, 'test', 'programs', name), 'utf8');
-
-/** The line of `file` that carries the comment marker `/* L_name *\/`. */
-function lineOf(file: string, marker: string): number {
-  const i = source(file).split('\n').findIndex((l) => l.includes(`/* ${marker} */`));
-  assert.ok(i >= 0, `no ${marker} in ${file}`);
-  return i + 1;
-}
-
-/** What gdb printed with `print`: the values, in order. */
-function printed(out: string): string[] {
-  return [...out.matchAll(/^\$\d+ = (.*)$/gm)].map((m) => m[1]!);
-}
-
-function script(dir: string, name: string, lines: readonly string[]): string {
-  const file = join(dir, name);
-  writeFileSync(file, lines.join('\n') + '\n');
-  return file;
-}
-
-/** gdb on the native program: stopped at `main`, then the script. */
-function native(dir: string, bin: string, body: readonly string[]): string {
-  const lines = ['break main', 'run', ...body.filter((l) => !l.startsWith('T:')).map((l) => l.replace(/^N:/, ''))];
-  const r = run('gdb', ['-nx', '-batch', '-x', script(dir, 'native.gdb', lines), bin], { cwd: dir, timeoutMs: 60_000 });
-  writeFileSync(join(dir, 'native.log'), `${r.stdout}\n--- stderr\n${r.stderr}`);
-  return `${r.stdout}\n${r.stderr}`;
-}
-
-/** gdb on trr's replay of `trace`: continued to `main`, then the script. */
-function underTrr(dir: string, trace: string, body: readonly string[], intervalMs: string): string {
-  const lines = ['break main', 'continue', ...body.filter((l) => !l.startsWith('N:')).map((l) => l.replace(/^T:/, ''))];
-  const env = { ...process.env, TRR_CHECKPOINT_INTERVAL_MS: intervalMs };
-  const r = trr(['replay', trace, '--', '-nx', '-batch', '-x', script(dir, `trr-${intervalMs}.gdb`, lines)], { timeoutMs: 90_000, env });
-  writeFileSync(join(dir, `trr-${intervalMs}.log`), `${r.stdout}\n--- stderr\n${r.stderr}`);
-  assert.equal(r.status, 0, r.stderr);
-  return `${r.stdout}\n${r.stderr}`;
-}
 
 /** Runs `body` natively and under trr; the printed values must be the same. */
 function compareWithNative(dir: string, name: string, body: readonly string[], expectCount: number): string[] {
@@ -59,8 +23,8 @@ function compareWithNative(dir: string, name: string, body: readonly string[], e
   const trace = join(dir, 'trace');
   // Without the syscall buffer: its library changes where libc is loaded and which
   // instructions getpid and friends run, and these compare addresses with a native run.
-  trr(['record', '-n', '-o', trace, bin], { cwd: dir });
-  const values = printed(native(dir, bin, body));
+  trr(['record', '-n', '-o', trace, bin], { cwd: dir, env: BIND_NOW });
+  const values = printed(native(dir, bin, body, BIND_NOW));
   assert.equal(values.length, expectCount, `the native run printed ${values.length} values, not ${expectCount}: see native.log`);
   for (const interval of ['0', '250']) {
     const out = underTrr(dir, trace, body, interval);
@@ -220,7 +184,7 @@ test('reverse-continue goes back to the previous hit in another thread, whicheve
     const body = ['break worker', 'continue', 'print arg', 'continue', 'print arg', 'info threads', 'reverse-continue', 'print arg', 'print $_thread'];
     for (const interval of ['0', '250']) {
       const out = underTrr(dir, trace, body, interval);
-      const hits = [...out.matchAll(/Thread (\d+) hit Breakpoint \d+, worker \(arg=(0x\d)\)/g)].map((m) => `${m[1]} ${m[2]}`);
+      const hits = [...out.matchAll(/Thread (\d+) "threads" hit Breakpoint \d+, worker \(arg=(0x\d)\)/g)].map((m) => `${m[1]} ${m[2]}`);
       assert.equal(hits.length, 3, out);
       assert.notEqual(hits[0], hits[1]);
       assert.equal(hits[2], hits[0], 'reverse-continue did not go back to the first hit');

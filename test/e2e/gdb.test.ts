@@ -216,13 +216,13 @@ test('gdb: a multi-threaded program inspected thread by thread', async () => {
     assert.equal(trr(['record', '-o', trace, program('threads')], { cwd: dir }).status, 0);
     const out = gdbSession(dir, trace, ['break worker', 'continue', 'continue', 'info threads', 'thread apply all bt 1', 'thread 1', 'bt 2'].join('\n'));
     // Which worker runs first depends on the recording; each replay of it is the same.
-    const hits = [...out.matchAll(/Thread (\d+) hit Breakpoint 1, worker \(arg=(0x\d)\)/g)];
+    const hits = [...out.matchAll(/Thread (\d+) "threads" hit Breakpoint 1, worker \(arg=(0x\d)\)/g)];
     assert.equal(hits.length, 2, out);
     assert.notEqual(hits[0]![1], hits[1]![1]);
     const [, current, arg] = hits[1]!;
-    assert.match(out, new RegExp(`^\\* ${current} +Thread \\d+\\.\\d+ +worker \\(arg=${arg}\\)`, 'm'));
-    assert.match(out, /^ +1 +Thread \d+\.\d+ .*futex/m);
-    assert.match(out, new RegExp(`Thread ${current} \\(Thread \\d+\\.\\d+\\):\\n#0 +worker \\(arg=${arg}\\)`));
+    assert.match(out, new RegExp(`^\\* ${current} +Thread \\d+\\.\\d+ "threads" +worker \\(arg=${arg}\\)`, 'm'));
+    assert.match(out, /^ +1 +Thread \d+\.\d+ "threads" .*futex/m);
+    assert.match(out, new RegExp(`Thread ${current} \\(Thread \\d+\\.\\d+ "threads"\\):\\n#0 +worker \\(arg=${arg}\\)`));
     assert.match(out, /\[Switching to thread 1 /);
   });
 });

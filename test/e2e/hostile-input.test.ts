@@ -6,9 +6,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import {
-  chmodSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync,
+  chmodSync, copyFileSync, cpSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, truncateSync, writeFileSync,
 } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { assertCleanError, run, saveLog, trr, trrBin, withOutputDir } from '../support/harness.js';
 import { TraceReader, TraceWriter } from '../../src/trace/trace-stream.js';
 import { TRACE_FORMAT_VERSION, type Header } from '../../src/trace/format.js';
@@ -69,7 +69,11 @@ test('a copy into files/ that fails half-way leaves no piece of it behind, and t
   await withOutputDir('hostile-enospc-files', (dir) =>
     withTmpfs(dir, 'tiny', '1m', (mnt) => {
       const trace = join(mnt, 't');
-      const rec = trr(['record', '-o', trace, ...ddArgs], { cwd: dir, timeoutMs: 60_000 });
+      // A libc of its own, outside the system's directories and on another file system: the trace must copy it (2 MB, into 1 MB).
+      const libs = join(dir, 'libs');
+      mkdirSync(libs);
+      copyFileSync('/lib/x86_64-linux-gnu/libc.so.6', join(libs, 'libc.so.6'));
+      const rec = trr(['record', '-o', trace, ...ddArgs], { cwd: dir, timeoutMs: 60_000, env: { ...process.env, LD_LIBRARY_PATH: libs } });
       saveLog(dir, 'record', rec);
       assertCleanError(rec, /cannot write to the trace \S+ \(the copy of \S+libc\.so\.6\): No space left on device\. Recording stopped after event \d+/, 1);
       assert.deepEqual(readdirSync(join(trace, 'files')).filter((f) => f.includes('libc')), []);
@@ -184,9 +188,13 @@ test('traces are private whatever the umask, and trr never writes where a plante
     assert.equal(readlinkSync(join(traces, 'latest-trace')), trace);
     for (const [p, mode] of modes(trace)) {
       if (lstatSync(p).isDirectory()) assert.equal(mode, 0o700, p);
+      // A hard link is the original's inode and keeps its mode; the trace's directories keep it private.
+      else if (lstatSync(p).nlink > 1) assert.equal(dirname(p), join(trace, 'files'), p);
       else assert.ok(mode === 0o600 || mode === 0o700, `${p}: ${mode.toString(8)}`);
     }
-    assert.equal(statSync(join(trace, 'files', '0-true')).mode & 0o777, 0o700, 'copies of programs stay executable by their owner');
+    // /usr/bin/true is a system file: used in place, not copied (the unit test above checks the mode of copies of programs).
+    assert.ok(!existsSync(join(trace, 'files', '0-true')));
+    assert.equal((JSON.parse(readFileSync(join(trace, 'files.json'), 'utf8')) as Record<string, { how: string }>)['0-true']?.how, 'reference');
     assert.equal(trr(['replay', '-a'], { env }).status, 0);
 
     // latest-trace that is not a link is left alone, with a warning.
@@ -252,8 +260,8 @@ test('ps and dump of a trace without any complete event say so', async () => {
   });
 });
 
-test('replay warns once, naming them, when the CPU features differ from the recording\'s', async () => {
-  await withOutputDir('hostile-cpuid', (dir) => {
+test('replay warns once, naming them, when the CPU (vendor, model, features, XSAVE size) differs from the recording\'s; a divergence then says so', async () => {
+  await withOutputDir('hostile-cpuid', async (dir) => {
     const trace = join(dir, 'trace');
     assert.equal(trr(['record', '-o', trace, '/bin/echo', 'hi']).status, 0);
     const same = trr(['replay', '-a', trace]);
@@ -268,14 +276,35 @@ test('replay warns once, naming them, when the CPU features differ from the reco
     };
     const avx512f = flip('7.0', 1, 16);
     const sse42 = flip('1.0', 2, 20);
+    const xsave = h.cpuid['d.0']![1]!;
+    h.cpuid['d.0']![1] = xsave + 64;
+    // Recorded on another vendor's CPU: "AuthenticAMD", family 0xf + 0x8 = 23, model 0x31 = 49, stepping 0, and its brand.
+    const words = (text: string) => Array.from({ length: 4 }, (_, i) => Buffer.from(text.padEnd(16, '\0'), 'latin1').readUInt32LE(i * 4));
+    h.cpuid['0.0'] = [h.cpuid['0.0']![0]!, Buffer.from('Auth').readUInt32LE(0), Buffer.from('cAMD').readUInt32LE(0), Buffer.from('enti').readUInt32LE(0)];
+    h.cpuid['1.0']![0] = (0x8 << 20) | (0x3 << 16) | (0xf << 8) | (0x1 << 4);
+    h.cpuid['80000002.0'] = words('AMD EPYC 7B12 64');
+    h.cpuid['80000003.0'] = words('-Core Processor');
+    h.cpuid['80000004.0'] = words('');
     chmodSync(headerPath, 0o600);
     writeFileSync(headerPath, JSON.stringify(h));
     const r = trr(['replay', '-a', trace]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(r.stdout, 'hi\n');
+    const here = /^this CPU differs from the CPU the trace was recorded on \(recorded on AuthenticAMD family 23 model 49 stepping 0 \(AMD EPYC 7B12 64-Core Processor\); replaying on (\S+ family \d+ model \d+ stepping \d+[^;]*)\): /;
+    const warning = r.stderr.replace(/^trr: warning: /, '');
+    assert.match(warning, here);
     assert.equal(
-      r.stderr,
-      `trr: warning: this CPU's features differ from those of the CPU the trace was recorded on: sse4_2 ${sse42}; avx512f ${avx512f}. A program that chose code paths by these features may diverge from the recording.\n`,
+      warning.replace(here, ''),
+      `sse4_2 ${sse42}; avx512f ${avx512f}; the XSAVE area is ${xsave + 64} bytes when recording, ${xsave} now (signal handlers get frames of another size). ` +
+        'A program that chose code paths by these features may diverge from the recording (trr cannot trap CPUID on this machine to show it the recorded answers).\n',
     );
+    assert.equal(r.stderr.split('\n').length, 2, 'one warning');
+
+    // A replay that diverges on such a CPU names the difference as a likely cause.
+    const { tamperTrace } = await import('../support/tamper.js');
+    const bad = join(dir, 'diverging');
+    assert.ok(tamperTrace(trace, bad, (rec) => (rec.kind === 'syscall' && rec.extra?.hash && rec.extra.stdio === 1 ? { ...rec, extra: { ...rec.extra, hash: Buffer.alloc(20) } } : undefined)) > 0);
+    const d = trr(['replay', '-a', bad]);
+    assertCleanError(d, /diverged[^]*\nThis replay runs on a CPU that differs from the recording's \(recorded on AuthenticAMD [^]*avx512f [^]*which can explain it/, 3);
   });
 });

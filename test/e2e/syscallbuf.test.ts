@@ -34,6 +34,11 @@ test('syscallbuf: recorded with and without the syscall buffer, both replay the 
         assert.match(dump.stdout, /^ *\d+\.\d+ +\d+ +\d+  getppid\(\) = \d+ \(buffered\)$/m);
         assert.match(dump.stdout, /^ *\d+\.\d+ +\d+ +\d+  write\(\d+, 0x[0-9a-f]+, 14\) = 14 \(buffered\)$/m);
         assert.match(dump.stdout, /trr_syscall_buffer_init\(0x[0-9a-f]+, 1048576\) = 0 \(buffering\)/);
+        for (const call of [/openat\(AT_FDCWD, 0x[0-9a-f]+, O_RDWR\|O_CREAT\|O_TRUNC, 0600\) = \d+/, /openat\(AT_FDCWD, 0x[0-9a-f]+, O_RDONLY\) = -ENOENT/,
+          /writev\(\d+, 0x[0-9a-f]+, 3\) = 26/, /readv\(\d+, 0x[0-9a-f]+, 2\) = 26/, /fcntl\(\d+, F_SETLK, 0x[0-9a-f]+\) = 0/, /fcntl\(\d+, F_GETLK, 0x[0-9a-f]+\) = 0/,
+          /fcntl\(\d+, F_SETFD, 0\) = 0/, /fsync\(\d+\) = 0/, /fdatasync\(\d+\) = 0/, /fchown\(\d+, \d+, \d+\) = 0/, /unlinkat\(AT_FDCWD, 0x[0-9a-f]+, 0\) = -ENOENT/]) {
+          assert.match(dump.stdout, new RegExp(`^ *\\d+\\.\\d+ +\\d+ +\\d+  ${call.source} \\(buffered\\)$`, 'm'));
+        }
         // The write to stdout stays traced, so its bytes are checked and echoed as before.
         assert.match(dump.stdout, /^ +\d+ +\d+ +\d+  write\(1, 0x[0-9a-f]+, \d+\) = \d+$/m);
         const json = trr(['dump', '--json', trace]).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; calls?: { buffered: boolean }[] });
@@ -64,6 +69,23 @@ test('syscallbuf: a tampered buffered record makes replay stop with a divergence
     const r = trr(['replay', '-a', bad]);
     assert.equal(r.status, 3, r.stderr);
     assert.match(r.stderr, /diverged inside a buffered stretch, at buffered syscall 0 since its last event: argument 0 of write is 0x[0-9a-f]+ where the recording has 0x[0-9a-f]+/);
+
+    // Change the path hash of a buffered openat: replay finds the program opening another path.
+    const bad2 = join(dir, 'tampered-open');
+    const changed2 = tamperTrace(trace, bad2, (r) => {
+      if (r.kind !== 'syscall-batch') return undefined;
+      const data = Buffer.from(r.data);
+      for (let off = 0; off < data.length; off += data.readUInt32LE(off)) {
+        if (data.readUInt32LE(off + 4) !== 257 /* openat */) continue;
+        data.writeBigUInt64LE(data.readBigUInt64LE(off + 64) ^ 1n, off + 64);
+        return { ...r, data };
+      }
+      return undefined;
+    });
+    assert.ok(changed2 > 0);
+    const r2 = trr(['replay', '-a', bad2]);
+    assert.equal(r2.status, 3, r2.stderr);
+    assert.match(r2.stderr, /diverged inside a buffered stretch, at buffered syscall \d+ since its last event: the program's openat sent different data \(a different buffer or path\) than in the recording/);
   });
 });
 

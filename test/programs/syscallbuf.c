@@ -1,6 +1,7 @@
 /*
  * syscallbuf.c: the syscalls trr's preload library buffers (getppid and
- * friends, read/write/pread/pwrite/lseek/fstat/stat/close on regular
+ * friends, open/read/write/pread/pwrite/readv/writev/lseek/fstat/stat/
+ * fcntl (flags, locks)/fsync/fdatasync/fchown/close/unlink on regular
  * files, clock_gettime), many of them, in the main thread, in threads and
  * in a forked child; signals sent by another thread while the main thread
  * runs buffered calls only; a write to stdout in between (which stays
@@ -15,6 +16,7 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,7 +53,27 @@ static int file_round(const char *name, int n) {
     if (close(fd) != 0) return 0;
     if (stat(path, &st) != 0 || st.st_size != (off_t)n * 14) return 0;
     if (lstat(path, &st) != 0) return 0;
-    unlink(path);
+    /* Opened again, read-only: pieces with readv, a lock, the flags, a sync. */
+    fd = open(path, O_RDWR | O_CLOEXEC);
+    if (fd < 0) return 0;
+    struct iovec w[3] = {{"piece one ", 10}, {"piece two ", 10}, {"three\n", 6}};
+    if (lseek(fd, 0, SEEK_END) != (off_t)n * 14 || writev(fd, w, 3) != 26) return 0;
+    struct flock fl = {.l_type = F_WRLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_SETLK, &fl) != 0) return 0;
+    struct flock q = {.l_type = F_RDLCK, .l_whence = SEEK_SET, .l_start = 0, .l_len = 1};
+    if (fcntl(fd, F_GETLK, &q) != 0 || q.l_type != F_UNLCK) return 0; /* our own lock does not conflict */
+    if (!(fcntl(fd, F_GETFD) & FD_CLOEXEC) || fcntl(fd, F_SETFD, 0) != 0 || fcntl(fd, F_GETFD) != 0) return 0;
+    if ((fcntl(fd, F_GETFL) & O_ACCMODE) != O_RDWR) return 0;
+    if (fsync(fd) != 0 || fdatasync(fd) != 0 || fchown(fd, getuid(), getgid()) != 0) return 0;
+    char p1[6] = {0}, p2[40] = {0};
+    struct iovec rv[2] = {{p1, 5}, {p2, sizeof p2 - 1}};
+    if (lseek(fd, (off_t)n * 14, SEEK_SET) != (off_t)n * 14 || readv(fd, rv, 2) != 26) return 0;
+    if (strcmp(p1, "piece") != 0 || strcmp(p2, " one piece two three\n") != 0) return 0;
+    if (close(fd) != 0) return 0;
+    char missing[140];
+    snprintf(missing, sizeof missing, "%s/no-such-file", dir);
+    if (open(missing, O_RDONLY) != -1 || errno != ENOENT) return 0;
+    if (unlink(path) != 0 || unlink(path) != -1 || errno != ENOENT) return 0;
     return sum != 0;
 }
 

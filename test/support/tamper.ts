@@ -1,5 +1,5 @@
 // Rewrites a trace with one record changed, to test that replay notices.
-import { cpSync, mkdirSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TraceRecord } from '../../src/trace/format.js';
 import { TraceReader, TraceWriter } from '../../src/trace/trace-stream.js';
@@ -13,6 +13,7 @@ export function tamperTrace(src: string, dst: string, change: (r: TraceRecord, i
   const reader = TraceReader.open(src);
   mkdirSync(dst, { recursive: true });
   cpSync(join(src, 'files'), join(dst, 'files'), { recursive: true });
+  if (existsSync(join(src, 'files.json'))) copyFileSync(join(src, 'files.json'), join(dst, 'files.json'));
   const writer = TraceWriter.create(dst, reader.header);
   let changed = -1;
   for (const { index, record } of reader.scan()) {

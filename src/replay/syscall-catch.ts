@@ -1,0 +1,57 @@
+// Which system calls the debugger stops at (gdb's `catch syscall`, sent as
+// QCatchSyscalls), and where in the trace their entries and returns are.
+//
+// A syscall's entry is inside its record: the thread runs its user code up
+// to the syscall instruction and stands at the entry stop (ReplaySession
+// holdAtEntry), with the record not applied yet. Its return is the event
+// boundary after the record that finishes it. A syscall that blocked while
+// other threads ran has two records: the entry is in the first, the return
+// after the second. An execve's entry is in its exec record. The calls the
+// preload library makes to trr (numbers from 2000) are not the program's and
+// are never reported; buffered syscalls (src/preload) never enter the kernel
+// in replay and are not reported either.
+import { Registers } from '../arch/registers.js';
+import type { TraceRecord } from '../trace/format.js';
+
+/** trr's own calls from the preload library (TRR_CALL_INIT and up). */
+const FIRST_TRR_CALL = 2000;
+
+export class SyscallCatch {
+  /** undefined: no catchpoint; 'all': every syscall; else the numbers to stop at. */
+  private caught: ReadonlySet<number> | 'all' | undefined;
+
+  /** gdb's QCatchSyscalls: off (undefined), every syscall ('all'), or these numbers. */
+  set(spec: readonly number[] | 'all' | undefined): void {
+    this.caught = spec === undefined || spec === 'all' ? spec : new Set(spec);
+  }
+
+  get active(): boolean {
+    return this.caught !== undefined;
+  }
+
+  private wants(nr: number): boolean {
+    if (this.caught === undefined || nr < 0 || nr >= FIRST_TRR_CALL) return false;
+    return this.caught === 'all' || this.caught.has(nr);
+  }
+
+  /** The number of the caught syscall whose entry is in record `r`, if any. */
+  entryIn(r: TraceRecord | undefined): number | undefined {
+    const n = syscallEntered(r);
+    return n !== undefined && this.wants(n) ? n : undefined;
+  }
+
+  /** The number of the caught syscall that returns at the end of record `r`, if any. */
+  returnAfter(r: TraceRecord | undefined): number | undefined {
+    if (!r) return undefined;
+    const n = r.kind === 'syscall' || r.kind === 'syscall-exit' ? r.nr : r.kind === 'exec' ? new Registers(r.entryRegs).syscallNo : undefined;
+    return n !== undefined && this.wants(n) ? n : undefined;
+  }
+}
+
+/** The syscall whose entry record `r` is (whether caught or not). */
+export function syscallEntered(r: TraceRecord | undefined): number | undefined {
+  if (!r) return undefined;
+  if (r.kind === 'syscall' || r.kind === 'syscall-entry') return r.nr;
+  if (r.kind === 'exec') return new Registers(r.entryRegs).syscallNo;
+  return undefined;
+}
