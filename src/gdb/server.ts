@@ -1,16 +1,14 @@
 // trr's gdbserver: answers GDB Remote Serial Protocol packets from a
-// Debugger. It listens on 127.0.0.1 only and serves one connection; a second
-// one is closed at once. Malformed or unknown packets get the protocol's
+// Debugger. The socket is transport.ts's (on the main thread; this runs
+// with the Debugger in the replay worker, replay-worker.ts). Malformed or unknown packets get the protocol's
 // empty or error reply and the server keeps going. Writes to memory and
 // registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
 // of the replay (diverted.ts): the replay itself cannot be changed.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
-import { MAX_PACKET, PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
+import { MAX_PACKET, hexOf, hexString, textOfHex } from './rsp.js';
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
-import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
 import { DivertedWrites } from './diverted.js';
 import { debuggeeFile } from '../replay/debuggee-files.js';
@@ -58,6 +56,13 @@ export function gdbSignal(linux: number): number {
   if (linux === 32) return 77; // GDB_SIGNAL_REALTIME_32
   if (linux >= 33 && linux <= 63) return 45 + (linux - 33); // GDB_SIGNAL_REALTIME_33..
   return linux;
+}
+
+/** What the server answers to one packet (see GdbServer.packet). */
+export interface PacketAnswer {
+  readonly reply: string | undefined;
+  readonly noAck: boolean;
+  readonly end: boolean;
 }
 
 export interface ServerOptions {
@@ -113,69 +118,30 @@ export class GdbServer {
     this.stop = stop;
   }
 
-  /** Listens on 127.0.0.1:port (0 picks a free port); resolves with the port. */
-  listen(port: number, onDone: () => void): Promise<{ port: number; server: Server }> {
-    let busy = false;
-    const server = createServer((sock) => {
-      if (busy) {
-        sock.destroy();
-        return;
-      }
-      busy = true;
-      this.attach(sock, () => {
-        server.close();
-        onDone();
-      });
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server }));
-    });
+  /**
+   * Answers one packet: the reply to send (undefined: end the connection
+   * without one), whether acks end after it (QStartNoAckMode), and whether
+   * the connection ends after it (detach). A failure is logged and answered
+   * with an error. The transport (transport.ts) frames and sends it.
+   */
+  packet(payload: string): PacketAnswer {
+    let reply: string | undefined;
+    try {
+      reply = this.handle(payload);
+      if (PACKET_LOG) process.stderr.write(`[gdb] <- ${payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
+    } catch (e) {
+      this.options.log?.(describeError(e).message);
+      reply = 'E01';
+    }
+    return { reply, noAck: this.noAck, end: reply === undefined || this.endAfterReply };
   }
 
-  private attach(sock: Socket, done: () => void): void {
-    const reader = new PacketReader((s) => sock.write(s));
-    // Replay runs synchronously, so gdb's Ctrl-C byte is taken from the socket directly while it does.
-    const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-    if (typeof fd === 'number' && fd >= 0) this.dbg.interruptRequested = () => takeInterrupt(fd);
-    const finish = () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.hostIo.close();
-      this.diverted.end();
-      done();
-    };
-    sock.on('data', (chunk) => {
-      for (const msg of reader.feed(chunk)) {
-        if (msg.kind === 'interrupt') continue; // nothing runs between requests (a Ctrl-C during one is taken by the Debugger)
-        if (msg.kind === 'malformed') {
-          sock.write(Buffer.from(frame(msg.reply), 'latin1'));
-          continue;
-        }
-        let reply: string | undefined;
-        try {
-          reply = this.handle(msg.payload);
-          if (PACKET_LOG) process.stderr.write(`[gdb] <- ${msg.payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
-        } catch (e) {
-          this.options.log?.(describeError(e).message);
-          reply = 'E01';
-        }
-        if (reply === undefined) {
-          sock.end();
-          finish();
-          return;
-        }
-        sock.write(Buffer.from(frame(reply), 'latin1'));
-        if (this.noAck) reader.ackMode = false;
-        if (this.endAfterReply) {
-          sock.end();
-          finish();
-          return;
-        }
-      }
-    });
-    sock.on('close', finish);
-    sock.on('error', finish);
+  /** The connection ended: gdb's open files are closed and any copy of the replay is dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hostIo.close();
+    this.diverted.end();
   }
 
   private threadId(tid: number, pid = this.dbg.pid): string {

@@ -70,8 +70,6 @@ export type StopReason =
   /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
   | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
 
-const INTERRUPT_POLL_MS = 20;
-
 export class Debugger {
   private session: ReplaySession;
   /** Recorded pid of the process being debugged (the initial one). */
@@ -225,18 +223,15 @@ export class Debugger {
   }
 
   /**
-   * Set by a front end: whether the user asked to interrupt (Ctrl-C).
-   * Long runs poll it between events, at most every INTERRUPT_POLL_MS.
+   * Set by a front end: whether the user asked to interrupt (Ctrl-C), which
+   * also takes the request. Long runs ask between events, so it must be
+   * cheap (the gdb server's reads a flag shared with the thread that owns
+   * the socket: see src/gdb/replay-worker.ts).
    */
   interruptRequested: (() => boolean) | undefined;
-  private lastPoll = 0;
 
   private interrupted(): boolean {
-    if (!this.interruptRequested) return false;
-    const now = performance.now();
-    if (now - this.lastPoll < INTERRUPT_POLL_MS) return false;
-    this.lastPoll = now;
-    return this.interruptRequested();
+    return this.interruptRequested?.() ?? false;
   }
 
   /** How many automatic checkpoints are kept now. */
