@@ -12,6 +12,7 @@ import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLe
 import { HostIo } from './host-io.js';
 import { DivertedWrites } from './diverted.js';
 import { librariesSvr4 } from './libraries-svr4.js';
+import { syscallName } from '../syscalls/names.js';
 import { debuggeeFile } from '../replay/debuggee-files.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 
@@ -336,7 +337,27 @@ export class GdbServer {
     if (on === '0' && nrs.length === 0) this.dbg.syscalls.set(undefined);
     else if (on === '1' && nrs.every((n) => /^[0-9a-f]+$/i.test(n))) this.dbg.syscalls.set(nrs.length ? nrs.map((n) => parseInt(n, 16)) : 'all');
     else return 'E01';
+    this.warnBuffered();
     return 'OK';
+  }
+
+  /** The caught syscalls already warned about (see warnBuffered). */
+  private readonly warnedBuffered = new Set<number>();
+
+  /**
+   * Says on trr's stderr (the terminal gdb runs in) which caught syscalls ran
+   * in the syscall buffer in this recording: they never enter the kernel in
+   * replay, and gdb will not stop at them. Once per syscall.
+   */
+  private warnBuffered(): void {
+    const missed = [...this.dbg.syscalls.bufferedCaught(this.options.trace)].filter(([n]) => !this.warnedBuffered.has(n));
+    if (missed.length === 0) return;
+    for (const [n] of missed) this.warnedBuffered.add(n);
+    const list = missed.map(([n, count]) => `${syscallName(n)} (${count} call${count === 1 ? '' : 's'})`).join(', ');
+    process.stderr.write(
+      `trr: catch syscall will not stop at the calls of ${list} that the syscall buffer ran in this recording: ` +
+        `they do not enter the kernel in replay. Record with \`trr record -n\` (no syscall buffer) to stop at every syscall.\n`,
+    );
   }
 
   /** A `run cN` / `run EVENT` just moved the replay: gdb's resume that follows must not move it on. */

@@ -9,9 +9,32 @@
 // after the second. An execve's entry is in its exec record. The calls the
 // preload library makes to trr (numbers from 2000) are not the program's and
 // are never reported; buffered syscalls (src/preload) never enter the kernel
-// in replay and are not reported either.
+// in replay and are not reported either: bufferedCaught() counts them, so
+// that the front end can say so when a catchpoint is set.
 import { Registers } from '../arch/registers.js';
+import { decodeBufferedCalls } from '../syscallbuf/layout.js';
 import type { TraceRecord } from '../trace/format.js';
+import type { TraceReader } from '../trace/trace-stream.js';
+
+/** Per trace: how many calls of each syscall ran in the syscall buffer. */
+const bufferedCounts = new WeakMap<TraceReader, ReadonlyMap<number, number>>();
+
+function bufferedIn(trace: TraceReader): ReadonlyMap<number, number> {
+  let counts = bufferedCounts.get(trace);
+  if (counts) return counts;
+  const m = new Map<number, number>();
+  for (let i = 0; i < trace.eventCount; i++) {
+    const r = trace.recordAt(i);
+    if (r.kind !== 'syscall-batch') continue;
+    try {
+      for (const c of decodeBufferedCalls(r.data, r.count)) m.set(c.nr, (m.get(c.nr) ?? 0) + 1);
+    } catch {
+      // a bad batch stops replay there with its own error
+    }
+  }
+  bufferedCounts.set(trace, (counts = m));
+  return counts;
+}
 
 /** trr's own calls from the preload library (TRR_CALL_INIT and up). */
 const FIRST_TRR_CALL = 2000;
@@ -32,6 +55,14 @@ export class SyscallCatch {
   private wants(nr: number): boolean {
     if (this.caught === undefined || nr < 0 || nr >= FIRST_TRR_CALL) return false;
     return this.caught === 'all' || this.caught.has(nr);
+  }
+
+  /** The caught syscalls that ran in the syscall buffer in `trace` (number -> calls): replay does not stop at those. */
+  bufferedCaught(trace: TraceReader): Map<number, number> {
+    const out = new Map<number, number>();
+    if (this.caught === undefined) return out;
+    for (const [n, count] of bufferedIn(trace)) if (this.wants(n)) out.set(n, count);
+    return out;
   }
 
   /** The number of the caught syscall whose entry is in record `r`, if any. */
