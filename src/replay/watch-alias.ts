@@ -80,6 +80,7 @@ export class WatchAliases {
     const page = address & ~(PAGE - 1n);
     const here = set.watches.filter((w) => set.pagesOf(w).includes(page));
     if (here.length === 0 || here.some((w) => w.kind !== 'write')) return undefined;
+    if (((set.programProt.get(page) ?? 3) & 2) === 0) return undefined; // the program's own protection forbids the store: its fault is real
     const code = this.hide(host.mem, pc, host.mem.readPartial(pc, 15));
     const store = fixedStoreAt(code, pc, address);
     if (!store) return undefined;
