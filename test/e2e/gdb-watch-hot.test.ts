@@ -14,21 +14,24 @@ import { BIND_NOW, lineOf, native, printed, underTrr } from '../support/gdb-comp
 const f = 'watch_hot.c';
 const at = (m: string) => `${f}:${lineOf(f, m)}`;
 
-function compare(dir: string, body: readonly string[], expectCount: number, env: NodeJS.ProcessEnv = {}): string[] {
+/** Runs `body` natively and under trr, with the checkpoint intervals and environments given; the printed values must be the same. */
+function compare(dir: string, body: readonly string[], expectCount: number, envs: readonly NodeJS.ProcessEnv[]): string[] {
   const bin = buildProgram(manifest().find((p) => p.name === 'watch_hot')!);
   const trace = join(dir, 'trace');
   trr(['record', '-n', '-o', trace, bin], { cwd: dir, env: BIND_NOW });
   const values = printed(native(dir, bin, body, BIND_NOW));
   assert.equal(values.length, expectCount, `the native run printed ${values.length} values, not ${expectCount}: see native.log`);
-  for (const interval of ['0', '250']) {
-    const saved = { ...process.env };
-    Object.assign(process.env, env);
-    try {
-      const out = underTrr(dir, trace, body, interval);
-      assert.deepEqual(printed(out), values, `trr (checkpoint interval ${interval} ms) differs from the native run: see trr-${interval}.log`);
-    } finally {
-      for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
-      else process.env[k] = saved[k];
+  for (const env of envs) {
+    for (const interval of ['0', '250']) {
+      const saved = { ...process.env };
+      Object.assign(process.env, env);
+      try {
+        const out = underTrr(dir, trace, body, interval);
+        assert.deepEqual(printed(out), values, `trr (checkpoint interval ${interval} ms, ${JSON.stringify(env)}) differs from the native run: see trr-${interval}.log`);
+      } finally {
+        for (const k of Object.keys(env)) if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
     }
   }
   return values;
@@ -63,15 +66,9 @@ const body = [
   'print/x $pc',
 ];
 
-test('watch on a page a loop writes all the time: every write found going backwards and forwards, as under record full', async () => {
+test('watch on a page a loop writes all the time: every write found going backwards and forwards, as under record full, with and without redirected stores', async () => {
   await withOutputDir('gdb-watch-hot', (dir) => {
-    const values = compare(dir, body, 14);
+    const values = compare(dir, body, 14, [{}, { TRR_NO_WATCH_ALIAS: '1' }]);
     assert.deepEqual(values.filter((_, i) => i % 2 === 0), ['3', '1', '2', '1', '0', '1', '2']);
-  });
-});
-
-test('the same without redirected stores (TRR_NO_WATCH_ALIAS=1): the same stops', async () => {
-  await withOutputDir('gdb-watch-hot-noalias', (dir) => {
-    compare(dir, body, 14, { TRR_NO_WATCH_ALIAS: '1' });
   });
 });
