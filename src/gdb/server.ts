@@ -355,7 +355,7 @@ export class GdbServer {
     if (missed.length === 0) return;
     for (const [n] of missed) this.warnedBuffered.add(n);
     const list = missed.map(([n, count]) => `${syscallName(n)} (${count} call${count === 1 ? '' : 's'})`).join(', ');
-    process.stderr.write(
+    diag(
       `trr: catch syscall will not stop at the calls of ${list} that the syscall buffer ran in this recording: ` +
         `they do not enter the kernel in replay. Record with \`trr record -n\` (no syscall buffer) to stop at every syscall.\n`,
     );
