@@ -33,7 +33,7 @@ import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
 import { asyncPointRecord, probe } from './preempt.js';
 import type { MemoryExclusions } from '../task/fingerprint.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
-import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
+import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT, TRR_CALL_SIGNAL } from '../syscallbuf/layout.js';
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
@@ -297,6 +297,7 @@ export class RecordSession {
     t.buffer?.take(t.tid, true);
     if (nrv === TRR_CALL_INIT || nrv === TRR_CALL_DIVERGE) return this.onBufferInit(t, regs, nrv, args);
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
+    if (nrv === TRR_CALL_SIGNAL) return this.onSignalPoint(t, regs);
     const sem = semanticsOf(nrv);
     if (inVsyscallPage(regs.ip)) return this.onVsyscall(t, regs, nrv, args);
     const impossible = this.cannotRecord(t, nrv, args);
@@ -381,6 +382,21 @@ export class RecordSession {
       }
     }
     this.answerInstead(t, regs, nrv, result);
+  }
+
+  /**
+   * The library's signal point, right after a buffered call during which a
+   * signal arrived (the recorder held it back in the stub, see onSignal):
+   * re-sent here, it is delivered at this call's return, before the
+   * program goes on, as natively at the buffered call's return.
+   */
+  private onSignalPoint(t: RecTask, regs: Registers): void {
+    if (t.deferred.length > 0) {
+      const info = t.deferred.shift()!;
+      t.injected = info;
+      tgkill(t.task.tgid, t.tid, info.readInt32LE(0));
+    }
+    this.answerInstead(t, regs, TRR_CALL_SIGNAL, 0n);
   }
 
   /** Turns buffering off (on) in the buffers of these threads. */
