@@ -1059,7 +1059,7 @@ export class RecordSession {
     const forSignal = cur.deferred.length > 0 && now - cur.deferredSince >= SIGNAL_GRACE_MS;
     const forSwitch = this.hasReady(cur) && now - this.sliceStart >= PREEMPT_SLICE_MS;
     if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
-    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip) });
+    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip), exclusions: (regs) => this.exclusions(cur, regs) });
     if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
     if (result.kind === 'stopped') return this.onStop(cur.tid, result.status);
     if (result.kind === 'later') {
@@ -1081,7 +1081,7 @@ export class RecordSession {
       image = this.images.get(cur.task.mem);
       if (!image) this.images.set(cur.task.mem, (image = new Map()));
     }
-    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image));
+    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image, result.kind === 'point' ? result.memHash : undefined));
     cur.nextProbe = 0;
     if (forSignal) {
       // Deliver it here: re-sent, it stops the thread at once, at these registers (see onSignal).
