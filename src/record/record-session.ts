@@ -14,7 +14,7 @@ import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
-  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, cpuAffinity, kill, pinCpu, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, PtraceError, WAIT, cpuAffinity, kill, pinCpu, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -76,6 +76,7 @@ const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const SLICE_MS = 20;
 const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
+const ESRCH = 3;
 
 export class RecordSession {
   /** Which syscalls change thread names (extra.names). */
@@ -111,6 +112,8 @@ export class RecordSession {
     },
     append: (rec) => this.append(rec),
   });
+  /** Processes (tgids) a fatal signal trr delivered is killing: their other threads' stops are left to the kernel's SIGKILL. */
+  private readonly dying = new Set<number>();
   /** A file is mapped shared somewhere: writes must stay traced (see shared-mappings.ts). */
   private noBufferedWrites = false;
 
@@ -145,16 +148,39 @@ export class RecordSession {
       }
       this.checkTermRequest();
       if (!w) {
-        this.checkStarvation();
+        this.killedUnderUs(cur?.tid, () => this.checkStarvation());
         continue;
       }
-      this.onStop(w.tid, w.status);
-      this.checkStarvation();
+      this.killedUnderUs(w.tid, () => this.onStop(w.tid, w.status));
+      this.killedUnderUs(this.current?.tid, () => this.checkStarvation());
       if (this.rootStatus !== undefined && !this.options.waitForAll && !this.killedRest && this.tasks.size > 0) this.killTheRest();
     }
     const status = this.rootStatus ?? 0;
     this.append({ kind: 'end', tid: this.rootPid, status });
     return { status, events: this.writer.eventCount, execErrno: this.execErrno };
+  }
+
+  /**
+   * Runs the handling of a stop of thread `tid`. A SIGKILL takes a thread
+   * out of its ptrace-stop at any moment (its process dies of a signal
+   * another thread got, or an outside kill): the stop waitpid reported may
+   * be gone before trr has read the registers. A ptrace request on `tid`
+   * then fails with ESRCH; the thread's exit event comes next, and records
+   * its death where it stood. Any other failure is a real error.
+   */
+  private killedUnderUs(tid: number | undefined, handle: () => void): void {
+    try {
+      handle();
+    } catch (e) {
+      if (!(e instanceof PtraceError) || e.errno !== ESRCH) throw e;
+      const t = this.tasks.get(e.pid);
+      if (!t) throw e;
+      if (e.pid !== tid) {
+        throw new UnsupportedError(`thread ${e.pid} disappeared (killed) while trr handled a stop of thread ${tid ?? 'none'} (${e.message}); the recording stops here, its trace replays up to the last complete event.`);
+      }
+      t.state = 'running'; // not stopped any more: its exit event follows
+      if (this.current === t) this.current = undefined;
+    }
   }
 
   /**
@@ -245,6 +271,13 @@ export class RecordSession {
     if (!waitStatus.stopped(status)) return this.onGone(t, status);
     const ev = waitStatus.event(status);
     const sig = waitStatus.stopSig(status);
+    if (this.dying.has(t.task.tgid) && (ev === PTRACE_EVENT.SECCOMP || ev === PTRACE_EVENT.STOP || (ev === 0 && sig !== (SIG.TRAP | 0x80)))) {
+      // Its process dies of a signal trr delivered to another of its threads; replay kills it there.
+      // A syscall it enters or a signal it gets now is left undone: the kernel's SIGKILL takes it from this stop.
+      t.state = 'running';
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     if (ev === PTRACE_EVENT.SECCOMP) return this.onSyscallEntry(t);
     if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
     switch (ev) {
@@ -880,6 +913,7 @@ export class RecordSession {
     this.segv.onGone(t.task);
     this.ptrace.onGone(t, status);
     t.task.mem.close();
+    if (![...this.tasks.values()].some((o) => o.task.tgid === t.task.tgid)) this.dying.delete(t.task.tgid);
     if (t.tid === this.rootPid) this.rootStatus = status;
     if (this.current === t) this.current = undefined;
   }
@@ -938,6 +972,7 @@ export class RecordSession {
     const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
     if (action === 'terminate') {
       this.append(base);
+      this.dying.add(t.task.tgid);
       t.state = 'exiting';
       if (this.current === t) this.current = undefined;
       ptraceRaw(PTRACE.CONT, t.tid, 0, sig);
