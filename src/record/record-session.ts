@@ -307,7 +307,13 @@ export class RecordSession {
           t.state = 'stopped';
           if (this.current === t) this.current = undefined;
           ptraceRaw(PTRACE.LISTEN, t.tid, 0, 0);
-        } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
+        } else if (this.ptrace.atInterruptStop(t)) return;
+        else if (t.state === 'running') {
+          // A probe's PTRACE_INTERRUPT that another stop came before (preempt.ts): the kernel
+          // reports it once the thread goes on. It stands in user code, between its boundaries:
+          // it goes on, and a signal that stops it here is still one to hold back.
+          ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        } else this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
         // Only asked for when the program's own tracer may want it (see PtraceEmulation.onClone).
