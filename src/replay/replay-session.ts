@@ -655,9 +655,13 @@ export class ReplaySession extends ProcessImaging {
   }
 
   private skipWith(t: ReplayTask, result: bigint): bigint {
-    const regs = t.task.regs().clone();
-    regs.set('orig_rax', -1n);
+    let regs = t.task.regs().clone();
     regs.set('rax', result);
+    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) {
+      // A clone that found a signal pending (-ERESTARTNOINTR) and that the kernel restarted: the next record is its new entry.
+      regs = restartAdjusted(regs);
+    }
+    regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
     return result;
