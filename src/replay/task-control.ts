@@ -515,7 +515,13 @@ export class TaskControl {
     SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
     t.task.setRegs(r);
     const result = this.runInjected(t);
-    this.reenterSyscall(t, saved);
+    if (BigInt.asIntN(64, saved.get('orig_rax')) === -1n) {
+      // Replay had already answered the syscall in place (orig_rax -1: the kernel skips it and returns to
+      // saved.ip, which may be rewound onto its syscall instruction for a restart): from the injected call's
+      // exit, the same registers take the thread there.
+      t.task.setRegs(saved);
+      t.atSyscallEntry = false;
+    } else this.reenterSyscall(t, saved);
     t.state = state;
     return result;
   }
