@@ -4,6 +4,7 @@
 // replay never delivers), single-steps it, makes it run syscalls of trr's
 // choosing, and implements debugger breakpoints (int3) and watchpoints (page
 // protection) in its memory. It knows nothing of the trace.
+import { diag } from '../util/diag.js';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, waitpid, waitStatus } from '../native/native.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
@@ -11,6 +12,7 @@ import type { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { SIG, SI_KERNEL, isSyncSignal } from '../task/kernel-abi.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
+import { aimAtSyscall } from '../task/inject.js';
 import { Breakpoints } from './breakpoints.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 import { TRR_CALL_DIVERGE } from '../syscallbuf/layout.js';
@@ -266,15 +268,8 @@ export class TaskControl {
    */
   protected injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
     if (t.atSyscallEntry) return this.remoteSyscall(t, nrv, args);
-    const gadget = t.task.mem.syscallInstruction;
-    if (gadget === undefined) throw new TrrError(`the replayed process has no vDSO to run syscalls from`);
     const state = t.state;
-    const saved = t.task.regs().clone();
-    const r = saved.clone();
-    r.set('rip', gadget);
-    r.set('rax', BigInt(nrv));
-    SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
-    t.task.setRegs(r);
+    const saved = aimAtSyscall(t.task, nrv, args, (why) => new TrrError(`trr cannot run a syscall in the replayed process: ${why}`));
     this.resume(t, 'continue');
     const s1 = this.runToStop(t);
     if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');
@@ -376,7 +371,7 @@ export class TaskControl {
         }
       }
       t.task.invalidate();
-      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
+      if (TRACE_LOG) diag(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
       if (!waitStatus.stopped(s)) {
         t.state = 'gone';
         return { kind: 'gone', status: s };
