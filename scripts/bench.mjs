@@ -136,16 +136,16 @@ if (only !== 'watch') {
     return Number(process.hrtime.bigint() - t0) / 1e9;
   };
   const dbg = new Debugger(TraceReader.open(trace));
-  const toEnd = clock(() => dbg.continueForward());
+  const toEnd = clock(() => dbg.resume({ direction: 'forward', unit: 'continue' }));
   const images = dbg.automaticCheckpoints;
   dbg.addBreakpoint(marker);
-  const rc = clock(() => dbg.reverseContinue());
-  const rsFirst = clock(() => dbg.reverseStep());
-  const rc2 = clock(() => dbg.reverseContinue());
-  for (let i = 0; i < 12; i++) dbg.stepForward(); // out of marker(), into the loop body
-  const rsLoop = clock(() => dbg.reverseStep());
+  const rc = clock(() => dbg.resume({ direction: 'reverse', unit: 'continue' }));
+  const rsFirst = clock(() => dbg.resume({ direction: 'reverse', unit: 'instruction' }));
+  const rc2 = clock(() => dbg.resume({ direction: 'reverse', unit: 'continue' }));
+  for (let i = 0; i < 12; i++) dbg.resume({ direction: 'forward', unit: 'instruction' }); // out of marker(), into the loop body
+  const rsLoop = clock(() => dbg.resume({ direction: 'reverse', unit: 'instruction' }));
   dbg.removeBreakpoint(marker);
-  const rcStart = clock(() => dbg.reverseContinue());
+  const rcStart = clock(() => dbg.resume({ direction: 'reverse', unit: 'continue' }));
   dbg.close();
   console.log('');
   console.log(`reverse execution on a ${native.toFixed(2)} s loop recorded with -n (${TraceReader.open(trace).eventCount} events), ${images} automatic checkpoints:`);
@@ -211,9 +211,9 @@ if (only !== 'watch') {
     rmSync(trace, { recursive: true, force: true });
     time(process.execPath, [trr, 'record', '-n', '-o', trace, watchBin, String(n)]);
     const dbg = new Debugger(TraceReader.open(trace));
-    const end = timed(dbg, () => dbg.continueForward());
+    const end = timed(dbg, () => dbg.resume({ direction: 'forward', unit: 'continue' }));
     dbg.addWatchpoint({ address: symbol(watchBin, 'g_watched'), length: 8, kind: 'write' });
-    const rc = timed(dbg, () => dbg.reverseContinue());
+    const rc = timed(dbg, () => dbg.resume({ direction: 'reverse', unit: 'continue' }));
     const found = rc.stop.kind === 'watchpoint' ? '' : ` (stopped at ${rc.stop.kind})`;
     dbg.close();
     console.log(`  reverse-continue to the write of a watched global, ${native.toFixed(2)} s loop: ${rc.text}${found}  (replay to the end first: ${end.text})`);
@@ -235,11 +235,11 @@ if (only !== 'watch') {
   time(process.execPath, [trr, 'record', '-n', '-o', trace, loopBin]);
   const dbg = new Debugger(TraceReader.open(trace));
   dbg.addBreakpoint(symbol(loopBin, 'marker'));
-  dbg.continueForward();
+  dbg.resume({ direction: 'forward', unit: 'continue' });
   dbg.removeBreakpoint(symbol(loopBin, 'marker'));
-  for (let i = 0; i < 8; i++) dbg.stepForward(); // out of marker(), back into the loop
-  const rs = timed(dbg, () => dbg.reverseStep());
-  const rs2 = timed(dbg, () => dbg.reverseStep());
+  for (let i = 0; i < 8; i++) dbg.resume({ direction: 'forward', unit: 'instruction' }); // out of marker(), back into the loop
+  const rs = timed(dbg, () => dbg.resume({ direction: 'reverse', unit: 'instruction' }));
+  const rs2 = timed(dbg, () => dbg.resume({ direction: 'reverse', unit: 'instruction' }));
   dbg.close();
   console.log(`  reverse-stepi in a syscall-free loop, 100,000 iterations since the last syscall: ${rs.text}, again: ${rs2.text}`);
 }

@@ -565,7 +565,7 @@ export class ReplaySession extends ProcessImaging {
   private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, mapping: SyscallExtra | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
     // A clone that failed in the recording (bad flags, no memory...) creates nothing in replay either.
-    if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
+    if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded, nrv);
     const regs = t.task.regs().clone();
     let substituted = false;
     if (nrv === nr('mmap')) {
@@ -659,10 +659,16 @@ export class ReplaySession extends ProcessImaging {
     return result;
   }
 
-  private skipWith(t: ReplayTask, result: bigint): bigint {
-    const regs = t.task.regs().clone();
-    regs.set('orig_rax', -1n);
+  private skipWith(t: ReplayTask, result: bigint, restartable?: number): bigint {
+    let regs = t.task.regs().clone();
     regs.set('rax', result);
+    if (restartable !== undefined && isRestartRequest(result) && !this.signalDeliveredNext(t)) {
+      // A clone the kernel restarted (-ERESTARTNOINTR: a signal came while it ran, and none was
+      // delivered): the thread runs its syscall instruction again, as emulate() does for others.
+      regs.set('orig_rax', BigInt(restartable));
+      regs = restartAdjusted(regs);
+    }
+    regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
     return result;
