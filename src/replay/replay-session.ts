@@ -10,7 +10,6 @@
 // replay reaches files, sockets or other processes; writes to stdout and
 // stderr are echoed from the program's memory. The session emits nothing but
 // typed results: front ends (autopilot, gdb) decide what to show.
-import { diag } from '../util/diag.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
@@ -156,7 +155,7 @@ export class ReplaySession extends ProcessImaging {
   step(): StepResult {
     const index = this.pos;
     const record = this.trace.recordAt(index);
-    if (TRACE_LOG) diag(`[replay] ${index} ${describe(record)}\n`);
+    if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     const stop = this.applying(index, record, () => {
       this.apply(record, index);
       const t = this.tasks.get(record.tid);
@@ -565,7 +564,7 @@ export class ReplaySession extends ProcessImaging {
   private execute(t: ReplayTask, nrv: number, args: bigint[], recorded: bigint | undefined, mapping: SyscallExtra | undefined, child: number | undefined, leaveBlocked: boolean): bigint {
     const isClone = nrv === nr('clone') || nrv === nr('clone3') || nrv === nr('fork') || nrv === nr('vfork');
     // A clone that failed in the recording (bad flags, no memory...) creates nothing in replay either.
-    if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded, nrv);
+    if (isClone && recorded !== undefined && recorded < 0n) return this.skipWith(t, recorded);
     const regs = t.task.regs().clone();
     let substituted = false;
     if (nrv === nr('mmap')) {
@@ -659,13 +658,11 @@ export class ReplaySession extends ProcessImaging {
     return result;
   }
 
-  private skipWith(t: ReplayTask, result: bigint, restartable?: number): bigint {
+  private skipWith(t: ReplayTask, result: bigint): bigint {
     let regs = t.task.regs().clone();
     regs.set('rax', result);
-    if (restartable !== undefined && isRestartRequest(result) && !this.signalDeliveredNext(t)) {
-      // A clone the kernel restarted (-ERESTARTNOINTR: a signal came while it ran, and none was
-      // delivered): the thread runs its syscall instruction again, as emulate() does for others.
-      regs.set('orig_rax', BigInt(restartable));
+    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) {
+      // A clone that found a signal pending (-ERESTARTNOINTR) and that the kernel restarted: the next record is its new entry.
       regs = restartAdjusted(regs);
     }
     regs.set('orig_rax', -1n);
@@ -882,7 +879,7 @@ export class ReplaySession extends ProcessImaging {
   private noteTeleport(t: ReplayTask): void {
     if (this.warnedTeleport || (this.breakpoints.inserted(t.task.mem).length === 0 && (this.watches.get(t.task.mem)?.watches.length ?? 0) === 0)) return;
     this.warnedTeleport = true;
-    diag(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
+    process.stderr.write(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
   }
 
   private warnedTeleport = false;
