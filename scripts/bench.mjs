@@ -59,7 +59,7 @@ const workloads = [
   { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
 ];
 
-// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only those of issue 11.
+// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only the reverse watches; =table: only the table of workloads.
 const only = process.env.TRR_BENCH_ONLY;
 const rows = [];
 for (const w of only === 'reverse' || only === 'watch' ? [] : workloads) {
@@ -92,6 +92,10 @@ for (const r of rows) {
   console.log(
     `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num(x(r.on.rec / r.native), 9)}${num(x(r.on.rep / r.native), 9)}${num(x(r.off.rec / r.native), 9)}${num(x(r.off.rep / r.native), 9)}${num(x(r.strace / r.native), 9)}${num((r.on.size / 1024 / r.native).toFixed(0), 13)}`,
   );
+}
+if (only === 'table') {
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
 }
 // Reverse execution: latency of reverse-continue and reverse-stepi on a
 // recording of a long-running loop, through the same Debugger the gdb

@@ -5,13 +5,12 @@
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../util/errors.js';
-import { replayUnderGdb } from './debug.js';
-import { dump, ls, ps } from './inspect.js';
-import { pack } from './pack.js';
-import { record } from './record.js';
-import { replayAutopilot } from './replay.js';
 import { resolveTrace } from './trace-dir.js';
 import { TRR_VERSION, currentDir } from './environment.js';
+
+// Each command's modules are loaded when it runs: start-up time is part of
+// every recording's and replay's cost, and `record` needs none of replay's
+// or gdb's code (nor they its).
 
 const warn = (msg: string) => process.stderr.write(`trr: warning: ${msg}\n`);
 /** Prints a line of command output; a closed stdout (e.g. `trr dump | head`) ends the command quietly. */
@@ -57,7 +56,8 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
     .exitOverride()
-    .action((prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean; syscallBuffer?: boolean }) => {
+    .action(async (prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean; syscallBuffer?: boolean }) => {
+      const { record } = await import('./record.js');
       setStatus(record({ program: prog, args, output: opts.output, env: opts.env, waitForAll: opts.wait === true, syscallBuffer: opts.syscallBuffer !== false }, warn));
     });
 
@@ -78,11 +78,13 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .action(async (trace: string | undefined, opts: { autopilot?: boolean; port?: number; debugger: string; goto?: number; end?: boolean; pid?: number; fork?: number; output: boolean }) => {
       const dir = resolveTrace(trace);
       if (opts.autopilot) {
+        const { replayAutopilot } = await import('./replay.js');
         setStatus(replayAutopilot(dir, warn));
         return;
       }
       if (opts.pid !== undefined && opts.fork !== undefined) throw new UsageError('-p and -f cannot be used together.');
       const proc = opts.pid !== undefined ? { pid: opts.pid, from: 'exec' as const } : opts.fork !== undefined ? { pid: opts.fork, from: 'fork' as const } : undefined;
+      const { replayUnderGdb } = await import('./debug.js');
       setStatus(await replayUnderGdb(dir, { port: opts.port, gdb: opts.debugger, gotoEvent: opts.goto, toEnd: !!opts.end, gdbArgs, process: proc, showOutput: opts.output }, warn));
     });
 
@@ -101,27 +103,27 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
     .option('--json', 'one JSON object per line')
     .argument('[trace]', 'trace directory or name (default: latest)')
     .exitOverride()
-    .action((trace: string | undefined, opts: { json?: boolean }) => dump(resolveTrace(trace), !!opts.json, print));
+    .action(async (trace: string | undefined, opts: { json?: boolean }) => (await import('./inspect.js')).dump(resolveTrace(trace), !!opts.json, print));
 
   program
     .command('ps')
     .description('list the processes of a trace with pid, parent, exit status and command line')
     .argument('[trace]', 'trace directory or name (default: latest)')
     .exitOverride()
-    .action((trace: string | undefined) => ps(resolveTrace(trace), print));
+    .action(async (trace: string | undefined) => (await import('./inspect.js')).ps(resolveTrace(trace), print));
 
   program
     .command('pack')
     .description('copy into the trace every file it still refers to (system libraries and programs it uses in place, files it hard-linked), so that it can be moved to another machine and replayed there; packing twice does nothing more')
     .argument('[trace]', 'trace directory or name (default: latest)')
     .exitOverride()
-    .action((trace: string | undefined) => pack(resolveTrace(trace), (m) => process.stderr.write(`trr: ${m}\n`)));
+    .action(async (trace: string | undefined) => (await import('./pack.js')).pack(resolveTrace(trace), (m) => process.stderr.write(`trr: ${m}\n`)));
 
   program
     .command('ls')
     .description('list the traces in the trace directory ($TRR_TRACE_DIR, $XDG_DATA_HOME/trr or ~/.local/share/trr)')
     .exitOverride()
-    .action(() => ls(print));
+    .action(async () => (await import('./inspect.js')).ls(print));
 
   // Paths on the command line and in the environment may be relative to it.
   program.hook('preAction', () => void currentDir());

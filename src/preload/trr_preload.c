@@ -34,6 +34,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/vfs.h>
@@ -201,6 +203,9 @@ static struct {
   ssize_t (*readv)(int, const struct iovec *, int), (*writev)(int, const struct iovec *, int);
   int (*unlink)(const char *), (*unlinkat)(int, const char *, int);
   int (*fchown)(int, uid_t, gid_t);
+  int (*isatty)(int);
+  char *(*getcwd)(char *, size_t);
+  int (*sigaction)(int, const struct sigaction *, struct sigaction *);
 } real;
 
 static void *next_fn(const char *name) { return dlsym(RTLD_NEXT, name); }
@@ -238,6 +243,9 @@ static void resolve(void) {
   real.unlink = next_fn("unlink");
   real.unlinkat = next_fn("unlinkat");
   real.fchown = next_fn("fchown");
+  real.isatty = next_fn("isatty");
+  real.getcwd = next_fn("getcwd");
+  real.sigaction = next_fn("sigaction");
   barrier();
   real.read = next_fn("read");
 }
@@ -859,3 +867,80 @@ ssize_t IMPL(writev)(int fd, const struct iovec *iov, int cnt) {
   return (ssize_t)FORWARD(writev, fd, iov, cnt, 0);
 }
 THUNK(writev);
+
+/*
+ * isatty of a regular file: its TCGETS ioctl never blocks and fails with
+ * ENOTTY (Python asks it of every file it opens). Other descriptors go to
+ * libc, whose ioctl is traced.
+ */
+int IMPL(isatty)(int fd) {
+  struct trr_hdr *h = thread_buf();
+  unsigned char kt[36]; /* struct termios as the kernel writes it (TCGETS) */
+  struct call c = {.nr = SYS_ioctl, .nargs = 3, .args = {fd, TCGETS, (long)kt}, .out = kt, .out_max = sizeof kt};
+  long r;
+  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r)) {
+    if (r == 0)
+      return 1;
+    errno = (int)-r;
+    return 0;
+  }
+  return (int)FORWARD(isatty, fd, 0, 0, 0);
+}
+THUNK(isatty);
+
+/*
+ * getcwd into the caller's buffer (a NULL buffer, which libc allocates, goes
+ * to libc). The kernel's answer is the path's length with its NUL; a path
+ * that is not reachable from the root, or that does not fit, makes libc try
+ * its own way, so those go on to libc after the buffered call, whose record
+ * replay hands back in the same order.
+ */
+__attribute__((visibility("hidden"))) char *trr_impl_getcwd(char *buf, size_t size) {
+  struct trr_hdr *h = thread_buf();
+  struct call c = {.nr = SYS_getcwd, .nargs = 2, .args = {(long)buf, (long)size}, .out = buf, .out_max = size, .out_by_result = 1};
+  long r;
+  if (h && buf && size > 0 && size <= (1 << 16) && buffered(h, &c, &r)) {
+    if (r > 0 && buf[0] == '/')
+      return buf;
+    if (r < 0 && r != -ENAMETOOLONG) {
+      errno = (int)-r;
+      return NULL;
+    }
+  }
+  return (char *)FORWARD(getcwd, buf, size, 0, 0);
+}
+THUNK(getcwd);
+
+/*
+ * sigaction(sig, NULL, &old): a query, which changes nothing trr follows
+ * (Python asks for every signal's action at start-up). The kernel's struct
+ * is converted as libc does; the rest of the caller's 128-byte mask, which
+ * the kernel's 8 bytes do not cover, is zeroed. Anything that sets an
+ * action, and libc's own signals (32, 33), go to libc.
+ */
+struct trr_ksigaction {
+  void *handler;
+  unsigned long flags;
+  void *restorer;
+  uint64_t mask;
+};
+int IMPL(sigaction)(int sig, const struct sigaction *act, struct sigaction *old) {
+  struct trr_hdr *h = thread_buf();
+  struct trr_ksigaction k;
+  struct call c = {.nr = SYS_rt_sigaction, .nargs = 4, .args = {sig, 0, (long)&k, 8}, .out = &k, .out_max = sizeof k};
+  long r;
+  if (h && !act && old && sig >= 1 && sig <= 64 && sig != 32 && sig != 33 && buffered(h, &c, &r)) {
+    if (r < 0) {
+      errno = (int)-r;
+      return -1;
+    }
+    memset(old, 0, sizeof *old);
+    old->sa_handler = (void (*)(int))k.handler;
+    memcpy(&old->sa_mask, &k.mask, sizeof k.mask);
+    old->sa_flags = (int)k.flags;
+    old->sa_restorer = (void (*)(void))k.restorer;
+    return 0;
+  }
+  return (int)FORWARD(sigaction, sig, act, old, 0);
+}
+THUNK(sigaction);

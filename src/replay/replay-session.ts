@@ -423,6 +423,10 @@ export class ReplaySession extends ProcessImaging {
     // Syscalls replay runs for real run now; vfork leaves the parent blocked in the kernel until the child execs.
     const vfork = r.nr === nr('vfork') || ((r.nr === nr('clone') || r.nr === nr('clone3')) && (cloneTidPointers(r.nr, split.args, t.task.mem).flags & CLONE.VFORK) !== 0n);
     const exit = this.findExit(t);
+    const isClone = r.nr === nr('clone') || r.nr === nr('clone3') || r.nr === nr('fork') || r.nr === nr('vfork');
+    // A recording cut off (SIGKILL) before this clone returned has no record of its child, and
+    // nothing more of this thread: it stays at the entry, where the replay of the trace ends.
+    if (isClone && !exit && this.nextRecordOf(t) === undefined && this.trace.incomplete) return;
     split.executedResult = this.execute(t, r.nr, split.args, undefined, exit?.extra, exit?.extra?.child, vfork);
   }
 

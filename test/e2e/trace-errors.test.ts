@@ -8,6 +8,7 @@ import { assertCleanError, trr, withOutputDir, buildProgram, manifest, run } fro
 import { tamperTrace } from '../support/tamper.js';
 import { nr } from '../../src/syscalls/names.js';
 import { TRACE_FORMAT_VERSION } from '../../src/trace/format.js';
+import { TraceReader } from '../../src/trace/trace-stream.js';
 
 function recordFiles(dir: string): string {
   const spec = manifest().find((p) => p.name === 'files')!;
@@ -126,5 +127,30 @@ test('a recording cut off by SIGKILL still replays up to its last complete event
     assert.ok(r.stdout.length >= out.length - 'line 10\n'.length, `replayed ${JSON.stringify(r.stdout)} recorded ${JSON.stringify(out)}`);
     assert.ok(out.startsWith(r.stdout) || r.stdout.startsWith(out));
     void run;
+  });
+});
+
+test('a recording cut off right after a vfork entered (its child not yet in the trace) replays up to there', async () => {
+  await withOutputDir('trace-cut-vfork', async (dir) => {
+    mkdirSync(dir, { recursive: true });
+    const trace = join(dir, 'trace');
+    const rec = trr(['record', '-o', trace, 'sh', '-c', '/bin/true; echo x'], { cwd: dir });
+    assert.equal(rec.status, 0, rec.stderr);
+    let entry = -1;
+    const reader = TraceReader.open(trace);
+    for (const { index, record } of reader.scan()) {
+      if (record.kind === 'syscall-entry' && (record.nr === nr('vfork') || record.nr === nr('clone') || record.nr === nr('clone3'))) {
+        entry = index;
+        break;
+      }
+    }
+    assert.ok(entry > 0, 'sh made no clone whose entry is a record of its own');
+    const cut = join(dir, 'cut');
+    tamperTrace(trace, cut, () => undefined, entry);
+    const r = trr(['replay', '-a', cut]);
+    assert.equal(r.status, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`the trace .* is incomplete \\(the recording was cut off after event ${entry}\\)`));
+    assert.match(r.stderr, /replay reached the last complete event/);
+    assert.doesNotMatch(r.stderr, /diverged/);
   });
 });

@@ -1,8 +1,8 @@
 /*
  * syscallbuf.c: the syscalls trr's preload library buffers (getppid and
  * friends, open/read/write/pread/pwrite/readv/writev/lseek/fstat/stat/
- * fcntl (flags, locks)/fsync/fdatasync/fchown/close/unlink on regular
- * files, clock_gettime), many of them, in the main thread, in threads and
+ * fcntl (flags, locks)/fsync/fdatasync/fchown/close/unlink/isatty on
+ * regular files, getcwd, clock_gettime, sigaction queries), many of them, in the main thread, in threads and
  * in a forked child; signals sent by another thread while the main thread
  * runs buffered calls only; a write to stdout in between (which stays
  * traced). Argument: the number of getppid calls (default 100000).
@@ -73,6 +73,13 @@ static int file_round(const char *name, int n) {
     char missing[140];
     snprintf(missing, sizeof missing, "%s/no-such-file", dir);
     if (open(missing, O_RDONLY) != -1 || errno != ENOENT) return 0;
+    /* isatty of a regular file (a TCGETS ioctl that fails) and getcwd, buffered. */
+    fd = open(path, O_RDONLY);
+    if (fd < 0) return 0;
+    errno = 0;
+    if (isatty(fd) != 0 || errno != ENOTTY || close(fd) != 0) return 0;
+    char cwd[512];
+    if (getcwd(cwd, sizeof cwd) != cwd || cwd[0] != '/' || getcwd(cwd, 1) != NULL || errno != ERANGE) return 0;
     if (unlink(path) != 0 || unlink(path) != -1 || errno != ENOENT) return 0;
     return sum != 0;
 }
@@ -183,6 +190,14 @@ int main(int argc, char **argv) {
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_usr1;
     sigaction(SIGUSR1, &sa, NULL);
+    /* Queries of actions (buffered): the handler just set, an ignored and a default one, a bad signal. */
+    struct sigaction q;
+    memset(&q, 0xff, sizeof q);
+    CHECK(sigaction(SIGUSR1, NULL, &q) == 0 && q.sa_handler == on_usr1 && !(q.sa_flags & SA_SIGINFO) && !sigismember(&q.sa_mask, SIGUSR2), "sigaction query of SIGUSR1");
+    signal(SIGUSR2, SIG_IGN);
+    CHECK(sigaction(SIGUSR2, NULL, &q) == 0 && q.sa_handler == SIG_IGN, "sigaction query of an ignored signal");
+    CHECK(sigaction(SIGWINCH, NULL, &q) == 0 && q.sa_handler == SIG_DFL, "sigaction query of a default signal");
+    CHECK(sigaction(65, NULL, &q) == -1 && errno == EINVAL, "sigaction query of signal 65");
     main_tid = gettid();
     pthread_t s;
     pthread_create(&s, NULL, signaller, NULL);
