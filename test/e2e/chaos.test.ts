@@ -14,14 +14,19 @@ import { assertCleanError, buildProgram, manifest, programStderr, run, saveLog, 
 
 const prog = (name: string) => buildProgram(manifest().find((p) => p.name === name)!);
 
-/** The thread of every event, in trace order: the schedule. */
+/** The thread of every event, in trace order: the schedule (threads numbered in order of appearance, as tids differ between recordings). */
 function schedule(trace: string): number[] {
   const d = trr(['dump', '--json', trace]);
   assert.equal(d.status, 0, d.stderr);
+  const names = new Map<number, number>();
   return d.stdout
     .trim()
     .split('\n')
-    .map((l) => (JSON.parse(l) as { tid: number }).tid);
+    .map((l) => (JSON.parse(l) as { tid: number }).tid)
+    .map((t) => {
+      if (!names.has(t)) names.set(t, names.size);
+      return names.get(t)!;
+    });
 }
 
 /** Records PROG with --chaos --seed SEED, replays it, and checks the replay against the recording. */
