@@ -32,6 +32,7 @@ import { EmulatedFiles } from './emulated-files.js';
 import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../syscallbuf/layout.js';
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
+import { sameState } from '../task/fingerprint.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 import { describe, fmt, u32, writeAll } from './session-util.js';
 import { syscallEntered } from './syscall-catch.js';
@@ -240,12 +241,28 @@ export class ReplaySession extends ProcessImaging {
    */
   stepInstruction(recTid: number): StepResult {
     const t = this.tasks.get(recTid)!;
+    if (this.deliversWhereItStands(t)) return this.step();
     // At a watch fault the instruction runs with its page unprotected.
     const r = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
     if (r.trapped) return { kind: 'stepped' };
     t.pendingStatus = r.status;
     t.state = 'running';
     return this.step();
+  }
+
+  /**
+   * Whether t's next record happens where t stands, without an instruction:
+   * a signal delivered there (at an asynchronous point or a syscall
+   * boundary), or the asynchronous point t already stands at (a debugger
+   * stop at its instruction, in its state). A single step then replays that
+   * record, as a native stepi with a signal pending enters the handler: it
+   * must not run the instruction the recording stopped in front of.
+   */
+  private deliversWhereItStands(t: ReplayTask): boolean {
+    const r = this.nextRecord();
+    if (!r || r.tid !== t.recTid || (t.state !== 'ready' && t.state !== 'at-breakpoint')) return false;
+    if (r.kind === 'signal') return !r.sync;
+    return r.kind === 'async-point' && r.teleport === undefined && sameState(t.task.regs(), new Registers(r.regs));
   }
 
   // ---- applying records ------------------------------------------------
@@ -892,7 +909,7 @@ export class ReplaySession extends ProcessImaging {
       watchSetOf: (task) => this.watches.get(task.task.mem),
     };
     // Resumed after a debugger stop at this very hit.
-    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
+    if ((t.state === 'at-breakpoint' || t.state === 'ready') && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
     if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
     if (r.teleport && t.state === 'ready') {
       this.noteTeleport(t);
