@@ -913,6 +913,8 @@ export class ReplaySession extends ProcessImaging {
     if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
     if (r.teleport && t.state === 'ready') {
       this.noteTeleport(t);
+      // It must stand in user code, not at the entry stop of the syscall before (a checkpoint would inject its fork there).
+      this.leaveSyscallEntry(t);
       return teleport(host, t, r, r.teleport);
     }
     const mine = !this.breakpoints.has(mem, pc);
