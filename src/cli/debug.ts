@@ -1,12 +1,13 @@
 // `trr replay` without -a: serves the replay to gdb. It starts trr's
 // gdbserver on a loopback port and runs gdb connected to it (or, with -s,
-// only serves and prints the command that connects).
+// only serves and prints the command that connects). The replay runs in a
+// worker thread (src/gdb/replay-worker.ts), the socket on this one.
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Debugger } from '../replay/debugger.js';
-import { GdbServer } from '../gdb/server.js';
+import { ReplayWorker } from '../gdb/replay-worker.js';
+import { listenForGdb } from '../gdb/transport.js';
 import { TraceReader } from '../trace/trace-stream.js';
 import { executableOf } from '../trace/processes.js';
 import { FileError, TraceFormatError, UsageError, fileError } from '../util/errors.js';
@@ -35,16 +36,15 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     throw new UsageError(`-g ${opts.gotoEvent}: the trace has events 0 to ${last}.`);
   }
   warnCpuDifferences(reader.header, warn);
-  const dbg = new Debugger(reader, opts.process, { showOutput: opts.showOutput });
+  // The replay runs in a worker thread (replay-worker.ts); this thread keeps gdb's socket.
+  const pid = opts.process?.pid ?? reader.recordAt(0).tid;
+  const exe = reader.blobPath(executableOf(reader, pid, opts.process?.from));
+  const replay = await ReplayWorker.start({ dir, process: opts.process, showOutput: opts.showOutput, gotoEvent: opts.gotoEvent, toEnd: opts.toEnd, exePath: exe }, warn);
   let closeListener = () => {};
   try {
-    const exe = reader.blobPath(executableOf(reader, dbg.pid, opts.process?.from));
-    const server = new GdbServer(dbg, { exePath: exe, log: warn });
-    if (opts.gotoEvent !== undefined) server.startAt(dbg.gotoEvent(opts.gotoEvent));
-    if (opts.toEnd) server.startAt(dbg.continueForward());
     let finished!: () => void;
     const done = new Promise<void>((resolve) => (finished = resolve));
-    const { port, server: listener } = await server.listen(opts.port ?? 0, () => finished());
+    const { port, server: listener } = await listenForGdb(opts.port ?? 0, replay, () => finished());
     // However the session ends (gdb quits, or never starts), nothing may keep listening.
     closeListener = () => listener.close();
     let connected = false;
@@ -86,7 +86,7 @@ export async function replayUnderGdb(dir: string, opts: DebugOptions, warn: (m: 
     }
   } finally {
     closeListener();
-    dbg.close();
+    await replay.close();
   }
 }
 

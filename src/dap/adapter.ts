@@ -13,6 +13,7 @@ import { Handles, InitializedEvent, LoggingDebugSession, OutputEvent, Scope, Sto
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { GdbMi, type MiResult } from './gdb-mi.js';
 import { list, miQuote, str, tuple, type MiTuple } from './mi.js';
+import { GENERAL_REGISTERS } from '../arch/register-file.js';
 
 export interface TrrLaunchArguments extends DebugProtocol.LaunchRequestArguments {
   /** Trace directory (or a trace name in the trace directory). */
@@ -34,8 +35,8 @@ type VarRef =
 
 const ownTrr = join(dirname(fileURLToPath(import.meta.url)), '..', '..', '..', 'bin', 'trr');
 
-/** The registers shown in the Registers scope. */
-const GP_REGISTERS = new Set(['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip', 'eflags', 'cs', 'ss', 'ds', 'es', 'fs', 'gs', 'fs_base', 'gs_base']);
+/** The registers shown in the Registers scope: the general ones, as src/arch names them. */
+const GP_REGISTERS = new Set(GENERAL_REGISTERS);
 
 function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -1,18 +1,18 @@
 // trr's gdbserver: answers GDB Remote Serial Protocol packets from a
-// Debugger. It listens on 127.0.0.1 only and serves one connection; a second
-// one is closed at once. Malformed or unknown packets get the protocol's
+// Debugger. The socket is transport.ts's (on the main thread; this runs
+// with the Debugger in the replay worker, replay-worker.ts). Malformed or unknown packets get the protocol's
 // empty or error reply and the server keeps going. Writes to memory and
 // registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
 // of the replay (diverted.ts): the replay itself cannot be changed.
 import { readFileSync } from 'node:fs';
-import { createServer, type Server, type Socket } from 'node:net';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
-import { MAX_PACKET, PacketReader, frame, hexOf, hexString, textOfHex } from './rsp.js';
+import { MAX_PACKET, hexOf, hexString, textOfHex } from './rsp.js';
 import { REGS, registerBytes, registerSet, targetXml, vectorLevel, type VectorLevel } from './target.js';
-import { takeInterrupt } from '../native/native.js';
 import { HostIo } from './host-io.js';
 import { DivertedWrites } from './diverted.js';
+import { debuggeeFile } from '../replay/debuggee-files.js';
+import type { TraceReader } from '../trace/trace-stream.js';
 
 const FEATURES = [
   `PacketSize=${MAX_PACKET.toString(16)}`,
@@ -58,9 +58,18 @@ export function gdbSignal(linux: number): number {
   return linux;
 }
 
+/** What the server answers to one packet (see GdbServer.packet). */
+export interface PacketAnswer {
+  readonly reply: string | undefined;
+  readonly noAck: boolean;
+  readonly end: boolean;
+}
+
 export interface ServerOptions {
   /** Path of the debuggee's executable when the session starts (the trace's copy), for qXfer:exec-file. */
   readonly exePath: string;
+  /** The recording, whose copies of the debuggee's files gdb reads. */
+  readonly trace: TraceReader;
   readonly log?: (msg: string) => void;
 }
 
@@ -76,11 +85,14 @@ export class GdbServer {
   private exePath: string;
   /** gdb reads the debuggee's files (programs, libraries, /proc) through vFile packets. */
   private readonly hostIo = new HostIo(
-    (path) => this.dbg.hostPath(path),
-    // Only the recording's files (the trace's, and those it uses in place) and the live replay's /proc/PID.
+    // The file gdb means by a path, as the debuggee sees it: the trace's copy of a mapped file, the live replay's /proc.
+    (path) => debuggeeFile(path, this.options.trace, { pid: this.dbg.pid, livePid: this.dbg.liveProcessId(), liveTid: (tid) => this.dbg.liveTid(tid) }),
+    // Only the recording's files (the trace's, and those it uses in place: held by reference) and the live replay's /proc/PID.
     () => {
       const live = this.dbg.liveProcessId();
-      return [...this.dbg.recordingFiles(), ...(live === undefined ? [] : [`/proc/${live}`])];
+      const trace = this.options.trace;
+      const inPlace = [...trace.refs().values()].filter((r) => r.how === 'reference').map((r) => r.path);
+      return [trace.filesDir, ...inPlace, ...(live === undefined ? [] : [`/proc/${live}`])];
     },
   );
 
@@ -106,69 +118,30 @@ export class GdbServer {
     this.stop = stop;
   }
 
-  /** Listens on 127.0.0.1:port (0 picks a free port); resolves with the port. */
-  listen(port: number, onDone: () => void): Promise<{ port: number; server: Server }> {
-    let busy = false;
-    const server = createServer((sock) => {
-      if (busy) {
-        sock.destroy();
-        return;
-      }
-      busy = true;
-      this.attach(sock, () => {
-        server.close();
-        onDone();
-      });
-    });
-    return new Promise((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, '127.0.0.1', () => resolve({ port: (server.address() as { port: number }).port, server }));
-    });
+  /**
+   * Answers one packet: the reply to send (undefined: end the connection
+   * without one), whether acks end after it (QStartNoAckMode), and whether
+   * the connection ends after it (detach). A failure is logged and answered
+   * with an error. The transport (transport.ts) frames and sends it.
+   */
+  packet(payload: string): PacketAnswer {
+    let reply: string | undefined;
+    try {
+      reply = this.handle(payload);
+      if (PACKET_LOG) process.stderr.write(`[gdb] <- ${payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
+    } catch (e) {
+      this.options.log?.(describeError(e).message);
+      reply = 'E01';
+    }
+    return { reply, noAck: this.noAck, end: reply === undefined || this.endAfterReply };
   }
 
-  private attach(sock: Socket, done: () => void): void {
-    const reader = new PacketReader((s) => sock.write(s));
-    // Replay runs synchronously, so gdb's Ctrl-C byte is taken from the socket directly while it does.
-    const fd = (sock as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
-    if (typeof fd === 'number' && fd >= 0) this.dbg.interruptRequested = () => takeInterrupt(fd);
-    const finish = () => {
-      if (this.closed) return;
-      this.closed = true;
-      this.hostIo.close();
-      this.diverted.end();
-      done();
-    };
-    sock.on('data', (chunk) => {
-      for (const msg of reader.feed(chunk)) {
-        if (msg.kind === 'interrupt') continue; // nothing runs between requests (a Ctrl-C during one is taken by the Debugger)
-        if (msg.kind === 'malformed') {
-          sock.write(Buffer.from(frame(msg.reply), 'latin1'));
-          continue;
-        }
-        let reply: string | undefined;
-        try {
-          reply = this.handle(msg.payload);
-          if (PACKET_LOG) process.stderr.write(`[gdb] <- ${msg.payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
-        } catch (e) {
-          this.options.log?.(describeError(e).message);
-          reply = 'E01';
-        }
-        if (reply === undefined) {
-          sock.end();
-          finish();
-          return;
-        }
-        sock.write(Buffer.from(frame(reply), 'latin1'));
-        if (this.noAck) reader.ackMode = false;
-        if (this.endAfterReply) {
-          sock.end();
-          finish();
-          return;
-        }
-      }
-    });
-    sock.on('close', finish);
-    sock.on('error', finish);
+  /** The connection ended: gdb's open files are closed and any copy of the replay is dropped. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.hostIo.close();
+    this.diverted.end();
   }
 
   private threadId(tid: number, pid = this.dbg.pid): string {
@@ -294,10 +267,10 @@ export class GdbServer {
     } else if (this.diverted.active && /^(vRun|vKill|k$|D)/.test(p)) this.diverted.end();
     if (p.startsWith('vCont;')) return this.vCont(p);
     // The legacy resumes act on the thread of `Hc` (every thread: -1 or 0).
-    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.continueForward(this.continueThread));
-    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.stepForward(this.continueThread ?? this.dbg.thread));
-    if (p === 'bc') return this.stopReply(this.dbg.reverseContinue());
-    if (p === 'bs') return this.stopReply(this.dbg.reverseStep(this.continueThread));
+    if (p === 'c' || p.startsWith('c') || p.startsWith('C')) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'continue', thread: this.continueThread, others: this.continueThread === undefined ? 'stop' : 'pass' }));
+    if (p === 's' || p.startsWith('s') || p.startsWith('S')) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'instruction', thread: this.continueThread ?? this.dbg.thread }));
+    if (p === 'bc') return this.stopReply(this.dbg.resume({ direction: 'reverse', unit: 'continue' }));
+    if (p === 'bs') return this.stopReply(this.dbg.resume({ direction: 'reverse', unit: 'instruction', thread: this.continueThread }));
     if (p.startsWith('vRun')) return this.run(p);
     if (p.startsWith('qRcmd,')) return this.monitor(textOfHex(p.slice(6)));
     if (p.startsWith('vFile:')) return this.hostIo.handle(p);
@@ -307,7 +280,7 @@ export class GdbServer {
     }
     if (p.startsWith('vKill')) {
       // gdb's `run` kills, then vRun: the replay goes back to its start.
-      this.stoppedAt(this.dbg.restart());
+      this.stoppedAt(this.dbg.goto({ kind: 'start' })!);
       return 'OK';
     }
     if (p.startsWith('D')) {
@@ -331,14 +304,14 @@ export class GdbServer {
    */
   private run(p: string): string {
     const arg = p.split(';').slice(2).map(textOfHex).join(' ').trim();
-    if (arg === '') return this.stopReply(this.dbg.restart());
+    if (arg === '') return this.stopReply(this.dbg.goto({ kind: 'start' })!);
     if (arg === 'start') {
       this.movedByRun = true;
-      return this.stopReply(this.dbg.restart());
+      return this.stopReply(this.dbg.goto({ kind: 'start' })!);
     }
     const checkpoint = /^c(\d+)$/.exec(arg);
     if (checkpoint) {
-      const stop = this.dbg.gotoCheckpoint(Number(checkpoint[1]));
+      const stop = this.dbg.goto({ kind: 'checkpoint', checkpoint: Number(checkpoint[1]) });
       if (!stop) {
         this.options.log?.(`there is no checkpoint ${checkpoint[1]}; \`monitor checkpoint\` makes one.`);
         return 'E01';
@@ -352,7 +325,7 @@ export class GdbServer {
       return 'E01';
     }
     this.movedByRun = true;
-    return this.stopReply(this.dbg.gotoEvent(n));
+    return this.stopReply(this.dbg.goto({ kind: 'event', event: n })!);
   }
 
   /** QCatchSyscalls:0 (none), :1 (all), :1;NR;NR... (those, in hex). */
@@ -420,9 +393,9 @@ export class GdbServer {
     }
     const others = actions.some((a) => a.kind === 'c' && a.thread === 'all');
     const step = actions.find((a) => a.kind === 's');
-    if (step) return this.stopReply(this.dbg.stepForward(step.thread === 'all' ? this.dbg.thread : step.thread, others || step.thread === 'all'));
+    if (step) return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'instruction', thread: step.thread === 'all' ? this.dbg.thread : step.thread, others: others || step.thread === 'all' ? 'stop' : 'pass' }));
     const only = actions.find((a) => a.kind === 'c' && a.thread !== 'all');
-    return this.stopReply(this.dbg.continueForward(others || !only ? undefined : (only.thread as number)));
+    return this.stopReply(this.dbg.resume({ direction: 'forward', unit: 'continue', ...(others || !only ? {} : { thread: only.thread as number, others: 'pass' as const }) }));
   }
 
   private level: VectorLevel | undefined;
@@ -514,10 +487,10 @@ export class GdbServer {
       case 'restart':
       case 'run': {
         if (words[1] === undefined) {
-          this.stoppedAt(this.dbg.restart());
+          this.stoppedAt(this.dbg.goto({ kind: 'start' })!);
           return hexString(`Restarted at the start of the recording (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart\` (or \`run\`) instead, or run \`maintenance flush register-cache\`.\n`);
         }
-        const stop = this.dbg.gotoCheckpoint(Number(words[1]));
+        const stop = this.dbg.goto({ kind: 'checkpoint', checkpoint: Number(words[1]) });
         if (!stop) return hexString(`trr: there is no checkpoint ${words[1]}; \`monitor checkpoint\` makes one.\n`);
         this.stoppedAt(stop);
         return hexString(`Back at checkpoint ${words[1]} (event ${this.dbg.eventIndex}). gdb does not know yet: use \`restart ${words[1]}\` (or \`run c${words[1]}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
@@ -525,7 +498,7 @@ export class GdbServer {
       case 'goto': {
         const n = Number(words[1]);
         if (!Number.isInteger(n) || n < 0 || n >= this.dbg.eventCount) return hexString(`usage: monitor goto EVENT (0..${this.dbg.eventCount - 1})\n`);
-        this.stoppedAt(this.dbg.gotoEvent(n));
+        this.stoppedAt(this.dbg.goto({ kind: 'event', event: n })!);
         return hexString(`Now at event ${this.dbg.eventIndex}. gdb does not know yet: use \`goto ${n}\` (or \`run ${n}\`) instead, or run \`maintenance flush register-cache\`, then \`frame\`.\n`);
       }
       case 'help':

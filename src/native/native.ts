@@ -83,7 +83,6 @@ interface Bindings {
   cpuid(leaf: number, subleaf: number, out: Uint32Array): void;
   kill(pid: number, sig: number): bigint | number;
   tgkill(tgid: number, tid: number, sig: number): bigint | number;
-  takeInterrupt(fd: number): bigint | number;
   shieldSignals(on: number): bigint | number;
   termSender(): bigint | number;
   currentCpu(): bigint | number;
@@ -119,7 +118,6 @@ function load(): Bindings {
     cpuid: lib.func('void trr_cpuid(uint32_t, uint32_t, _Out_ uint32_t *out)'),
     kill: lib.func('long trr_kill(long, long)'),
     tgkill: lib.func('long trr_tgkill(long, long, long)'),
-    takeInterrupt: lib.func('long trr_take_interrupt(long)'),
     shieldSignals: lib.func('long trr_shield_signals(long)'),
     termSender: lib.func('long trr_term_sender(void)'),
     currentCpu: lib.func('long trr_current_cpu(void)'),
@@ -296,11 +294,6 @@ export function pinCpu(pid: number, cpu: number): boolean {
 export function cpuAffinity(pid: number): Buffer {
   const b = Buffer.alloc(128);
   return b.subarray(0, check(() => `sched_getaffinity(${pid})`, load().getAffinity(pid, b, b.length)));
-}
-
-/** Takes a pending 0x03 (gdb's Ctrl-C) from socket `fd` without blocking; true if there was one. */
-export function takeInterrupt(fd: number): boolean {
-  return Number(load().takeInterrupt(fd)) === 1;
 }
 
 /** The first (up to) len bytes waiting in the pipe at `path`, left in the pipe. */

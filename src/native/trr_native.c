@@ -570,18 +570,6 @@ long trr_peek_pipe(const char *path, void *buf, long len) {
 }
 
 /*
- * Consumes a pending gdb interrupt byte (0x03) from a socket without
- * blocking, while the event loop that owns the socket is busy replaying.
- * Other pending data is left alone. Returns 1 if there was one, else 0.
- */
-long trr_take_interrupt(long fd) {
-  unsigned char c;
-  if (recv((int)fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) != 1 || c != 0x03)
-    return 0;
-  return recv((int)fd, &c, 1, MSG_DONTWAIT) == 1 ? 1 : 0;
-}
-
-/*
  * CPU pinning: the recorded program runs on one CPU, and replay on the same
  * one, so that instructions that read the CPU number (lsl of the per-CPU
  * segment, rdpid, rdtscp's TSC_AUX, the vDSO's getcpu) give the same answers.

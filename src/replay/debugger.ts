@@ -1,13 +1,18 @@
-// Debugger: the replay as a debugger sees it, protocol-agnostic. It owns the
-// breakpoints (so they survive going back in time), moves forwards through a
-// ReplaySession, and goes backwards by replaying again from the latest
-// automatic checkpoint before the point to go back from (checkpoints.ts):
-// replay is deterministic, so a position can be found again. A position is
-// (next record, thread, registers) when stopped in the middle of a thread's
-// run between two events, or (next record) at an event boundary.
+// Debugger: the replay timeline, as any debugger front end sees it, and
+// protocol-neutral. It alone owns the replay sessions, the automatic
+// checkpoints (checkpoints.ts), the user's checkpoints, and the breakpoints
+// and watchpoints (so that they survive going back in time). Every resume
+// names its direction, unit and thread (`Resume`) and returns a typed stop
+// (`StopReason`); goto() moves to a place. Forwards it runs its
+// ReplaySession; backwards (reverse.ts) it replays again from the latest
+// checkpoint before the point to go back from: replay is deterministic, so a
+// position can be found again. A position is (next record, thread,
+// registers) when stopped in the middle of a thread's run between two
+// events, or (next record) at an event boundary. divert() gives a copy of
+// the replay for code a front end runs (diversion.ts).
 //
-// Front ends (the gdb server) translate its typed stop reasons; nothing here
-// knows about gdb.
+// Nothing here knows about gdb: the gdb server (src/gdb) translates packets
+// into these calls and stops into stop replies.
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
 import { SIG } from '../task/kernel-abi.js';
@@ -15,15 +20,35 @@ import type { TraceRecord } from '../trace/format.js';
 import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
-import { debuggeeFile } from './debuggee-files.js';
 import { Diversion } from './diversion.js';
 import { ReplaySession, type SessionImage, type StepResult } from './replay-session.js';
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
+import { ReverseExecution, type Position, type TimelineCore } from './reverse.js';
 import { SyscallCatch } from './syscall-catch.js';
 import { forkEventAt } from './fork-events.js';
-import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 import type { Watch } from './watchpoints.js';
+
+/**
+ * A resume, as any front end asks for it: which way, how far, and which
+ * thread. Going to a place (the start, an event, a checkpoint) is goto().
+ */
+export interface Resume {
+  readonly direction: 'forward' | 'reverse';
+  /** One instruction of the thread, or on to the next hit (breakpoint, watchpoint, signal, end). */
+  readonly unit: 'instruction' | 'continue';
+  /** The thread that runs; undefined: the one that stopped (forwards: the one whose record is next). */
+  readonly thread?: number;
+  /**
+   * Forwards: whether the other threads' breakpoint and watchpoint hits end
+   * the resume ('stop', the default) or are passed over ('pass': gdb's
+   * scheduler-locking; those threads still run as recorded, replay cannot
+   * hold them back). Backwards, every thread's hits count.
+   */
+  readonly others?: 'stop' | 'pass';
+}
+
+export type Place = { readonly kind: 'start' } | { readonly kind: 'event'; readonly event: number } | { readonly kind: 'checkpoint'; readonly checkpoint: number };
 
 export type StopReason =
   | { readonly kind: 'start'; readonly tid: number }
@@ -44,28 +69,6 @@ export type StopReason =
   | { readonly kind: 'syscall-entry' | 'syscall-return'; readonly tid: number; readonly nr: number }
   /** The debuggee made a new process (recorded pid `child`), when the front end asked for these (reportForks). */
   | { readonly kind: 'fork' | 'vfork'; readonly tid: number; readonly child: number };
-
-
-const INTERRUPT_POLL_MS = 20;
-
-/** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
-const SAMPLE_STEPS = 2000;
-
-/**
- * A stop found while replaying forwards from a checkpoint: the n-th
- * breakpoint hit or watch fault, a value a syscall changed, or the entry
- * (in record N) or return (just before record N) of a caught syscall.
- */
-type Hit = { readonly ordinal: number } | { readonly beforeEvent: number } | { readonly entryAt: number } | { readonly returnAt: number };
-
-interface Position {
-  readonly pos: number;
-  readonly tid: number;
-  /** Registers when stopped in the middle of the thread's run; undefined at an event boundary. */
-  readonly regs: Buffer | undefined;
-  /** At the entry stop of the syscall of record `pos` (see SyscallCatch). */
-  readonly entry?: boolean;
-}
 
 export class Debugger {
   private session: ReplaySession;
@@ -101,6 +104,74 @@ export class Debugger {
     this.watches = new WatchBook(this.pid);
     this.startAfter = process ? processStart(trace, process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
+    this.reverse = new ReverseExecution(this.core());
+  }
+
+  /** Going backwards (reverse.ts), on this debugger's sessions. */
+  private readonly reverse: ReverseExecution;
+
+  /** What reverse execution may use of the debugger. */
+  private core(): TimelineCore {
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
+    const self = this;
+    return {
+      trace: this.trace,
+      pid: this.pid,
+      startAfter: this.startAfter,
+      breakpoints: this.breakpoints,
+      watches: this.watches,
+      images: this.images,
+      get session() {
+        return self.session;
+      },
+      get midRun() {
+        return self.midRun;
+      },
+      set midRun(v: boolean) {
+        self.midRun = v;
+      },
+      get currentTid() {
+        return self.currentTid;
+      },
+      set currentTid(v: number) {
+        self.currentTid = v;
+      },
+      position: () => this.position(),
+      sessionFrom: (image) => this.sessionFrom(image),
+      sessionBefore: (pos, inclusive) => this.sessionBefore(pos, inclusive),
+      replaceSession: (s) => this.replaceSession(s),
+      advance: (s) => this.advance(s),
+      examine: (s, r) => this.examine(s, r),
+      interrupted: () => this.interrupted(),
+      disarm: (s) => this.disarm(s),
+      rearm: (s) => this.rearm(s),
+      walkTo: (index) => this.walkTo(index),
+      restart: () => this.restart(),
+      caughtEntry: (s) => this.caughtEntry(s),
+      returnHere: (s, r) => this.returnHere(s, r),
+      holdAtCaughtEntry: () => this.holdAtCaughtEntry(),
+      caughtReturn: (r) => this.caughtReturn(r),
+    };
+  }
+
+  /** Runs the replay as `r` says and returns where it stopped. */
+  resume(r: Resume): StopReason {
+    const thread = r.thread !== undefined && this.session.liveTask(r.thread) ? r.thread : undefined;
+    if (r.direction === 'reverse') return r.unit === 'instruction' ? this.reverse.reverseStep(thread) : this.reverse.reverseContinue();
+    const pass = r.others === 'pass' && thread !== undefined;
+    return r.unit === 'instruction' ? this.stepForward(thread, !pass) : this.continueForward(pass ? thread : undefined);
+  }
+
+  /** Goes to a place in the recording (backwards from the latest checkpoint before it); undefined when there is no such checkpoint. */
+  goto(place: Place): StopReason | undefined {
+    switch (place.kind) {
+      case 'start':
+        return this.restart();
+      case 'event':
+        return this.gotoEvent(place.event);
+      case 'checkpoint':
+        return this.gotoCheckpoint(place.checkpoint);
+    }
   }
 
   /**
@@ -152,18 +223,15 @@ export class Debugger {
   }
 
   /**
-   * Set by a front end: whether the user asked to interrupt (Ctrl-C).
-   * Long runs poll it between events, at most every INTERRUPT_POLL_MS.
+   * Set by a front end: whether the user asked to interrupt (Ctrl-C), which
+   * also takes the request. Long runs ask between events, so it must be
+   * cheap (the gdb server's reads a flag shared with the thread that owns
+   * the socket: see src/gdb/replay-worker.ts).
    */
   interruptRequested: (() => boolean) | undefined;
-  private lastPoll = 0;
 
   private interrupted(): boolean {
-    if (!this.interruptRequested) return false;
-    const now = performance.now();
-    if (now - this.lastPoll < INTERRUPT_POLL_MS) return false;
-    this.lastPoll = now;
-    return this.interruptRequested();
+    return this.interruptRequested?.() ?? false;
   }
 
   /** How many automatic checkpoints are kept now. */
@@ -206,14 +274,9 @@ export class Debugger {
     return this.session.liveTask(this.pid)?.tgid;
   }
 
-  /** Where the files of the recording are: the trace's files/, and the files it uses in place (held by reference). */
-  recordingFiles(): string[] {
-    return [this.trace.filesDir, ...[...this.trace.refs().values()].filter((r) => r.how === 'reference').map((r) => r.path)];
-  }
-
-  /** The file a debugger means by `path`, as the debuggee sees it (see debuggeeFile). */
-  hostPath(path: string): string {
-    return debuggeeFile(path, this.trace, { pid: this.pid, livePid: this.liveProcessId(), liveTid: (tid) => this.session.liveTask(tid)?.tid });
+  /** The live tid of recorded thread `recTid` in the replay, while it lives. */
+  liveTid(recTid: number): number | undefined {
+    return this.session.liveTask(recTid)?.tid;
   }
 
   addBreakpoint(address: bigint): void {
@@ -251,7 +314,7 @@ export class Debugger {
   }
 
   close(): void {
-    this.marks.clear();
+    this.reverse.close();
     this.session.close();
     this.images.dispose();
   }
@@ -435,7 +498,7 @@ export class Debugger {
    * without changing the recorded interleaving), and their hits are passed
    * over.
    */
-  continueForward(only?: number): StopReason {
+  private continueForward(only?: number): StopReason {
     if (only !== undefined && !this.session.liveTask(only)) only = undefined;
     if (this.pending) return this.takePending();
     for (;;) {
@@ -530,7 +593,7 @@ export class Debugger {
    * right after it, without running an instruction, as a native single
    * step of a thread blocked in the kernel does.
    */
-  stepForward(tid?: number, othersStop = true): StopReason {
+  private stepForward(tid?: number, othersStop = true): StopReason {
     const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
     if (this.pending) return this.takePending();
     if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
@@ -576,265 +639,6 @@ export class Debugger {
     return { kind: 'start', tid: this.pid };
   }
 
-  /**
-   * Replays session `s` from where it stands towards `target`, numbering
-   * every stop the debugger cares about (breakpoint hits and watch faults, in
-   * order). Returns the last one before `target` that was a real hit: by
-   * number, or, for a value changed by a syscall, as "just before event N".
-   */
-  private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
-    const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
-    if (extra !== undefined && !this.breakpoints.has(extra)) s.setBreakpoint(this.pid, extra);
-    let ordinal = 0;
-    let last: Hit | undefined;
-    // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
-    const first = this.returnHere(s, { kind: 'event' });
-    if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
-    for (;;) {
-      if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
-      if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
-      if (this.interrupted()) return 'interrupted';
-      let r: StepResult;
-      if (this.caughtEntry(s) !== undefined || (target.entry && s.position === target.pos && s.heldAtEntry === undefined)) {
-        const h = s.holdAtEntry();
-        if (h.kind === 'held') {
-          if (target.entry && s.position === target.pos) break;
-          last = { entryAt: s.position };
-          continue;
-        }
-        r = h;
-      } else r = this.advance(s);
-      if (r.kind === 'breakpoint') {
-        if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
-        if (this.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
-      } else if (r.kind === 'watch-fault') {
-        const mark = ++ordinal;
-        if (this.examine(s, r)) last = { ordinal: mark };
-      } else if (r.kind === 'event') {
-        if (this.examine(s, r)) last = { beforeEvent: s.position - 1 };
-        const ret = this.returnHere(s, r);
-        if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
-      }
-    }
-    return last;
-  }
-
-  /** Makes a session from `image` (see sessionFrom) the debugger's, and replays it to the stop `hit` names. */
-  private replayToHit(image: SessionImage | undefined, hit: Hit): StopReason {
-    const s = this.replaceSession(this.sessionFrom(image));
-    let ordinal = 0;
-    for (;;) {
-      if ('beforeEvent' in hit && s.position === hit.beforeEvent) {
-        this.midRun = false;
-        const tid = s.nextRecord()!.tid;
-        if (s.liveTask(tid)) this.currentTid = tid;
-        return { kind: 'watchpoint', tid: this.currentTid, watch: this.watches.watches[0]! };
-      }
-      if ('returnAt' in hit && s.position === hit.returnAt) {
-        this.midRun = false;
-        return this.caughtReturn({ kind: 'event' })!;
-      }
-      let r: StepResult;
-      if ('entryAt' in hit && s.position === hit.entryAt) {
-        const stop = this.holdAtCaughtEntry();
-        if (stop?.kind === 'syscall-entry') return stop;
-        continue;
-      } else r = this.advance(s);
-      if ((r.kind === 'breakpoint' && this.breakpoints.has(r.address)) || r.kind === 'watch-fault') {
-        if ('ordinal' in hit && ++ordinal === hit.ordinal) {
-          this.midRun = true;
-          this.currentTid = r.tid;
-          if (r.kind === 'breakpoint') return { kind: 'breakpoint', tid: r.tid, address: r.address };
-          // Stand before the instruction that changed the value, as going backwards demands.
-          return { kind: 'watchpoint', tid: r.tid, watch: this.watches.at(r.address) };
-        }
-        if (r.kind === 'watch-fault') this.examine(s, r);
-      } else if (r.kind === 'event') this.examine(s, r);
-    }
-  }
-
-  /**
-   * Runs backwards to the previous breakpoint or watchpoint hit, or to the
-   * start of the recording. The stretch from the latest checkpoint to here
-   * is searched first, then the one before it, and so on. An interrupt
-   * during the search leaves the debugger where it was.
-   */
-  reverseContinue(): StopReason {
-    let end = this.position();
-    for (;;) {
-      const image = this.images.latest(end.pos, end.regs !== undefined);
-      const found = this.images.hold(image, () => {
-        const probe = this.sessionFrom(image);
-        let hit: ReturnType<Debugger['lastHitBefore']>;
-        try {
-          hit = this.lastHitBefore(probe, end);
-        } finally {
-          probe.close();
-        }
-        if (hit === 'interrupted') return { kind: 'interrupted', tid: this.currentTid } as const; // still where it was
-        return hit ? this.replayToHit(image, hit) : undefined;
-      });
-      if (found) return found;
-      if (!image || image.pos <= this.startAfter + 1) {
-        this.restart();
-        return { kind: 'beginning', tid: this.pid };
-      }
-      end = { pos: image.pos, tid: end.tid, regs: undefined };
-    }
-  }
-
-  /**
-   * Runs backwards by one instruction of thread `tid` (by default, the one
-   * that stopped; another one stands at the start of its run, so its
-   * previous instruction made its previous event). Replay is
-   * deterministic, so the thread's run up to here can be repeated and the
-   * instruction before this one found by single-stepping. Single steps are
-   * slow (tens of µs each), so they start from an anchor close to the
-   * target: the last earlier visit of some instruction, counted with a
-   * temporary breakpoint (visits are cheaper than steps). The first anchor
-   * is the current instruction's own last visit; when the target is more
-   * than SAMPLE_STEPS beyond it, an instruction of the loop those steps
-   * were still in becomes the next anchor (see pickAnchor).
-   */
-  reverseStep(tid?: number): StopReason {
-    // Another thread than the one that stopped stands where its previous event left it.
-    const target = tid !== undefined && tid !== this.currentTid && this.session.liveTask(tid) ? { pos: this.session.position, tid, regs: undefined } : this.position();
-    if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
-    if (!target.regs) return this.reverseStepIntoEvent(target);
-    return this.reverseStepFrom(target, this.countVisits(target, new Registers(target.regs).ip));
-  }
-
-  /** Images taken by reverse-stepi's counting in the current run (see visit-count.ts). */
-  private readonly marks = new RunMarks();
-
-  /** A session at the anchor's last visit before the target (from its latest mark, when it has one). */
-  private atAnchor(target: Position, anchor: Anchor): ReplaySession {
-    const from = anchor.mark?.image ?? anchor.start;
-    const s = from ? this.sessionFrom(from) : this.sessionBefore(target.pos, true);
-    try {
-      this.toVisit(s, target, anchor.address, anchor.count - (anchor.mark?.visits ?? 0));
-    } catch (e) {
-      s.close();
-      throw e;
-    }
-    return s;
-  }
-
-  private reverseStepFrom(target: Position, first: Anchor): StopReason {
-    let anchor = first;
-    for (let round = 0; ; round++) {
-      const s = this.atAnchor(target, anchor);
-      let image: SessionImage | undefined;
-      let steps: number | 'event' | StepSample;
-      try {
-        image = s.imageBlocker() ? undefined : s.image(); // to come back to the anchor at once
-        steps = this.stepsTo(s, target, round < 8 ? SAMPLE_STEPS : Infinity);
-      } catch (e) {
-        image?.tasks.dispose();
-        throw e;
-      } finally {
-        s.close();
-      }
-      if (typeof steps === 'object') {
-        image?.tasks.dispose();
-        anchor = this.countVisits(target, pickAnchor(steps));
-        continue;
-      }
-      if (steps === 'event' || steps === 0) {
-        image?.tasks.dispose();
-        return this.reverseStepIntoEvent(target); // the instruction before is the one that made the thread's previous event
-      }
-      // Stop one instruction short, in the session we keep.
-      try {
-        if (image) this.disarm(this.replaceSession(this.sessionFrom(image)));
-        else this.replaceSession(this.atAnchor(target, anchor));
-      } finally {
-        image?.tasks.dispose();
-      }
-      for (let i = 0; i < steps - 1; i++) this.session.stepInstruction(target.tid);
-      this.rearm(this.session);
-      this.midRun = true;
-      this.currentTid = target.tid;
-      return { kind: 'step', tid: target.tid };
-    }
-  }
-
-  /** How often the target's thread reaches `address` in its run before the target (see visit-count.ts). */
-  private countVisits(target: Position, address: bigint): Anchor {
-    const at = { pos: target.pos, tid: target.tid, regs: target.regs! };
-    // From the latest image of this run, if the target comes after it and so does a visit.
-    const start = this.marks.latest(target.pos, target.tid);
-    if (start) {
-      const s = this.sessionFrom(start);
-      try {
-        this.disarm(s);
-        const a = countVisits(s, this.pid, at, address, (x) => this.advance(x), this.marks);
-        if (a.reached && a.count > 0) return { ...a, start };
-      } finally {
-        s.close();
-      }
-    }
-    this.marks.clear();
-    this.marks.latest(target.pos, target.tid);
-    const s = this.sessionBefore(target.pos, true);
-    try {
-      this.disarm(s);
-      return countVisits(s, this.pid, at, address, (x) => this.advance(x), this.marks);
-    } finally {
-      s.close();
-    }
-  }
-
-  /**
-   * Single-steps the target's thread in `s` until it stands at the target.
-   * Returns the number of steps; 'event' if it reached its next event
-   * instead; or after `limit` steps, where it went (see StepSample).
-   */
-  private stepsTo(s: ReplaySession, target: Position, limit: number): number | 'event' | StepSample {
-    const task = s.liveTask(target.tid)!;
-    const sample = new StepSample();
-    for (let n = 0; n < limit; n++) {
-      const here = task.regs();
-      if (samePlace(here.raw, target.regs!)) return n;
-      sample.add(here.ip);
-      if (s.stepInstruction(target.tid).kind !== 'stepped') return 'event';
-    }
-    return sample;
-  }
-
-
-  /**
-   * Replays session `s` (before the target) into the target's run and stops
-   * at the thread's `count`-th visit of `address` (0: at the run's start),
-   * or before the target itself; `onVisit` sees every visit before the
-   * target. The debugger's breakpoints and watches are lifted (rearm()
-   * puts them back).
-   */
-  private toVisit(s: ReplaySession, target: Position, address: bigint, count: number, onVisit?: () => void): void {
-    this.disarm(s);
-    while (s.position < target.pos) this.advance(s);
-    if (count === 0) return;
-    const ip = new Registers(target.regs!).ip;
-    s.setBreakpoint(this.pid, address);
-    s.setBreakpoint(this.pid, ip);
-    let seen = 0;
-    // Visits before the target are counted inside the replay session, which stops only at the one we want.
-    s.breakpointFilter = (tid, at, regs) => {
-      if (tid !== target.tid) return false;
-      if (at === ip && samePlace(regs.raw, target.regs!)) return true;
-      if (at !== address) return false;
-      onVisit?.();
-      return ++seen === count;
-    };
-    try {
-      this.advance(s);
-    } finally {
-      s.breakpointFilter = undefined;
-      s.removeBreakpoint(this.pid, address);
-      s.removeBreakpoint(this.pid, ip);
-    }
-  }
-
   /** Lifts the debugger's breakpoints and watches from session `s`. */
   private disarm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.removeBreakpoint(this.pid, b);
@@ -845,94 +649,6 @@ export class Debugger {
   private rearm(s: ReplaySession): void {
     for (const b of this.breakpoints) s.setBreakpoint(this.pid, b);
     this.watches.arm(s);
-  }
-
-  /**
-   * The target's thread stands at the start of its run (just after its
-   * previous event): the instruction before is the one that made that event
-   * (a syscall, a trapped rdtsc, a faulting instruction). Stands before it,
-   * by replaying the event's record with a temporary breakpoint on that
-   * instruction: the thread reaches it once in that run, just before the
-   * event. An asynchronous signal ran no instruction: going back from its
-   * handler stands where it was delivered (the event boundary before it).
-   */
-  private reverseStepIntoEvent(target: Position): StopReason {
-    const prev = this.previousEventOf(target.tid, target.pos);
-    if (!prev) return this.reverseContinueToBoundary(target);
-    if (prev.record.kind === 'signal' && !prev.record.sync) {
-      this.replaceSession(this.sessionBefore(prev.index, true));
-      this.walkTo(prev.index);
-      this.currentTid = target.tid;
-      return { kind: 'step', tid: target.tid };
-    }
-    const s = this.sessionBefore(prev.index, true);
-    let stop: StepResult;
-    try {
-      this.disarm(s);
-      while (s.position < prev.index) this.advance(s);
-      s.setBreakpoint(this.pid, prev.address);
-      s.breakpointFilter = (tid, at) => tid === target.tid && at === prev.address;
-      try {
-        stop = this.advance(s);
-      } finally {
-        s.breakpointFilter = undefined;
-        s.removeBreakpoint(this.pid, prev.address);
-      }
-    } catch (e) {
-      s.close();
-      throw e;
-    }
-    if (stop.kind !== 'breakpoint') {
-      s.close();
-      return this.reverseContinueToBoundary(target);
-    }
-    this.replaceSession(s);
-    this.rearm(s);
-    this.midRun = true;
-    this.currentTid = target.tid;
-    return { kind: 'step', tid: target.tid };
-  }
-
-  /**
-   * Thread `tid`'s last event before event `pos` that an instruction of its
-   * own made, with that instruction's address; undefined when there is none
-   * after the debuggee's start, or it was an exec. For a syscall that
-   * blocked (entry and exit recorded apart), the entry.
-   */
-  private previousEventOf(tid: number, pos: number): { index: number; record: TraceRecord; address: bigint } | undefined {
-    let exitOf: number | undefined;
-    for (let i = pos - 1; i > this.startAfter; i--) {
-      const r = this.trace.recordAt(i);
-      if (r.tid !== tid) continue;
-      if (exitOf !== undefined && r.kind !== 'syscall-entry') continue;
-      switch (r.kind) {
-        case 'syscall-exit':
-          exitOf = r.nr;
-          continue;
-        case 'syscall':
-        case 'syscall-entry':
-          return { index: i, record: r, address: new Registers(r.regs).ip - 2n }; // syscall, sysenter and int 0x80 are 2 bytes
-        case 'rdtsc':
-        case 'cpuid':
-          return { index: i, record: r, address: new Registers(r.regs).ip };
-        case 'signal':
-          return { index: i, record: r, address: new Registers(r.regs).ip };
-        default:
-          return undefined;
-      }
-    }
-    return undefined;
-  }
-
-  /** From an event boundary, going back lands at the previous boundary. */
-  private reverseContinueToBoundary(target: Position): StopReason {
-    if (target.pos <= this.startAfter + 1) {
-      this.restart();
-      return { kind: 'beginning', tid: this.pid };
-    }
-    this.replaceSession(this.sessionBefore(target.pos - 1, true));
-    this.walkTo(target.pos - 1);
-    return { kind: 'step', tid: this.currentTid };
   }
 
   /**
@@ -956,7 +672,7 @@ export class Debugger {
   }
 
   /** Goes back (or forward) to checkpoint `n` by replaying to it. */
-  gotoCheckpoint(n: number): StopReason | undefined {
+  private gotoCheckpoint(n: number): StopReason | undefined {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
     this.replaceSession(this.sessionBefore(target.pos, true));
@@ -967,7 +683,7 @@ export class Debugger {
       this.rearm(this.session);
       this.midRun = true;
     } else if (target.regs) {
-      this.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
+      this.reverse.toVisit(this.session, target, new Registers(target.regs).ip, Infinity);
       this.rearm(this.session);
       this.midRun = true;
     } else this.walkTo(target.pos);
@@ -976,7 +692,7 @@ export class Debugger {
   }
 
   /** Replays to the given event from wherever we are (backwards means from a checkpoint before it). */
-  gotoEvent(index: number): StopReason {
+  private gotoEvent(index: number): StopReason {
     if (index < this.session.position) this.replaceSession(this.sessionBefore(Math.max(index, this.startAfter + 1), true));
     this.walkTo(index);
     return { kind: 'step', tid: this.currentTid };

@@ -11,6 +11,7 @@ import type { AddressSpace, Task } from '../task/task.js';
 import { parseMaps, readMapsText } from '../task/procfs.js';
 import { SIG, SI_KERNEL, isSyncSignal } from '../task/kernel-abi.js';
 import { DivergenceError, TrrError } from '../util/errors.js';
+import { aimAtSyscall } from '../task/inject.js';
 import { Breakpoints } from './breakpoints.js';
 import { PAGE, WatchSet, type Watch } from './watchpoints.js';
 import { TRR_CALL_DIVERGE } from '../syscallbuf/layout.js';
@@ -266,15 +267,8 @@ export class TaskControl {
    */
   protected injectSyscall(t: ReplayTask, nrv: number, args: readonly bigint[]): bigint {
     if (t.atSyscallEntry) return this.remoteSyscall(t, nrv, args);
-    const gadget = t.task.mem.syscallInstruction;
-    if (gadget === undefined) throw new TrrError(`the replayed process has no vDSO to run syscalls from`);
     const state = t.state;
-    const saved = t.task.regs().clone();
-    const r = saved.clone();
-    r.set('rip', gadget);
-    r.set('rax', BigInt(nrv));
-    SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
-    t.task.setRegs(r);
+    const saved = aimAtSyscall(t.task, nrv, args, (why) => new TrrError(`trr cannot run a syscall in the replayed process: ${why}`));
     this.resume(t, 'continue');
     const s1 = this.runToStop(t);
     if (s1.kind !== 'seccomp') throw this.unexpected(t, s1, 'an injected syscall');

@@ -1,4 +1,4 @@
-// The choice of anchors for reverse-stepi (see Debugger.reverseStep): which
+// The choice of anchors for reverse-stepi (see ReverseExecution.reverseStep in reverse.ts): which
 // address of a sample of single steps is counted next.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';

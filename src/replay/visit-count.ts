@@ -1,5 +1,5 @@
 // Counting how often a thread reaches an instruction before a position (for
-// reverse-stepi, see Debugger.reverseStep): a temporary breakpoint is hit at
+// reverse-stepi, see ReverseExecution.reverseStep in reverse.ts): a temporary breakpoint is hit at
 // every visit inside the replay session, which only counts it. Every
 // MARK_EVERY visits the session stops and is imaged, so that reaching the
 // last visit afterwards replays from the latest such image (at most

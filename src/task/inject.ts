@@ -3,7 +3,8 @@
 // back what the kernel changed behind the program's back (a reset SIGSEGV
 // handler) or to set per-thread modes that exec resets (CPUID faulting).
 // Replay has its own, richer injection (src/replay/task-control.ts), which
-// also knows the replay's task states.
+// also knows the replay's task states; both start with aimAtSyscall.
+import type { Registers } from '../arch/registers.js';
 import { SYSCALL_ARG_REGS } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, ptraceRaw, waitpid, waitStatus } from '../native/native.js';
 import { SIG } from './kernel-abi.js';
@@ -17,15 +18,8 @@ import type { Task } from './task.js';
  * result, or throws `cannot(why)`.
  */
 export function runSyscallIn(task: Task, nrv: number, args: readonly bigint[], cannot: (why: string) => Error): bigint {
-  const gadget = task.mem.syscallInstruction;
-  if (gadget === undefined) throw cannot('the process has no vDSO to run a syscall from');
-  const saved = task.regs().clone();
+  const saved = aimAtSyscall(task, nrv, args, cannot);
   const mask = task.sigMask();
-  const r = saved.clone();
-  r.set('rip', gadget);
-  r.set('rax', BigInt(nrv));
-  SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
-  task.setRegs(r);
   task.setSigMask(0xffffffffffffffffn);
   // Its seccomp stop (trr's filter traps syscalls from the vDSO), then its exit stop.
   for (const [req, stopSig] of [[PTRACE.CONT, SIG.TRAP | (PTRACE_EVENT.SECCOMP << 8)], [PTRACE.SYSCALL, SIG.TRAP | 0x80]] as const) {
@@ -38,4 +32,22 @@ export function runSyscallIn(task: Task, nrv: number, args: readonly bigint[], c
   task.setRegs(saved);
   task.setSigMask(mask);
   return result;
+}
+
+/**
+ * Points stopped `task` at the syscall instruction of its patched vDSO,
+ * with `nrv` and `args` in the syscall registers, and returns the
+ * registers it had (to put back after the call). Throws `cannot(why)` when
+ * the process has no vDSO.
+ */
+export function aimAtSyscall(task: Task, nrv: number, args: readonly bigint[], cannot: (why: string) => Error): Registers {
+  const gadget = task.mem.syscallInstruction;
+  if (gadget === undefined) throw cannot('the process has no vDSO to run a syscall from');
+  const saved = task.regs().clone();
+  const r = saved.clone();
+  r.set('rip', gadget);
+  r.set('rax', BigInt(nrv));
+  SYSCALL_ARG_REGS.forEach((reg, i) => r.set(reg, args[i] ?? 0n));
+  task.setRegs(r);
+  return saved;
 }

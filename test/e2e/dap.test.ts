@@ -275,6 +275,10 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
     const trace = join(dir, 'loop-trace');
     assert.equal(trr(['record', '-o', trace, bin], { cwd: dir }).status, 0);
     await open(trace, async (s) => {
+      // In main first, so that wherever the pause lands, main is on the stack (however slowly the replay runs).
+      await s.dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'main' }] });
+      assert.equal((await go(s, s.dc.continueRequest({ threadId: 1 }))).body.reason, 'breakpoint');
+      await s.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const running = s.stopped();
       await s.dc.continueRequest({ threadId: 1 });
       await new Promise((r) => setTimeout(r, 500));

@@ -20,7 +20,6 @@
 #include <cpuid.h>
 #include <fcntl.h>
 #include <pthread.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/random.h>
@@ -29,16 +28,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "segv_probe.h"
 
-static sigjmp_buf back;
-static volatile sig_atomic_t last_code;
-
-static void on_segv(int sig, siginfo_t *si, void *ctx) {
-    (void)sig;
-    (void)ctx;
-    last_code = si->si_code;
-    siglongjmp(back, 1);
-}
 
 struct leaf {
     unsigned a, b, c, d;
@@ -50,15 +41,13 @@ static struct leaf query(unsigned leaf, unsigned sub) {
     return l;
 }
 
-/* 1 when cpuid raised SIGSEGV, 0 when it ran. */
-static int cpuid_faults(void) {
-    if (sigsetjmp(back, 1) == 0) {
-        volatile struct leaf l = query(0, 0);
-        (void)l;
-        return 0;
-    }
-    return 1;
+static void run_cpuid(void) {
+    volatile struct leaf l = query(0, 0);
+    (void)l;
 }
+
+/* 1 when cpuid raised SIGSEGV, 0 when it ran. */
+static int cpuid_faults(void) { return faults(run_cpuid); }
 
 static long get_mode(void) { return syscall(SYS_arch_prctl, ARCH_GET_CPUID, 0); }
 static long set_mode(int on) { return syscall(SYS_arch_prctl, ARCH_SET_CPUID, on); }
@@ -102,10 +91,7 @@ int main(int argc, char **argv) {
         CHECK(same(query(0, 0), query(0, 0)), "after execve: cpuid answers");
         return failures ? 1 : 0;
     }
-    struct sigaction sa = {0};
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    MUST(sigaction(SIGSEGV, &sa, NULL) == 0, "sigaction");
+    MUST(install_segv_probe() == 0, "sigaction");
 
     vendor = query(0, 0);
     CHECK(vendor.a >= 1, "leaf 0 announces leaf 1");
@@ -127,7 +113,7 @@ int main(int argc, char **argv) {
         printf("own CPUID faulting: available\n");
         CHECK(get_mode() == 0, "ARCH_GET_CPUID reads back 0");
         CHECK(cpuid_faults(), "cpuid faults in the program's own mode");
-        CHECK(last_code == SI_KERNEL, "the fault is SI_KERNEL");
+        CHECK(segv_code == SI_KERNEL, "the fault is SI_KERNEL");
         fflush(stdout);
         pid_t c = fork();
         MUST(c >= 0, "fork");

@@ -9,7 +9,6 @@
  * Ends with EXIT-SUCCESS / exit 0.
  */
 #define _GNU_SOURCE
-#include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <sys/prctl.h>
@@ -18,26 +17,16 @@
 #include <x86intrin.h>
 
 #include "check.h"
+#include "segv_probe.h"
 
-static sigjmp_buf back;
-static volatile sig_atomic_t last_code;
 
-static void on_segv(int sig, siginfo_t *si, void *ctx) {
-    (void)sig;
-    (void)ctx;
-    last_code = si->si_code;
-    siglongjmp(back, 1);
+static void run_rdtsc(void) {
+    volatile uint64_t t = __rdtsc();
+    (void)t;
 }
 
 /* 1 when rdtsc raised SIGSEGV, 0 when it ran. */
-static int rdtsc_faults(void) {
-    if (sigsetjmp(back, 1) == 0) {
-        volatile uint64_t t = __rdtsc();
-        (void)t;
-        return 0;
-    }
-    return 1;
-}
+static int rdtsc_faults(void) { return faults(run_rdtsc); }
 
 static int tsc_mode(void) {
     int mode = -1;
@@ -46,10 +35,7 @@ static int tsc_mode(void) {
 }
 
 int main(void) {
-    struct sigaction sa = {0};
-    sa.sa_sigaction = on_segv;
-    sa.sa_flags = SA_SIGINFO;
-    MUST(sigaction(SIGSEGV, &sa, NULL) == 0, "sigaction");
+    MUST(install_segv_probe() == 0, "sigaction");
 
     CHECK(tsc_mode() == PR_TSC_ENABLE, "mode starts enabled");
     CHECK(!rdtsc_faults(), "rdtsc runs when enabled");
@@ -57,7 +43,7 @@ int main(void) {
     MUST(prctl(PR_SET_TSC, PR_TSC_SIGSEGV) == 0, "PR_SET_TSC SIGSEGV");
     CHECK(tsc_mode() == PR_TSC_SIGSEGV, "mode reads back SIGSEGV");
     CHECK(rdtsc_faults(), "rdtsc faults in SIGSEGV mode");
-    CHECK(last_code == SI_KERNEL, "the fault is SI_KERNEL");
+    CHECK(segv_code == SI_KERNEL, "the fault is SI_KERNEL");
 
     pid_t child = fork();
     MUST(child >= 0, "fork");
