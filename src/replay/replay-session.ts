@@ -672,9 +672,12 @@ export class ReplaySession extends ProcessImaging {
   }
 
   private skipWith(t: ReplayTask, result: bigint): bigint {
-    const regs = t.task.regs().clone();
-    regs.set('orig_rax', -1n);
+    let regs = t.task.regs().clone();
     regs.set('rax', result);
+    // A clone the kernel asked to restart (-ERESTARTNOINTR: a signal was pending when it
+    // began) and no signal delivered here: the thread re-executes it, as after any restart.
+    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) regs = restartAdjusted(regs);
+    regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
     return result;
