@@ -9,6 +9,7 @@
 // that lands in the middle of user code is held back until the thread's next
 // syscall), so every recorded event can be found again in replay by counting
 // syscalls. See docs/ARCHITECTURE.md.
+import { diag } from '../util/diag.js';
 import { ThreadNameWatch } from './thread-names.js';
 import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
@@ -1060,7 +1061,7 @@ export class RecordSession {
     const forSwitch = this.hasReady(cur) && this.sched.preemptDue(now - this.sched.sliceStart, now - cur.runningSince);
     if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
     const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip) });
-    if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
+    if (ASYNC_LOG) diag(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
     if (result.kind === 'stopped') return this.onStop(cur.tid, result.status);
     if (result.kind === 'later') {
       cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;

@@ -13,6 +13,7 @@
 //
 // Nothing here knows about gdb: the gdb server (src/gdb) translates packets
 // into these calls and stops into stop replies.
+import { diag } from '../util/diag.js';
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
 import { SIG } from '../task/kernel-abi.js';
@@ -327,7 +328,7 @@ export class Debugger {
   private sessionFrom(image: SessionImage | undefined): ReplaySession {
     let s: ReplaySession;
     if (image) {
-      if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] replaying from event ${image.pos}\n`);
+      if (CHECKPOINT_LOG) diag(`[checkpoint] replaying from event ${image.pos}\n`);
       s = ReplaySession.restore(this.trace, this.sessionOptions, image);
       this.images.atImage(s);
     } else {
