@@ -677,10 +677,13 @@ export class ReplaySession extends ProcessImaging {
     regs.set('rax', result);
     // A clone the kernel asked to restart (-ERESTARTNOINTR: a signal was pending when it
     // began) and no signal delivered here: the thread re-executes it, as after any restart.
-    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) regs = restartAdjusted(regs);
+    const restart = isRestartRequest(result) && !this.signalDeliveredNext(t);
+    if (restart) regs = restartAdjusted(regs);
     regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+    // Back in user code, in front of the syscall instruction (not at an entry stop, where a checkpoint would inject its fork).
+    if (restart) this.leaveSyscallEntry(t);
     return result;
   }
 
