@@ -6,7 +6,7 @@ import { formatSyscallArgs, formatSyscallResult } from '../syscalls/format.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
 import type { SyscallBatchRecord, TraceRecord } from '../trace/format.js';
-import { TRR_CALL_INIT, decodeBufferedCalls } from '../syscallbuf/layout.js';
+import { TRR_CALL_INIT, TRR_CALL_SIGNAL, decodeBufferedCalls } from '../syscallbuf/layout.js';
 import { TraceReader, isTraceDir } from '../trace/trace-stream.js';
 import { waitStatus } from '../native/native.js';
 import { listTraceDirs, openTraceWithEvents, traceRoot } from './trace-dir.js';
@@ -49,6 +49,7 @@ export function describeRecord(r: TraceRecord, entryRegs?: Buffer): string {
         const a = new Registers(r.regs).syscallArgs();
         return `trr_syscall_buffer_init(0x${a[0]!.toString(16)}, ${a[1]}) = ${r.result === 0n ? '0 (buffering)' : `${formatSyscallResult('', r.result)} (buffering off)`}`;
       }
+      if (r.nr === TRR_CALL_SIGNAL) return 'trr_signal_point() = 0 (a signal that arrived during the buffered call before it is delivered here)';
       return `${syscallLine(r.nr, r.regs, r.extra?.strings)} = ${formatSyscallResult(syscallName(r.nr), r.result)}${r.extra?.emulated ? ' (unsupported: answered by trr)' : ''}${r.extra?.child !== undefined ? ` [new ${r.extra.thread ? 'thread' : 'process'} ${r.extra.child}]` : ''}`;
     case 'syscall-entry':
       return `${syscallLine(r.nr, r.regs, undefined)} ... (blocked)`;

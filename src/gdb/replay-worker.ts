@@ -11,6 +11,7 @@ import { Worker, isMainThread, parentPort, workerData } from 'node:worker_thread
 import { Debugger } from '../replay/debugger.js';
 import { openTraceWithEvents } from '../cli/trace-dir.js';
 import { TrrError, describeError } from '../util/errors.js';
+import { writeAll } from '../replay/session-util.js';
 import { GdbServer, type PacketAnswer } from './server.js';
 import type { RemoteTarget } from './transport.js';
 
@@ -110,6 +111,7 @@ export class ReplayWorker implements RemoteTarget {
 
 /** In the worker: opens the trace, makes the Debugger and the server, and answers packets until told to close. */
 function workerMain(init: ReplayWorkerOptions & { readonly flag: SharedArrayBuffer }): void {
+  directStdio();
   const port = parentPort!;
   const send = (m: FromWorker) => port.postMessage(m);
   const log = (message: string) => send({ kind: 'log', message });
@@ -140,6 +142,26 @@ function workerMain(init: ReplayWorkerOptions & { readonly flag: SharedArrayBuff
     }
   });
   send({ kind: 'ready' });
+}
+
+/**
+ * In a worker, process.stdout and process.stderr are asynchronous pipes to
+ * the main thread: trr's diagnostics (TRR_LOG) would reach the terminal after
+ * the replies that follow them, in the middle of gdb's output. They are
+ * written to the file descriptors directly, as on the main thread.
+ */
+function directStdio(): void {
+  for (const [stream, fd] of [
+    [process.stdout, 1],
+    [process.stderr, 2],
+  ] as const) {
+    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, cb?: unknown): boolean => {
+      writeAll(fd, typeof chunk === 'string' ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8') : Buffer.from(chunk));
+      const done = typeof encoding === 'function' ? encoding : cb;
+      if (typeof done === 'function') (done as () => void)();
+      return true;
+    }) as typeof stream.write;
+  }
 }
 
 const init = !isMainThread ? (workerData as { trrReplayWorker?: ReplayWorkerOptions & { flag: SharedArrayBuffer } } | undefined)?.trrReplayWorker : undefined;

@@ -4,7 +4,6 @@
 // empty or error reply and the server keeps going. Writes to memory and
 // registers, and the code gdb runs (`print f(3)`), go to a throw-away copy
 // of the replay (diverted.ts): the replay itself cannot be changed.
-import { diag } from '../util/diag.js';
 import { readFileSync } from 'node:fs';
 import type { Debugger, StopReason } from '../replay/debugger.js';
 import { describeError } from '../util/errors.js';
@@ -129,7 +128,7 @@ export class GdbServer {
     let reply: string | undefined;
     try {
       reply = this.handle(payload);
-      if (PACKET_LOG) diag(`[gdb] <- ${payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
+      if (PACKET_LOG) process.stderr.write(`[gdb] <- ${payload.slice(0, 200)}\n[gdb] -> ${(reply ?? '(end)').slice(0, 200)}\n`);
     } catch (e) {
       this.options.log?.(describeError(e).message);
       reply = 'E01';

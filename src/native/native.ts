@@ -24,7 +24,22 @@ export class NativeError extends TrrError {
   }
 }
 
-export class PtraceError extends NativeError {}
+/** A ptrace request that failed; `pid` is the tracee it named (ESRCH: it is not in a ptrace-stop, or gone). */
+export class PtraceError extends NativeError {
+  constructor(
+    call: string,
+    errno: number,
+    readonly pid: number,
+  ) {
+    super(call, errno);
+  }
+}
+
+function ptraceCheck(req: number, pid: number, r: bigint | number): number {
+  const n = Number(r);
+  if (n < 0) throw new PtraceError(describe(req, pid), -n, pid);
+  return n;
+}
 
 export const PTRACE = {
   TRACEME: 0,
@@ -155,19 +170,19 @@ export function trrPtraceOptions(): number {
 }
 
 export function ptraceBuffer(req: number, pid: number, addr: bigint | number, buf: Buffer): number {
-  return check(() => describe(req, pid), load().ptraceBuf(req, pid, addr, buf), PtraceError);
+  return ptraceCheck(req, pid, load().ptraceBuf(req, pid, addr, buf));
 }
 
 export const NT_X86_XSTATE = 0x202;
 
 /** PTRACE_GETREGSET into buf; returns the number of bytes the kernel filled. */
 export function ptraceGetRegset(pid: number, ntType: number, buf: Buffer): number {
-  return check(() => describe(PTRACE.GETREGSET, pid), load().regset(PTRACE.GETREGSET, pid, ntType, buf, buf.length), PtraceError);
+  return ptraceCheck(PTRACE.GETREGSET, pid, load().regset(PTRACE.GETREGSET, pid, ntType, buf, buf.length));
 }
 
 /** PTRACE_SETREGSET from buf (all of it). */
 export function ptraceSetRegset(pid: number, ntType: number, buf: Buffer): void {
-  check(() => describe(PTRACE.SETREGSET, pid), load().regset(PTRACE.SETREGSET, pid, ntType, buf, buf.length), PtraceError);
+  ptraceCheck(PTRACE.SETREGSET, pid, load().regset(PTRACE.SETREGSET, pid, ntType, buf, buf.length));
 }
 
 export interface WaitResult {

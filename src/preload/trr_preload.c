@@ -47,6 +47,7 @@
 #define TRR_STUB_SYSCALL_END 25 /* offset just past the stub's syscall instruction */
 #define TRR_CALL_INIT 2000
 #define TRR_CALL_DIVERGE 2001
+#define TRR_CALL_SIGNAL 2002
 #define TRR_BUF_SIZE (1UL << 20)
 #define TRR_BUF_MAGIC 0x42525254U /* "TRRB" */
 #define TRR_BUF_VERSION 1
@@ -83,8 +84,10 @@ struct trr_rec {
   int64_t result;
   uint64_t hash;     /* of the bytes sent (write family, paths) */
   uint32_t data_len; /* bytes written into the program's memory, after the record */
-  uint32_t pad;
+  uint32_t flags;    /* TRR_REC_SIGNAL_POINT */
 };                   /* 80 bytes */
+/* A traced TRR_CALL_SIGNAL followed this call, before it returned to the program. */
+#define TRR_REC_SIGNAL_POINT 1u
 
 _Static_assert(sizeof(struct trr_hdr) == 80, "header layout");
 _Static_assert(sizeof(struct trr_rec) == 80, "record layout");
@@ -140,6 +143,35 @@ __asm__(".text\n"
         "  xor %r10d, %r10d\n"
         "  jmp *%r11\n"
         "  .cfi_endproc\n");
+/*
+ * The traced TRR_CALL_SIGNAL: where a signal that arrived during a buffered
+ * call (the kernel raised it in the call: SIGIO of a directory
+ * notification, SIGXFSZ) is delivered before the wrapper returns, as it
+ * would be at the call's return natively. The recorder holds such a signal
+ * back (it stopped the thread inside the stub); this call is the syscall
+ * boundary it re-sends it at. Every register but rsp, rip and rax is zero
+ * here, so the signal frame replay writes back (the recorded one) holds no
+ * value of the library's record path: the callee-saved registers are
+ * restored from this function's own stack after the call.
+ */
+extern void trr_signal_point(void);
+__asm__(".text\n"
+        ".type trr_signal_point, @function\n"
+        "trr_signal_point:\n"
+        "  .cfi_startproc\n"
+        "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+        "  .cfi_adjust_cfa_offset 48\n"
+        "  xor %ebx, %ebx\n  xor %ebp, %ebp\n  xor %r12d, %r12d\n  xor %r13d, %r13d\n"
+        "  xor %r14d, %r14d\n  xor %r15d, %r15d\n  xor %ecx, %ecx\n  xor %edx, %edx\n"
+        "  xor %esi, %esi\n  xor %edi, %edi\n  xor %r8d, %r8d\n  xor %r9d, %r9d\n"
+        "  xor %r10d, %r10d\n  xor %r11d, %r11d\n"
+        "  mov $2002, %eax\n"
+        "  syscall\n"
+        "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+        "  .cfi_adjust_cfa_offset -48\n"
+        "  ret\n"
+        "  .cfi_endproc\n"
+        ".size trr_signal_point, .-trr_signal_point\n");
 #define FORWARD(fn, a0, a1, a2, a3) \
   (resolve(), trr_forward((long)(a0), (long)(a1), (long)(a2), (long)(a3), 0, 0, (void *)real.fn))
 
@@ -253,7 +285,12 @@ static struct trr_hdr *thread_buf(void) {
     trr_traced_syscall(SYS_munmap, p, TRR_BUF_SIZE, 0, 0, 0, 0);
     return NULL;
   }
-  mode = r == 0 ? MODE_RECORD : MODE_REPLAY;
+  /*
+   * The recorder answers 0 and writes the header; replay answers 1 and
+   * leaves it blank. The header decides: a signal delivered at this call's
+   * return makes replay restore the recorded registers, rax (0) included.
+   */
+  mode = ((struct trr_hdr *)p)->magic == TRR_BUF_MAGIC ? MODE_RECORD : MODE_REPLAY;
   tbuf = (struct trr_hdr *)p;
   tstate = 1;
   return tbuf;
@@ -330,43 +367,43 @@ static void diverge(struct call *c, uint32_t index, long which, long expected, l
   trr_traced_syscall(TRR_CALL_DIVERGE, c->nr, index, which, expected, found, 0);
 }
 
-/*
- * Runs or replays one call. Returns 1 with *res set when it was buffered,
- * 0 when the caller must go to libc (a traced syscall).
- */
-static int buffered(struct trr_hdr *h, struct call *c, long *res) {
-  if (mode == MODE_REPLAY) {
-    if (h->consumed >= h->count)
-      return 0;
-    struct trr_rec *r = rec_at(h, h->consumed_bytes);
-    uint32_t index = h->consumed;
-    if (r->nr != (uint32_t)c->nr) {
-      diverge(c, index, -1, r->nr, c->nr);
-      return 0;
-    }
-    for (int i = 0; i < c->nargs; i++) {
-      if (r->args[i] != (uint64_t)c->args[i]) {
-        diverge(c, index, i, (long)r->args[i], c->args[i]);
-        return 0;
-      }
-    }
-    if (c->sent) {
-      uint64_t hh = sent_hash(c, r->result);
-      if (hh != r->hash) {
-        diverge(c, index, -2, (long)r->hash, (long)hh);
-        return 0;
-      }
-    }
-    if (r->data_len && c->iov_out)
-      copy_iov(c->iov, c->iovcnt, (char *)r + sizeof *r, r->data_len, 1);
-    else if (r->data_len)
-      memcpy(c->out, (char *)r + sizeof *r, r->data_len);
-    *res = r->result;
-    barrier();
-    h->consumed_bytes += r->size;
-    h->consumed++;
-    return 1;
+/* Replays one call from the next record (see buffered). */
+static int replay_call(struct trr_hdr *h, struct call *c, long *res, int *signal_point) {
+  if (h->consumed >= h->count)
+    return 0;
+  struct trr_rec *r = rec_at(h, h->consumed_bytes);
+  uint32_t index = h->consumed;
+  if (r->nr != (uint32_t)c->nr) {
+    diverge(c, index, -1, r->nr, c->nr);
+    return 0;
   }
+  for (int i = 0; i < c->nargs; i++) {
+    if (r->args[i] != (uint64_t)c->args[i]) {
+      diverge(c, index, i, (long)r->args[i], c->args[i]);
+      return 0;
+    }
+  }
+  if (c->sent) {
+    uint64_t hh = sent_hash(c, r->result);
+    if (hh != r->hash) {
+      diverge(c, index, -2, (long)r->hash, (long)hh);
+      return 0;
+    }
+  }
+  if (r->data_len && c->iov_out)
+    copy_iov(c->iov, c->iovcnt, (char *)r + sizeof *r, r->data_len, 1);
+  else if (r->data_len)
+    memcpy(c->out, (char *)r + sizeof *r, r->data_len);
+  *res = r->result;
+  *signal_point = (r->flags & TRR_REC_SIGNAL_POINT) != 0;
+  barrier();
+  h->consumed_bytes += r->size;
+  h->consumed++;
+  return 1;
+}
+
+/* Runs one call and records it (see buffered). */
+static int record_call(struct trr_hdr *h, struct call *c, long *res, int *signal_point) {
   h->busy = 1;
   barrier();
   if (h->force_traced || h->disabled || h->count >= TRR_MAX_RECORDS) {
@@ -387,7 +424,7 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
     rec->args[i] = i < c->nargs ? (uint64_t)c->args[i] : 0;
   rec->result = r;
   rec->hash = 0;
-  rec->pad = 0;
+  rec->flags = 0;
   size_t out = 0;
   if (c->out && r >= 0)
     out = c->out_by_result ? (size_t)r : (r == 0 ? c->out_max : 0);
@@ -407,7 +444,32 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
   barrier();
   h->busy = 0;
   *res = r;
+  barrier();
+  /*
+   * trr held a signal back for this thread while it ran the call (it
+   * arrived during the syscall, or just before it): deliver it before the
+   * program goes on, as the kernel would have at the call's return.
+   */
+  if (h->force_traced) {
+    rec->flags = TRR_REC_SIGNAL_POINT;
+    *signal_point = 1;
+  }
   return 1;
+}
+
+/*
+ * Runs or replays one call. Returns 1 with *res set when it was buffered,
+ * 0 when the caller must go to libc (a traced syscall). A record marked
+ * TRR_REC_SIGNAL_POINT is followed by the traced TRR_CALL_SIGNAL, in
+ * record and replay alike, from this one call site (the same stack
+ * pointer in both).
+ */
+static int buffered(struct trr_hdr *h, struct call *c, long *res) {
+  int signal_point = 0;
+  int ok = mode == MODE_REPLAY ? replay_call(h, c, res, &signal_point) : record_call(h, c, res, &signal_point);
+  if (signal_point)
+    trr_signal_point();
+  return ok;
 }
 
 static long ret_errno(long r) {

@@ -10,10 +10,14 @@
 //   instruction P, and refuses a point inside trr's preload library or a
 //   syscall it buffers (their record and replay paths differ);
 // - it probes P: a breakpoint there, and the thread runs on to its next hit.
-//   If the registers are the same at that hit, the thread is in a loop whose
-//   state does not change (it spins, waiting for memory another thread will
-//   change, or for a signal): replay matches the point at the loop's first
-//   iteration, or within a few. (Estimating how often P comes round from
+//   If the registers (general and FP/SSE/AVX) are the same at that hit, and
+//   the memory fingerprint is the same at the hit after it, the thread is in
+//   a loop whose state does not change (it spins, waiting for memory another
+//   thread will change, or for a signal): replay matches the point at the
+//   loop's first iteration, or within a few. A loop that keeps its state in
+//   memory or in SSE registers (compiled without optimisation, or a vector
+//   accumulator) has the same general registers at every visit but is not
+//   waiting: replay would compare millions of visits. (Estimating how often P comes round from
 //   the time between hits was tried: on a loaded machine the ptrace stop
 //   latency hides hot loops, and replay then faced millions of candidates.)
 // - otherwise (a hot loop that computes) no point is taken now: the thread
@@ -36,8 +40,8 @@ import type { Task } from '../task/task.js';
 const PROBE_MS = 20;
 
 export type ProbeResult =
-  /** The thread stands at a point replay finds cheaply (stopped; registers set). */
-  | { readonly kind: 'point'; readonly regs: Registers }
+  /** The thread stands at a point replay finds cheaply (stopped; registers set), with its memory fingerprint there. */
+  | { readonly kind: 'point'; readonly regs: Registers; readonly memHash: Buffer }
   /** The thread stands at P (stopped) in a loop that changes state: finding it again by its state could cost a stop per iteration. */
   | { readonly kind: 'costly'; readonly regs: Registers }
   /** No point now (the thread runs on): try again later. */
@@ -48,6 +52,8 @@ export type ProbeResult =
 export interface ProbeContext {
   /** Whether the thread is somewhere its record and replay runs differ (trr's preload library). */
   readonly unsafeAt: (ip: bigint) => boolean;
+  /** What the memory fingerprint leaves out with the thread at these registers. */
+  readonly exclusions: (regs: Registers) => MemoryExclusions;
 }
 
 /** Interrupts the running thread and probes where it stands (see the top of this file). */
@@ -60,8 +66,7 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   const r0 = task.regs().clone();
   if (r0.syscallNo !== -1 || ctx.unsafeAt(r0.ip)) return resumeLater(task);
   const pc = r0.ip;
-  const original = task.mem.readPartial(pc, 1);
-  if (original.length !== 1) return resumeLater(task);
+  const fp0 = fpFingerprint(task.xstate());
   // Execute P itself first: the breakpoint must catch P's next visit, not the one the thread stands at.
   ptraceRaw(PTRACE.SINGLESTEP, task.tid, 0, 0);
   const ws = waitpid(task.tid, WAIT.__WALL);
@@ -70,6 +75,37 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   if (!waitStatus.stopped(ws.status) || waitStatus.event(ws.status) !== 0 || waitStatus.stopSig(ws.status) !== SIG.TRAP || task.sigInfo().readInt32LE(8) === SI_KERNEL) {
     return { kind: 'stopped', status: ws.status };
   }
+  const v1 = nextVisit(task, pc);
+  if (v1.kind !== 'visit') return v1;
+  const r1 = v1.regs;
+  if (!sameState(r0, r1) || !fpFingerprint(task.xstate()).equals(fp0)) return { kind: 'costly', regs: r1 };
+  // The registers repeat: the memory must too, from this visit to the next (the first visit's was not hashed, to keep probes that land in computing loops cheap).
+  const m1 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r1));
+  // Step off P again, then on to its next visit.
+  ptraceRaw(PTRACE.SINGLESTEP, task.tid, 0, 0);
+  const ws2 = waitpid(task.tid, WAIT.__WALL);
+  task.invalidate();
+  if (!ws2) return { kind: 'later' };
+  if (!waitStatus.stopped(ws2.status) || waitStatus.event(ws2.status) !== 0 || waitStatus.stopSig(ws2.status) !== SIG.TRAP || task.sigInfo().readInt32LE(8) === SI_KERNEL) {
+    return { kind: 'stopped', status: ws2.status };
+  }
+  const v2 = nextVisit(task, pc);
+  if (v2.kind !== 'visit') return v2;
+  const r2 = v2.regs;
+  if (!sameState(r1, r2) || !fpFingerprint(task.xstate()).equals(fp0)) return { kind: 'costly', regs: r2 };
+  const m2 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r2));
+  if (!m2.equals(m1)) return { kind: 'costly', regs: r2 };
+  return { kind: 'point', regs: r2, memHash: m2 };
+}
+
+/**
+ * Lets the thread (stopped just past pc) run to pc's next visit, with an
+ * int3 there for at most PROBE_MS: 'visit' with the thread stopped at pc
+ * (the trap undone), or what the probe reports instead.
+ */
+function nextVisit(task: Task, pc: bigint): { readonly kind: 'visit'; readonly regs: Registers } | ProbeResult {
+  const original = task.mem.readPartial(pc, 1);
+  if (original.length !== 1) return resumeLater(task);
   task.mem.write(pc, Buffer.from([0xcc]));
   ptraceRaw(PTRACE.CONT, task.tid, 0, 0);
   let w2 = waitpid(task.tid, WAIT.__WALL, PROBE_MS);
@@ -87,9 +123,7 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   task.invalidate();
   task.mem.write(pc, original);
   if (!isTrapAt(task, w2.status, pc)) return { kind: 'stopped', status: w2.status };
-  const r1 = backUp(task, pc);
-  if (sameState(r0, r1)) return { kind: 'point', regs: r1 };
-  return { kind: 'costly', regs: r1 };
+  return { kind: 'visit', regs: backUp(task, pc) };
 }
 
 /**
@@ -97,14 +131,14 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
  * page hashes of the process's previous teleport point, updated), it carries
  * the state to teleport the thread to.
  */
-export function asyncPointRecord(task: Task, tid: number, regs: Registers, reason: 'preempt' | 'signal', ex: MemoryExclusions, image?: Map<bigint, Buffer>): AsyncPointRecord {
+export function asyncPointRecord(task: Task, tid: number, regs: Registers, reason: 'preempt' | 'signal', ex: MemoryExclusions, image?: Map<bigint, Buffer>, memHash?: Buffer): AsyncPointRecord {
   const xstate = task.xstate();
   return {
     kind: 'async-point',
     tid,
     regs: regs.raw,
     fp: fpFingerprint(xstate),
-    memHash: memoryFingerprint(task.tgid, task.mem, ex),
+    memHash: memHash ?? memoryFingerprint(task.tgid, task.mem, ex),
     reason,
     ...(image ? { teleport: { xstate, mem: memoryImage(task.tgid, task.mem, ex, image) } } : {}),
   };

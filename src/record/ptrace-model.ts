@@ -1,7 +1,6 @@
 // The ptrace emulation's model (see ptrace-emulation.ts): what trr knows of
 // each emulated tracee and of the stop it stands at, the options and
 // requests it knows, and small helpers the emulation's modules share.
-import { diag } from '../util/diag.js';
 import { readFileSync } from 'node:fs';
 import type { Registers } from '../arch/registers.js';
 import { PTRACE } from '../native/native.js';
@@ -129,7 +128,7 @@ export const E = { PERM: -1n, SRCH: -3n, IO: -5n, FAULT: -14n, INVAL: -22n } as 
 export const i32 = (v: bigint) => Number(BigInt.asIntN(32, v));
 export const LOG = (process.env.TRR_LOG ?? '').includes('ptrace');
 export const log = (msg: string) => {
-  if (LOG) diag(`[ptrace] ${msg}\n`);
+  if (LOG) process.stderr.write(`[ptrace] ${msg}\n`);
 };
 
 export function siginfo(signo: number, code: number, pid = 0, status = 0): Buffer {

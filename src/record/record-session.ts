@@ -9,13 +9,12 @@
 // that lands in the middle of user code is held back until the thread's next
 // syscall), so every recorded event can be found again in replay by counting
 // syscalls. See docs/ARCHITECTURE.md.
-import { diag } from '../util/diag.js';
 import { ThreadNameWatch } from './thread-names.js';
 import { readlinkSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import {
-  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, WAIT, cpuAffinity, kill, pinCpu, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
+  I386_TRAP_DATA, PTRACE, PTRACE_EVENT, PtraceError, WAIT, cpuAffinity, kill, pinCpu, ptraceRaw, rdtsc, rdtscp, termSender, tgkill, waitpid, waitStatus, type WaitResult,
 } from '../native/native.js';
 import { QUIET_ENOSYS, ioctlKnown, keyctlKnown, quotactlKnown, semanticsOf, type Range } from '../syscalls/semantics.js';
 import { SYSCALLS } from '../syscalls/table.generated.js';
@@ -35,7 +34,7 @@ import { asyncPointRecord, probe } from './preempt.js';
 import { ChaosScheduler, RoundRobin, type Scheduler } from './scheduler.js';
 import type { MemoryExclusions } from '../task/fingerprint.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
-import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT } from '../syscallbuf/layout.js';
+import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT, TRR_CALL_SIGNAL } from '../syscallbuf/layout.js';
 import { transferSourceAtEntry, transferredBytes } from './transfers.js';
 import { PR_TSC_ENABLE, PR_TSC_SIGSEGV, RecTask, type PendingSyscall } from './rec-task.js';
 import { PtraceEmulation } from './ptrace-emulation.js';
@@ -75,6 +74,7 @@ const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
+const ESRCH = 3;
 
 export class RecordSession {
   /** Which syscalls change thread names (extra.names). */
@@ -112,6 +112,8 @@ export class RecordSession {
     },
     append: (rec) => this.append(rec),
   });
+  /** Processes (tgids) a fatal signal trr delivered is killing: their other threads' stops are left to the kernel's SIGKILL. */
+  private readonly dying = new Set<number>();
   /** A file is mapped shared somewhere: writes must stay traced (see shared-mappings.ts). */
   private noBufferedWrites = false;
 
@@ -149,16 +151,39 @@ export class RecordSession {
       }
       this.checkTermRequest();
       if (!w) {
-        this.checkStarvation();
+        this.killedUnderUs(cur?.tid, () => this.checkStarvation());
         continue;
       }
-      this.onStop(w.tid, w.status);
-      this.checkStarvation();
+      this.killedUnderUs(w.tid, () => this.onStop(w.tid, w.status));
+      this.killedUnderUs(this.current?.tid, () => this.checkStarvation());
       if (this.rootStatus !== undefined && !this.options.waitForAll && !this.killedRest && this.tasks.size > 0) this.killTheRest();
     }
     const status = this.rootStatus ?? 0;
     this.append({ kind: 'end', tid: this.rootPid, status });
     return { status, events: this.writer.eventCount, execErrno: this.execErrno };
+  }
+
+  /**
+   * Runs the handling of a stop of thread `tid`. A SIGKILL takes a thread
+   * out of its ptrace-stop at any moment (its process dies of a signal
+   * another thread got, or an outside kill): the stop waitpid reported may
+   * be gone before trr has read the registers. A ptrace request on `tid`
+   * then fails with ESRCH; the thread's exit event comes next, and records
+   * its death where it stood. Any other failure is a real error.
+   */
+  private killedUnderUs(tid: number | undefined, handle: () => void): void {
+    try {
+      handle();
+    } catch (e) {
+      if (!(e instanceof PtraceError) || e.errno !== ESRCH) throw e;
+      const t = this.tasks.get(e.pid);
+      if (!t) throw e;
+      if (e.pid !== tid) {
+        throw new UnsupportedError(`thread ${e.pid} disappeared (killed) while trr handled a stop of thread ${tid ?? 'none'} (${e.message}); the recording stops here, its trace replays up to the last complete event.`);
+      }
+      t.state = 'running'; // not stopped any more: its exit event follows
+      if (this.current === t) this.current = undefined;
+    }
   }
 
   /**
@@ -262,6 +287,13 @@ export class RecordSession {
     if (!waitStatus.stopped(status)) return this.onGone(t, status);
     const ev = waitStatus.event(status);
     const sig = waitStatus.stopSig(status);
+    if (this.dying.has(t.task.tgid) && (ev === PTRACE_EVENT.SECCOMP || ev === PTRACE_EVENT.STOP || (ev === 0 && sig !== (SIG.TRAP | 0x80)))) {
+      // Its process dies of a signal trr delivered to another of its threads; replay kills it there.
+      // A syscall it enters or a signal it gets now is left undone: the kernel's SIGKILL takes it from this stop.
+      t.state = 'running';
+      if (this.current === t) this.current = undefined;
+      return;
+    }
     if (ev === PTRACE_EVENT.SECCOMP) return this.onSyscallEntry(t);
     if (sig === (SIG.TRAP | 0x80)) return this.onSyscallExit(t);
     switch (ev) {
@@ -291,7 +323,13 @@ export class RecordSession {
           t.state = 'stopped';
           if (this.current === t) this.current = undefined;
           ptraceRaw(PTRACE.LISTEN, t.tid, 0, 0);
-        } else if (!this.ptrace.atInterruptStop(t)) this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
+        } else if (this.ptrace.atInterruptStop(t)) return;
+        else if (t.state === 'running') {
+          // A probe's PTRACE_INTERRUPT that another stop came before (preempt.ts): the kernel
+          // reports it once the thread goes on. It stands in user code, between its boundaries:
+          // it goes on, and a signal that stops it here is still one to hold back.
+          ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        } else this.continueOrYield(t); // the end of a group-stop, or a stop trr asked for
         return;
       case PTRACE_EVENT.VFORK_DONE:
         // Only asked for when the program's own tracer may want it (see PtraceEmulation.onClone).
@@ -314,6 +352,7 @@ export class RecordSession {
     t.buffer?.take(t.tid, true);
     if (nrv === TRR_CALL_INIT || nrv === TRR_CALL_DIVERGE) return this.onBufferInit(t, regs, nrv, args);
     t.injected = undefined; // a re-sent signal still pending here was consumed by the last syscall (sigwait, signalfd)
+    if (nrv === TRR_CALL_SIGNAL) return this.onSignalPoint(t, regs);
     const sem = semanticsOf(nrv);
     if (inVsyscallPage(regs.ip)) return this.onVsyscall(t, regs, nrv, args);
     const impossible = this.cannotRecord(t, nrv, args);
@@ -398,6 +437,21 @@ export class RecordSession {
       }
     }
     this.answerInstead(t, regs, nrv, result);
+  }
+
+  /**
+   * The library's signal point, right after a buffered call during which a
+   * signal arrived (the recorder held it back in the stub, see onSignal):
+   * re-sent here, it is delivered at this call's return, before the
+   * program goes on, as natively at the buffered call's return.
+   */
+  private onSignalPoint(t: RecTask, regs: Registers): void {
+    if (t.deferred.length > 0) {
+      const info = t.deferred.shift()!;
+      t.injected = info;
+      tgkill(t.task.tgid, t.tid, info.readInt32LE(0));
+    }
+    this.answerInstead(t, regs, TRR_CALL_SIGNAL, 0n);
   }
 
   /** Turns buffering off (on) in the buffers of these threads. */
@@ -881,6 +935,7 @@ export class RecordSession {
     this.segv.onGone(t.task);
     this.ptrace.onGone(t, status);
     t.task.mem.close();
+    if (![...this.tasks.values()].some((o) => o.task.tgid === t.task.tgid)) this.dying.delete(t.task.tgid);
     if (t.tid === this.rootPid) this.rootStatus = status;
     if (this.current === t) this.current = undefined;
   }
@@ -939,6 +994,7 @@ export class RecordSession {
     const base = { kind: 'signal' as const, tid: t.tid, signo: sig, sync, info, regs: regs.raw, action };
     if (action === 'terminate') {
       this.append(base);
+      this.dying.add(t.task.tgid);
       t.state = 'exiting';
       if (this.current === t) this.current = undefined;
       ptraceRaw(PTRACE.CONT, t.tid, 0, sig);
@@ -1060,8 +1116,8 @@ export class RecordSession {
     const forSignal = cur.deferred.length > 0 && now - cur.deferredSince >= SIGNAL_GRACE_MS;
     const forSwitch = this.hasReady(cur) && this.sched.preemptDue(now - this.sched.sliceStart, now - cur.runningSince);
     if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
-    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip) });
-    if (ASYNC_LOG) diag(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
+    const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip), exclusions: (regs) => this.exclusions(cur, regs) });
+    if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
     if (result.kind === 'stopped') return this.onStop(cur.tid, result.status);
     if (result.kind === 'later') {
       cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
@@ -1082,7 +1138,7 @@ export class RecordSession {
       image = this.images.get(cur.task.mem);
       if (!image) this.images.set(cur.task.mem, (image = new Map()));
     }
-    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image));
+    this.append(asyncPointRecord(cur.task, cur.tid, result.regs, forSignal ? 'signal' : 'preempt', this.exclusions(cur, result.regs), image, result.kind === 'point' ? result.memHash : undefined));
     cur.nextProbe = 0;
     if (forSignal) {
       // Deliver it here: re-sent, it stops the thread at once, at these registers (see onSignal).

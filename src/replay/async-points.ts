@@ -7,7 +7,6 @@
 // as recorded. Reaching the thread's next syscall, a fault, or more than
 // MAX_CANDIDATES hits without a match is a divergence. See
 // docs/ARCHITECTURE.md ("Asynchronous points").
-import { diag } from '../util/diag.js';
 import { Registers } from '../arch/registers.js';
 import { fpFingerprint, memoryFingerprint, sameState, type MemoryExclusions } from '../task/fingerprint.js';
 import type { AsyncPointRecord } from '../trace/format.js';
@@ -71,7 +70,7 @@ export function searchPoint(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointR
     if (m === true) {
       asyncStats.points++;
       asyncStats.candidates += hits;
-      if (ASYNC_LOG) diag(`[async] thread ${t.recTid} at 0x${pc.toString(16)}: found at candidate ${hits}\n`);
+      if (ASYNC_LOG) process.stderr.write(`[async] thread ${t.recTid} at 0x${pc.toString(16)}: found at candidate ${hits}\n`);
       return hits;
     }
     if (hits >= MAX_CANDIDATES) {
@@ -99,7 +98,7 @@ export function teleport(host: AsyncSearchHost, t: ReplayTask, r: AsyncPointReco
   if (matchesPoint(host, t, r) !== true) {
     throw new DivergenceError(`thread ${t.recTid} was put in the state of its asynchronous point at ip 0x${new Registers(r.regs).ip.toString(16)}, but its memory then differs from the recording's`);
   }
-  if (ASYNC_LOG) diag(`[async] thread ${t.recTid} teleported to 0x${new Registers(r.regs).ip.toString(16)} (${state.mem.length} memory ranges)\n`);
+  if (ASYNC_LOG) process.stderr.write(`[async] thread ${t.recTid} teleported to 0x${new Registers(r.regs).ip.toString(16)} (${state.mem.length} memory ranges)\n`);
 }
 
 function exclusions(host: AsyncSearchHost, t: ReplayTask): MemoryExclusions {

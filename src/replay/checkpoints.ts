@@ -8,7 +8,6 @@
 // image whose neighbours are closest together is dropped (the first one,
 // where the debuggee starts, always stays, and so does an image in use: see
 // hold).
-import { diag } from '../util/diag.js';
 import type { ReplaySession, SessionImage } from './replay-session.js';
 
 /** TRR_LOG=checkpoint logs checkpoints taken and used (tests read it). */
@@ -86,7 +85,7 @@ export class AutoCheckpoints {
   }
 
   private add(image: SessionImage): void {
-    if (CHECKPOINT_LOG) diag(`[checkpoint] taken at event ${image.pos}\n`);
+    if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] taken at event ${image.pos}\n`);
     const i = this.images.findIndex((im) => im.pos > image.pos);
     this.images.splice(i < 0 ? this.images.length : i, 0, image);
     this.trim();

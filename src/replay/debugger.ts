@@ -13,7 +13,6 @@
 //
 // Nothing here knows about gdb: the gdb server (src/gdb) translates packets
 // into these calls and stops into stop replies.
-import { diag } from '../util/diag.js';
 import { Registers } from '../arch/registers.js';
 import { nr } from '../syscalls/names.js';
 import { SIG } from '../task/kernel-abi.js';
@@ -26,8 +25,8 @@ import { ReplaySession, type SessionImage, type StepResult } from './replay-sess
 import { TrrError } from '../util/errors.js';
 import { WatchBook } from './watch-book.js';
 import { ReverseExecution, type Position, type TimelineCore } from './reverse.js';
-import { SyscallCatch } from './syscall-catch.js';
-import { forkEventAt } from './fork-events.js';
+import type { SyscallCatch } from './syscall-catch.js';
+import { CatchStops, type CatchHost } from './catch-stops.js';
 import type { Watch } from './watchpoints.js';
 
 /**
@@ -80,12 +79,21 @@ export class Debugger {
   private midRun = false;
   private currentTid: number;
   private reportedSignal = false;
+  /** gdb's catchpoints: caught syscalls, forks and vforks (catch-stops.ts). */
+  private readonly catches: CatchStops;
+
   /** The syscalls to stop at (gdb's catch syscall). */
-  readonly syscalls = new SyscallCatch();
+  get syscalls(): SyscallCatch {
+    return this.catches.syscalls;
+  }
+
   /** Whether forks and vforks of the debuggee are stops (gdb's fork-events, for `catch fork` and to detach the child). */
-  reportForks = false;
-  /** A stop at the same position that comes after the one just reported (a caught syscall's return after its fork). */
-  private pending: StopReason | undefined;
+  get reportForks(): boolean {
+    return this.catches.reportForks;
+  }
+  set reportForks(on: boolean) {
+    this.catches.reportForks = on;
+  }
 
   /** Records to replay before the debuggee exists: its exec (or fork) record is the last of them. */
   private readonly startAfter: number;
@@ -105,14 +113,16 @@ export class Debugger {
     this.watches = new WatchBook(this.pid);
     this.startAfter = process ? processStart(trace, process.pid, process.from) : 0;
     this.session = this.sessionFrom(undefined);
-    this.reverse = new ReverseExecution(this.core());
+    const core = this.core();
+    this.reverse = new ReverseExecution(core);
+    this.catches = new CatchStops(core);
   }
 
   /** Going backwards (reverse.ts), on this debugger's sessions. */
   private readonly reverse: ReverseExecution;
 
   /** What reverse execution may use of the debugger. */
-  private core(): TimelineCore {
+  private core(): TimelineCore & CatchHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
@@ -148,10 +158,11 @@ export class Debugger {
       rearm: (s) => this.rearm(s),
       walkTo: (index) => this.walkTo(index),
       restart: () => this.restart(),
-      caughtEntry: (s) => this.caughtEntry(s),
-      returnHere: (s, r) => this.returnHere(s, r),
-      holdAtCaughtEntry: () => this.holdAtCaughtEntry(),
-      caughtReturn: (r) => this.caughtReturn(r),
+      stopFor: (r) => this.stopFor(r),
+      caughtEntry: (s) => this.catches.caughtEntry(s),
+      returnHere: (s, r) => this.catches.returnHere(s, r),
+      holdAtCaughtEntry: () => this.catches.holdAtCaughtEntry(),
+      caughtReturn: (r) => this.catches.caughtReturn(r),
     };
   }
 
@@ -328,7 +339,7 @@ export class Debugger {
   private sessionFrom(image: SessionImage | undefined): ReplaySession {
     let s: ReplaySession;
     if (image) {
-      if (CHECKPOINT_LOG) diag(`[checkpoint] replaying from event ${image.pos}\n`);
+      if (CHECKPOINT_LOG) process.stderr.write(`[checkpoint] replaying from event ${image.pos}\n`);
       s = ReplaySession.restore(this.trace, this.sessionOptions, image);
       this.images.atImage(s);
     } else {
@@ -348,7 +359,7 @@ export class Debugger {
 
   /** Makes the debugger's session `s` (closing the one it had). */
   private replaceSession(s: ReplaySession): ReplaySession {
-    this.pending = undefined;
+    this.catches.pending = undefined;
     this.session.close();
     this.session = s;
     return s;
@@ -501,7 +512,7 @@ export class Debugger {
    */
   private continueForward(only?: number): StopReason {
     if (only !== undefined && !this.session.liveTask(only)) only = undefined;
-    if (this.pending) return this.takePending();
+    if (this.catches.pending) return this.catches.takePending()!;
     for (;;) {
       if (this.endsDebuggee(this.session.nextRecord())) {
         const stop = this.runToEndingInstruction(only);
@@ -510,8 +521,8 @@ export class Debugger {
           return stop;
         }
       }
-      if (this.caughtEntry(this.session) !== undefined) {
-        const stop = this.holdAtCaughtEntry();
+      if (this.catches.caughtEntry(this.session) !== undefined) {
+        const stop = this.catches.holdAtCaughtEntry();
         if (stop) return stop;
         continue;
       }
@@ -519,67 +530,10 @@ export class Debugger {
       if (end) return end;
       this.reportedSignal = false;
       const r = this.advanceShown();
-      const stop = this.stopFor(r, only) ?? this.forkStop(r) ?? this.caughtReturn(r);
+      const stop = this.stopFor(r, only) ?? this.catches.forkStop(r) ?? this.catches.caughtReturn(r);
       if (stop) return stop;
       if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
     }
-  }
-
-  private takePending(): StopReason {
-    const p = this.pending!;
-    this.pending = undefined;
-    return p;
-  }
-
-  /** After step `r` of the debugger's session: the fork or vfork it replayed (see fork-events.ts), if forks are reported. */
-  private forkStop(r: StepResult): StopReason | undefined {
-    if (!this.reportForks || r.kind !== 'event' || this.session.position === 0) return undefined;
-    const rec = this.trace.recordAt(this.session.position - 1);
-    if (!this.ofDebuggee(this.session, rec.tid)) return undefined;
-    const fork = forkEventAt(this.trace, this.session.position - 1, this.session.liveTask(rec.tid)!.mem);
-    if (!fork) return undefined;
-    this.pending = this.caughtReturn(r); // natively the fork comes first, then the syscall's return
-    this.currentTid = rec.tid;
-    return { kind: fork.kind, tid: rec.tid, child: fork.child };
-  }
-
-  /** The caught syscall whose entry is in the next record of `s`, when it is the debuggee's and `s` is not held there yet. */
-  private caughtEntry(s: ReplaySession): number | undefined {
-    if (s.heldAtEntry !== undefined) return undefined;
-    const r = s.nextRecord();
-    const n = this.syscalls.entryIn(r);
-    return n !== undefined && this.ofDebuggee(s, r!.tid) ? n : undefined;
-  }
-
-  /** After `r`, a step of the debugger's session: the return of a caught syscall, if that is what it replayed. */
-  private caughtReturn(r: StepResult): StopReason | undefined {
-    const pos = this.returnHere(this.session, r);
-    if (pos === undefined) return undefined;
-    const rec = this.trace.recordAt(pos - 1);
-    this.currentTid = rec.tid;
-    return { kind: 'syscall-return', tid: rec.tid, nr: this.syscalls.returnAfter(rec)! };
-  }
-
-  /** Whether step `r` of `s` just replayed the return of a caught syscall of the debuggee: the position after it. */
-  private returnHere(s: ReplaySession, r: StepResult): number | undefined {
-    if (r.kind !== 'event' || s.position === 0) return undefined;
-    const rec = this.trace.recordAt(s.position - 1);
-    return this.syscalls.returnAfter(rec) !== undefined && this.ofDebuggee(s, rec.tid) ? s.position : undefined;
-  }
-
-  private ofDebuggee(s: ReplaySession, tid: number): boolean {
-    const t = s.liveTask(tid);
-    return t !== undefined && t.tgid === s.liveTask(this.pid)?.tgid;
-  }
-
-  /** Runs the next record's thread to its (caught) syscall's entry: that stop, or a breakpoint or watchpoint on the way. */
-  private holdAtCaughtEntry(): StopReason | undefined {
-    const r = this.session.holdAtEntry();
-    if (r.kind !== 'held') return this.stopFor(r);
-    const rec = this.session.nextRecord()!;
-    this.midRun = true;
-    this.currentTid = rec.tid;
-    return { kind: 'syscall-entry', tid: rec.tid, nr: this.syscalls.entryIn(rec)! };
   }
 
   /**
@@ -596,11 +550,11 @@ export class Debugger {
    */
   private stepForward(tid?: number, othersStop = true): StopReason {
     const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
-    if (this.pending) return this.takePending();
+    if (this.catches.pending) return this.catches.takePending()!;
     if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
       // At a syscall's entry stop: the step finishes the syscall.
       const r = this.advanceShown();
-      return this.stopFor(r) ?? this.forkStop(r) ?? this.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
+      return this.stopFor(r) ?? this.catches.forkStop(r) ?? this.catches.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
     }
     for (;;) {
       const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
@@ -615,7 +569,7 @@ export class Debugger {
       if (next.tid === stepped && this.session.canSingleStep(stepped)) {
         this.currentTid = stepped;
         const r = this.stepShown(stepped);
-        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' }) ?? this.forkStop(r);
+        const stop = this.stopFor(r) ?? this.examine(this.session, { kind: 'event' }) ?? this.catches.forkStop(r);
         this.midRun = r.kind !== 'event'; // a watch or breakpoint stop is inside the run too
         return stop ?? { kind: 'step', tid: stepped };
       }

@@ -10,7 +10,6 @@
 // replay reaches files, sockets or other processes; writes to stdout and
 // stderr are echoed from the program's memory. The session emits nothing but
 // typed results: front ends (autopilot, gdb) decide what to show.
-import { diag } from '../util/diag.js';
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Registers, SYSCALL_ARG_REGS, type RegisterName } from '../arch/registers.js';
@@ -157,7 +156,7 @@ export class ReplaySession extends ProcessImaging {
   step(): StepResult {
     const index = this.pos;
     const record = this.trace.recordAt(index);
-    if (TRACE_LOG) diag(`[replay] ${index} ${describe(record)}\n`);
+    if (TRACE_LOG) process.stderr.write(`[replay] ${index} ${describe(record)}\n`);
     const stop = this.applying(index, record, () => {
       this.apply(record, index);
       const t = this.tasks.get(record.tid);
@@ -675,8 +674,8 @@ export class ReplaySession extends ProcessImaging {
   private skipWith(t: ReplayTask, result: bigint): bigint {
     let regs = t.task.regs().clone();
     regs.set('rax', result);
-    // A clone the kernel asked to restart (-ERESTARTNOINTR: a signal was pending when it
-    // began) and no signal delivered here: the thread re-executes it, as after any restart.
+    // A clone that found a signal pending (-ERESTARTNOINTR) and that the kernel restarted, no signal
+    // delivered here: the thread re-executes it, and the next record is its new entry.
     const restart = isRestartRequest(result) && !this.signalDeliveredNext(t);
     if (restart) regs = restartAdjusted(regs);
     regs.set('orig_rax', -1n);
@@ -895,7 +894,7 @@ export class ReplaySession extends ProcessImaging {
   private noteTeleport(t: ReplayTask): void {
     if (this.warnedTeleport || (this.breakpoints.inserted(t.task.mem).length === 0 && (this.watches.get(t.task.mem)?.watches.length ?? 0) === 0)) return;
     this.warnedTeleport = true;
-    diag(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
+    process.stderr.write(`trr: thread ${t.recTid} computed without system calls before event ${this.pos}, where the recording preempted it at a point replay restores rather than re-executes; breakpoints and watchpoints do not stop in such stretches.\n`);
   }
 
   private warnedTeleport = false;

@@ -4,7 +4,6 @@
 // replay never delivers), single-steps it, makes it run syscalls of trr's
 // choosing, and implements debugger breakpoints (int3) and watchpoints (page
 // protection) in its memory. It knows nothing of the trace.
-import { diag } from '../util/diag.js';
 import { Registers, SYSCALL_ARG_REGS } from '../arch/registers.js';
 import { PTRACE, PTRACE_EVENT, WAIT, kill, ptraceRaw, waitpid, waitStatus } from '../native/native.js';
 import { nr, signalName, syscallName } from '../syscalls/names.js';
@@ -371,7 +370,7 @@ export class TaskControl {
         }
       }
       t.task.invalidate();
-      if (TRACE_LOG) diag(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
+      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
       if (!waitStatus.stopped(s)) {
         t.state = 'gone';
         return { kind: 'gone', status: s };

@@ -13,6 +13,11 @@ export const STUB_SYSCALL_END = STUB_ADDR + 25n;
 /** The library's traced calls to trr (numbers no kernel syscall uses). */
 export const TRR_CALL_INIT = 2000;
 export const TRR_CALL_DIVERGE = 2001;
+/**
+ * Made right after a buffered call whose record has flag 1 (struct trr_rec's flags): the
+ * syscall boundary where a signal that arrived during that call is delivered.
+ */
+export const TRR_CALL_SIGNAL = 2002;
 export const BUF_VERSION = 1n;
 export const BUF_MAGIC = 0x42525254;
 /** Results of the init call: buffering in record mode, in replay mode. */

@@ -23,7 +23,6 @@
 //   frames), and dead stack below the stack pointer. The preload library
 //   zeroes the stack its own calls used (trr_preload.c, THUNK), so that the
 //   thread's live frames hold the same bytes in record and replay.
-import { diag } from '../util/diag.js';
 import { createHash } from 'node:crypto';
 import { REGISTER_NAMES, type Registers } from '../arch/registers.js';
 import type { AddressSpace } from './task.js';
@@ -78,7 +77,7 @@ export function memoryFingerprint(pid: number, mem: AddressSpace, ex: MemoryExcl
       h.update(data);
       piece?.update(data);
     }
-    if (piece) diag(`[async-mem] ${a.toString(16)}-${b.toString(16)} ${piece.digest('hex').slice(0, 12)}\n`);
+    if (piece) process.stderr.write(`[async-mem] ${a.toString(16)}-${b.toString(16)} ${piece.digest('hex').slice(0, 12)}\n`);
   }
   return h.digest();
 }

@@ -6,7 +6,7 @@
 // does not need a bump. This module does no I/O.
 import { TraceFormatError } from '../util/errors.js';
 
-export const TRACE_FORMAT_VERSION = 4;
+export const TRACE_FORMAT_VERSION = 5;
 /** The oldest version this reader replays: version 2 only added record fields, version 3 the ptrace-stop and syscall-batch kinds and fields, version 4 the cpuid and async-point kinds, exec's cpuidFaulting and files.json (blobs held by reference or link). */
 export const OLDEST_READABLE_VERSION = 1;
 export const EVENTS_MAGIC = Buffer.from('TRREVNT1', 'latin1');
