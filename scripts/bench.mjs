@@ -59,8 +59,15 @@ const workloads = [
   { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
 ];
 
-// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only the reverse watches; =table: only the table of workloads.
+// TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only the reverse watches; =table: only the table of workloads; =chaos: only bench/chaos-race.mjs.
 const only = process.env.TRR_BENCH_ONLY;
+/** How often chaos_race's race shows natively, under trr and under trr record --chaos (bench/chaos-race.mjs, about 2 minutes). */
+const chaosRace = () => spawnSync(process.execPath, [join(root, 'bench', 'chaos-race.mjs')], { stdio: 'inherit' });
+if (only === 'chaos') {
+  chaosRace();
+  rmSync(work, { recursive: true, force: true });
+  process.exit(0);
+}
 const rows = [];
 for (const w of only === 'reverse' || only === 'watch' ? [] : workloads) {
   const native = median(Array.from({ length: runs }, () => time(w.cmd, w.args)));
@@ -315,4 +322,5 @@ if (only !== 'watch') {
   }
 }
 
+if (only === undefined) chaosRace();
 rmSync(work, { recursive: true, force: true });

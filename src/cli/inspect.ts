@@ -100,6 +100,7 @@ function processIds(reader: TraceReader): Map<number, number> {
 export function dump(dir: string, json: boolean, out: Out): void {
   const reader = openTraceWithEvents(dir);
   const pids = processIds(reader);
+  if (!json && reader.header.chaosSeed !== undefined) out(`(recorded in chaos mode, seed ${reader.header.chaosSeed}: \`trr record --chaos --seed ${reader.header.chaosSeed}\` repeats its scheduling choices)`);
   if (!json) out(`${'EVENT'.padStart(6)} ${'PID'.padStart(7)} ${'TID'.padStart(7)}  WHAT`);
   for (const { index, record } of reader.scan()) {
     if (json) {
@@ -191,7 +192,7 @@ export function ls(out: Out): void {
   for (const d of dirs.sort()) {
     try {
       const r = TraceReader.open(d);
-      out(`${basename(d)}\t${r.header.created}\t${humanSize(r.sizeBytes())}\t${r.header.argv.join(' ')}`);
+      out(`${basename(d)}\t${r.header.created}\t${humanSize(r.sizeBytes())}\t${r.header.argv.join(' ')}${r.header.chaosSeed !== undefined ? `  [chaos seed ${r.header.chaosSeed}]` : ''}`);
     } catch (e) {
       out(`${basename(d)}\t?\t${humanSize(statSync(d).size)}\t(unreadable: ${(e as Error).message.slice(0, 60)})`);
     }

@@ -2,6 +2,7 @@
 // and turns every expected failure into a one-paragraph message on stderr
 // and a non-zero exit status. trr's own messages never go to stdout, which
 // belongs to the recorded or replayed program (and to dump/ps/ls output).
+import { randomInt } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { UsageError, describeError } from '../util/errors.js';
@@ -35,6 +36,13 @@ function parseEvent(v: string): number {
   return n;
 }
 
+/** --seed: an unsigned 32-bit integer (the chaos scheduler's generator takes 32 bits). */
+function parseSeed(v: string): number {
+  const n = /^\d+$/.test(v.trim()) ? Number(v.trim()) : NaN;
+  if (!Number.isSafeInteger(n) || n > 0xffffffff) throw new UsageError(`--seed takes a whole number from 0 to 4294967295 (the chaos scheduler's seed, as \`trr record --chaos\` prints it), not ${JSON.stringify(v)}.`);
+  return n;
+}
+
 function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]): Command {
   const program = new Command('trr')
     .description('Record a Linux x86-64 program once, then replay it exactly, forwards and backwards, in gdb.\nNeeds no hardware performance counters.')
@@ -47,18 +55,22 @@ function buildProgram(setStatus: (s: number) => void, gdbArgs: readonly string[]
   program
     .command('record')
     .description('run PROG with ARGS under recording; exits with PROG\'s status (128+N if killed by signal N)')
-    .usage('[-o DIR] [-w] [-n] [--env NAME=VALUE]... [--] PROG [ARGS...]')
+    .usage('[-o DIR] [-w] [-n] [--chaos [--seed N]] [--env NAME=VALUE]... [--] PROG [ARGS...]')
     .option('-o, --output <dir>', 'write the trace to DIR instead of a new directory under the trace directory')
     .option('-w, --wait', 'keep recording until every recorded process has exited (by default the recording ends with PROG, and processes it left running are killed, as with rr)')
     .option('-n, --no-syscall-buffer', 'do not load trr\'s syscall buffer library into PROG: every system call is then a ptrace stop (slower, the way to rule the buffer out)')
+    .option('--chaos', 'chaos mode: randomise scheduling (slice lengths, which ready thread runs next, whether a new thread runs before its creator) so that races and order-dependent bugs show up in a few recordings; prints the seed on stderr')
+    .option('--seed <n>', 'with --chaos: the seed of its random choices (0 to 4294967295), to repeat a recording\'s schedule', (v: string) => parseSeed(v))
     .option('--env <NAME=VALUE>', 'set an environment variable for PROG (repeatable)', (v: string, prev: string[]) => [...prev, v], [] as string[])
     .argument('<prog>', 'program to record (searched on PATH when it has no slash)')
     .argument('[args...]', 'its arguments')
     .passThroughOptions()
     .exitOverride()
-    .action(async (prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean; syscallBuffer?: boolean }) => {
+    .action(async (prog: string, args: string[], opts: { output?: string; env: string[]; wait?: boolean; syscallBuffer?: boolean; chaos?: boolean; seed?: number }) => {
+      if (opts.seed !== undefined && !opts.chaos) throw new UsageError('--seed only means something with --chaos: give both (`trr record --chaos --seed N PROG`) to repeat a chaos-mode schedule.');
+      const chaos = opts.chaos ? { seed: opts.seed ?? randomInt(0, 2 ** 32) } : undefined;
       const { record } = await import('./record.js');
-      setStatus(record({ program: prog, args, output: opts.output, env: opts.env, waitForAll: opts.wait === true, syscallBuffer: opts.syscallBuffer !== false }, warn));
+      setStatus(record({ program: prog, args, output: opts.output, env: opts.env, waitForAll: opts.wait === true, syscallBuffer: opts.syscallBuffer !== false, chaos }, warn));
     });
 
   program

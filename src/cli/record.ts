@@ -21,6 +21,8 @@ export interface RecordCommand {
   readonly waitForAll?: boolean;
   /** Load the syscall buffer library into PROG (LD_PRELOAD); on unless -n. */
   readonly syscallBuffer?: boolean;
+  /** Chaos mode (scheduler.ts): random scheduling from this seed. */
+  readonly chaos?: { readonly seed: number };
 }
 
 /** The program could not be started; the exit status is the one a shell gives (126 found but not executable, 127 not found). */
@@ -124,8 +126,10 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     cpuid: cpuidLeaves(),
     features: [...(rdtscTraps() ? ['rdtsc-trapped'] : []), ...(cpuidFaulting ? ['cpuid-faulting'] : []), ...(preload ? ['syscall-buffer'] : [])],
     cpu: currentCpu(),
+    ...(cmd.chaos ? { chaosSeed: cmd.chaos.seed } : {}),
   };
   const writer = TraceWriter.create(dir, header);
+  if (cmd.chaos) process.stderr.write(`trr: chaos mode, seed ${cmd.chaos.seed} (\`trr record --chaos --seed ${cmd.chaos.seed} ...\` repeats its choices)\n`);
   const undoLatest = cmd.output ? undefined : setLatest(dir, warn);
   // The recorded program gets terminal and process-group signals itself; trr must outlive it to finish the trace.
   shieldSignals(true);
@@ -134,7 +138,7 @@ export function record(cmd: RecordCommand, warn: (m: string) => void): number {
     pid = spawnTracee({ path, argv, env, cwd, allowIp: preload ? Number(STUB_SYSCALL_END) : undefined });
     const pinned = pinCpu(pid, header.cpu!);
     if (!pinned) warn(`could not confine the program to CPU ${header.cpu}; what it reads of the CPU number (sched_getcpu, rdpid) may differ in replay.`);
-    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined, cpu: pinned ? header.cpu : undefined, cpuidFaulting });
+    const session = new RecordSession(writer, pid, warn, { waitForAll: cmd.waitForAll === true, syscallBuffer: preload !== undefined, cpu: pinned ? header.cpu : undefined, cpuidFaulting, chaosSeed: cmd.chaos?.seed });
     const { status, execErrno } = session.run();
     if (execErrno !== undefined) {
       // Nothing ran: no trace is left behind, as after a shell's failed exec.

@@ -31,6 +31,7 @@ import { TrackedFiles } from './shared-mappings.js';
 import { procMemWriteAt, type ProcMemWrite } from './proc-mem.js';
 import { answerVsyscall, inVsyscallPage } from './vsyscall.js';
 import { asyncPointRecord, probe } from './preempt.js';
+import { ChaosScheduler, RoundRobin, type Scheduler } from './scheduler.js';
 import type { MemoryExclusions } from '../task/fingerprint.js';
 import { ThreadBuffer, initBuffer } from './syscall-buffers.js';
 import { HDR, INIT_RECORD, STUB_ADDR, STUB_SYSCALL_END, TRR_CALL_DIVERGE, TRR_CALL_INIT, TRR_CALL_SIGNAL } from '../syscallbuf/layout.js';
@@ -49,8 +50,6 @@ export interface RecordResult {
 
 /** A signal held for a thread in user code waits this long for its next syscall before it is delivered where the thread stands. */
 const SIGNAL_GRACE_MS = 10;
-/** A thread that runs without syscalls while others wait is preempted after this slice. */
-const PREEMPT_SLICE_MS = 10;
 /** After a probe that found no point: wait this long before the next. */
 const PROBE_BACKOFF_MS = 20;
 /** A signal held this long for a thread in a loop where no cheap point comes is delivered at a teleport point. */
@@ -73,7 +72,6 @@ const SECCOMP_SET_MODE_FILTER = 1n;
 const PR_GET_TSC = 25n;
 const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
-const SLICE_MS = 20;
 const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
 const ESRCH = 3;
@@ -90,8 +88,10 @@ export class RecordSession {
   /** Per address space: page hashes of its last teleport point's memory (see preempt.ts). */
   private readonly images = new Map<AddressSpace, Map<bigint, Buffer>>();
   private rootStatus: number | undefined;
-  private sliceStart = 0;
-  private rrCursor = 0;
+  /** Who runs, and for how long (scheduler.ts): round-robin, or chaos mode's random choices. */
+  private readonly sched: Scheduler;
+  /** The thread that last gave way: it runs next only if no other is ready. */
+  private previous: RecTask | undefined;
   private killedRest = false;
   private readonly segv = new SigsegvState();
   /** trr's own CPU affinity: what the program would have had (see virtualiseAffinity). */
@@ -123,8 +123,11 @@ export class RecordSession {
     private readonly warn: (msg: string) => void,
     /** cpu: the one CPU the program runs on (cli/record.ts pinned it). */
     /** cpuidFaulting: trap every cpuid instruction (see cpuid-trap.ts). */
-    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number; readonly cpuidFaulting?: boolean } = { waitForAll: false },
+    /** chaosSeed: schedule with the chaos scheduler seeded with it (trr record --chaos). */
+    private readonly options: { readonly waitForAll: boolean; readonly syscallBuffer?: boolean; readonly cpu?: number; readonly cpuidFaulting?: boolean; readonly chaosSeed?: number } = { waitForAll: false },
   ) {
+    this.sched = options.chaosSeed !== undefined ? new ChaosScheduler(options.chaosSeed) : new RoundRobin();
+    this.sched.startSlice(Date.now());
     const root = new RecTask(new Task(rootPid, rootPid, new AddressSpace(rootPid)));
     root.state = 'running';
     root.runningSince = Date.now();
@@ -142,7 +145,7 @@ export class RecordSession {
       const watch = (cur !== undefined && cur.state === 'running' && (cur.deferred.length > 0 || this.hasReady(cur))) || this.termDeadline !== undefined;
       let w: WaitResult | undefined;
       try {
-        w = waitpid(-1, WAIT.__WALL, watch ? 10 : 0);
+        w = waitpid(-1, WAIT.__WALL, watch ? this.sched.pollMs : 0);
       } catch (e) {
         throw new UnsupportedError(`lost track of the recorded processes (${(e as Error).message}); ${this.tasks.size} thread(s) unaccounted for.`);
       }
@@ -220,16 +223,12 @@ export class RecordSession {
   }
 
   private pickReady(): RecTask | undefined {
-    const list = [...this.tasks.values()];
-    for (let i = 0; i < list.length; i++) {
-      const t = list[(this.rrCursor + i) % list.length]!;
-      if (t.state === 'ready') {
-        this.rrCursor = (this.rrCursor + i + 1) % Math.max(1, list.length);
-        this.sliceStart = Date.now();
-        return t;
-      }
+    const t = this.sched.pick(this.tasks.values(), this.previous);
+    if (t) {
+      this.previous = undefined;
+      this.sched.startSlice(Date.now());
     }
-    return undefined;
+    return t;
   }
 
   /** Lets a stopped task run user code; it becomes the current task. */
@@ -252,11 +251,28 @@ export class RecordSession {
   private continueOrYield(t: RecTask, yieldNow = false): void {
     t.state = 'ready';
     if (this.current !== t && this.current !== undefined) return;
-    if ((yieldNow || Date.now() - this.sliceStart > SLICE_MS) && this.hasReady(t)) {
+    if (this.sched.switchAway(t, yieldNow) && this.hasReady(t)) {
       this.current = undefined;
+      this.previous = t;
       return;
     }
     this.resumeUser(t);
+  }
+
+  /**
+   * In chaos mode, after a clone or fork: the new thread is made ready
+   * first (its first stop may come after its creator's syscall exit), so
+   * that the choice does not depend on which stop the kernel reported first;
+   * then the scheduler chooses whether it runs before its creator.
+   */
+  private newChildFirst(p: PendingSyscall): boolean {
+    if (p.child === undefined || this.sched.seed === undefined) return false;
+    const child = this.tasks.get(p.child);
+    if (child?.state === 'new') {
+      const w = waitpid(p.child, WAIT.__WALL, 100);
+      if (w) this.onStop(w.tid, w.status);
+    }
+    return this.sched.childFirst();
   }
 
   // ---- stops ------------------------------------------------------------
@@ -641,7 +657,7 @@ export class RecordSession {
     if (names) extra.names = names;
     this.finishSyscall(t, p, result, mem, Object.keys(extra).length ? extra : undefined);
     // sched_yield gives the other threads their turn, as a kernel with one CPU would.
-    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t, p.nr === SCHED_YIELD);
+    if (!this.ptrace.afterSyscallExit(t)) this.continueOrYield(t, p.nr === SCHED_YIELD || this.newChildFirst(p));
   }
 
   /**
@@ -1098,7 +1114,7 @@ export class RecordSession {
     if (!cur || cur.state !== 'running') return;
     const now = Date.now();
     const forSignal = cur.deferred.length > 0 && now - cur.deferredSince >= SIGNAL_GRACE_MS;
-    const forSwitch = this.hasReady(cur) && now - this.sliceStart >= PREEMPT_SLICE_MS;
+    const forSwitch = this.hasReady(cur) && this.sched.preemptDue(now - this.sched.sliceStart, now - cur.runningSince);
     if ((!forSignal && !forSwitch) || now < cur.nextProbe) return;
     const result = probe(cur.task, { unsafeAt: (ip) => this.inPreload(cur, ip), exclusions: (regs) => this.exclusions(cur, regs) });
     if (ASYNC_LOG) process.stderr.write(`[async] thread ${cur.tid} for ${forSignal ? 'a signal' : 'a switch'}: ${result.kind}${'status' in result ? ` 0x${result.status.toString(16)}` : ''}${'regs' in result ? ` at 0x${result.regs.ip.toString(16)}` : ''}\n`);
@@ -1109,7 +1125,7 @@ export class RecordSession {
     }
     const sig = forSignal ? cur.deferred[0]!.readInt32LE(0) : 0;
     // No cheap point: after a while, a teleport point (not while the interval has buffered syscalls, which replay must run).
-    const waited = forSignal ? now - cur.deferredSince : now - this.sliceStart;
+    const waited = forSignal ? now - cur.deferredSince : now - this.sched.sliceStart;
     const teleport = result.kind === 'costly' && waited >= (forSignal ? SIGNAL_TELEPORT_MS : SWITCH_TELEPORT_MS) && !cur.buffer?.hasRecords();
     if (result.kind === 'costly' && !teleport) {
       cur.nextProbe = Date.now() + PROBE_BACKOFF_MS;
@@ -1136,6 +1152,7 @@ export class RecordSession {
     }
     cur.state = 'ready';
     this.current = undefined;
+    this.previous = cur;
   }
 
   /** Whether ip is in trr's preload library or its syscall stub, whose record and replay paths differ. */

@@ -33,6 +33,7 @@ import { HDR, HDR_SIZE, INIT_RECORD, INIT_REPLAY, TRR_CALL_INIT } from '../sysca
 import { ProcessImaging, type TasksImage } from './process-images.js';
 import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
 import { dropsAliases } from './watch-alias.js';
+import { sameState } from '../task/fingerprint.js';
 import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 import { describe, fmt, u32, writeAll } from './session-util.js';
 import { syscallEntered } from './syscall-catch.js';
@@ -241,12 +242,28 @@ export class ReplaySession extends ProcessImaging {
    */
   stepInstruction(recTid: number): StepResult {
     const t = this.tasks.get(recTid)!;
+    if (this.deliversWhereItStands(t)) return this.step();
     // At a watch fault the instruction runs with its page unprotected.
     const r = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
     if (r.trapped) return { kind: 'stepped' };
     t.pendingStatus = r.status;
     t.state = 'running';
     return this.step();
+  }
+
+  /**
+   * Whether t's next record happens where t stands, without an instruction:
+   * a signal delivered there (at an asynchronous point or a syscall
+   * boundary), or the asynchronous point t already stands at (a debugger
+   * stop at its instruction, in its state). A single step then replays that
+   * record, as a native stepi with a signal pending enters the handler: it
+   * must not run the instruction the recording stopped in front of.
+   */
+  private deliversWhereItStands(t: ReplayTask): boolean {
+    const r = this.nextRecord();
+    if (!r || r.tid !== t.recTid || (t.state !== 'ready' && t.state !== 'at-breakpoint')) return false;
+    if (r.kind === 'signal') return !r.sync;
+    return r.kind === 'async-point' && r.teleport === undefined && sameState(t.task.regs(), new Registers(r.regs));
   }
 
   // ---- applying records ------------------------------------------------
@@ -663,13 +680,15 @@ export class ReplaySession extends ProcessImaging {
   private skipWith(t: ReplayTask, result: bigint): bigint {
     let regs = t.task.regs().clone();
     regs.set('rax', result);
-    if (isRestartRequest(result) && !this.signalDeliveredNext(t)) {
-      // A clone that found a signal pending (-ERESTARTNOINTR) and that the kernel restarted: the next record is its new entry.
-      regs = restartAdjusted(regs);
-    }
+    // A clone that found a signal pending (-ERESTARTNOINTR) and that the kernel restarted, no signal
+    // delivered here: the thread re-executes it, and the next record is its new entry.
+    const restart = isRestartRequest(result) && !this.signalDeliveredNext(t);
+    if (restart) regs = restartAdjusted(regs);
     regs.set('orig_rax', -1n);
     t.task.setRegs(regs);
     t.state = 'ready';
+    // Back in user code, in front of the syscall instruction (not at an entry stop, where a checkpoint would inject its fork).
+    if (restart) this.leaveSyscallEntry(t);
     return result;
   }
 
@@ -903,11 +922,13 @@ export class ReplaySession extends ProcessImaging {
       watchSetOf: (task) => this.watches.get(task.task.mem),
     };
     // Resumed after a debugger stop at this very hit.
-    if (t.state === 'at-breakpoint' && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
+    if ((t.state === 'at-breakpoint' || t.state === 'ready') && t.task.regs().ip === pc && matchesPoint(host, t, r) === true) return;
     if (t.state !== 'ready' && t.state !== 'at-breakpoint' && t.state !== 'at-watch') throw new DivergenceError(`thread ${t.recTid} is not in user code, where the recording stopped it asynchronously`);
     this.dropWatchAliases(t); // the memory fingerprint covers private pages only: the watched page must be one again
     if (r.teleport && t.state === 'ready') {
       this.noteTeleport(t);
+      // It must stand in user code, not at the entry stop of the syscall before (a checkpoint would inject its fork there).
+      this.leaveSyscallEntry(t);
       return teleport(host, t, r, r.teleport);
     }
     const mine = !this.breakpoints.has(mem, pc);

@@ -481,6 +481,24 @@ export class TaskControl {
     return { trapped, status: w.status };
   }
 
+  /**
+   * A task left at a syscall's entry stop (its record replayed there) goes
+   * back to user code without running an instruction: the kernel finishes
+   * the syscall and reports the single-step trap at its exit.
+   */
+  protected leaveSyscallEntry(t: ReplayTask): void {
+    if (!t.atSyscallEntry) return;
+    if (ptraceRaw(PTRACE.SINGLESTEP, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    t.task.invalidate();
+    const w = waitpid(t.tid, WAIT.__WALL)!;
+    t.task.invalidate();
+    if (!waitStatus.stopped(w.status) || waitStatus.stopSig(w.status) !== SIG.TRAP || waitStatus.event(w.status) !== 0) {
+      throw new DivergenceError(`thread ${t.recTid} did not come back from its syscall to user code (wait status 0x${w.status.toString(16)})`);
+    }
+    t.atSyscallEntry = false;
+    t.state = 'ready';
+  }
+
   /** Resumes a stopped task; its next stop is then awaited with runToStop. */
   protected resume(t: ReplayTask, mode: 'continue' | 'syscall'): void {
     if (ptraceRaw(mode === 'continue' ? PTRACE.CONT : PTRACE.SYSCALL, t.tid, 0, 0) < 0) {

@@ -115,11 +115,28 @@ function pieces(pid: number, ex: MemoryExclusions, writable?: (start: bigint, en
     if (m.path.startsWith('[v') || /\.so(\.|$)/.test(m.path)) continue;
     const inside = (sp: bigint) => sp > m.start && sp <= m.end;
     if (ex.otherStackPointers.some(inside) && !inside(ex.stackPointer)) continue; // another thread's stack
-    let ranges: [bigint, bigint][] = [[m.start, m.end]];
+    let ranges: [bigint, bigint][] = m.perms[1] === 'w' ? [[m.start, m.end]] : programWritable(m.start, m.end, writable!);
     // Below the thread's stack pointer and red zone: dead stack.
-    if (inside(ex.stackPointer) && ex.stackPointer - RED_ZONE > m.start) ranges = [[ex.stackPointer - RED_ZONE, m.end]];
+    if (inside(ex.stackPointer) && ex.stackPointer - RED_ZONE > m.start) ranges = ranges.flatMap(([a, b]) => cut(a, b, m.start, ex.stackPointer - RED_ZONE));
     for (const [s, l] of ex.ranges) ranges = ranges.flatMap(([a, b]) => cut(a, b, s, s + l));
     out.push(...ranges);
+  }
+  return out;
+}
+
+/**
+ * The pages of a mapping the kernel shows read-only that are writable for
+ * the program (trr protects them for a watchpoint). Only those: the kernel
+ * merges a protected page with a read-only neighbour (a RELRO page next to
+ * .data) into one line of the maps, which the recording saw apart.
+ */
+function programWritable(start: bigint, end: bigint, writable: (start: bigint, end: bigint) => boolean): [bigint, bigint][] {
+  const out: [bigint, bigint][] = [];
+  for (let p = start; p < end; p += PAGE) {
+    if (!writable(p, p + PAGE)) continue;
+    const last = out[out.length - 1];
+    if (last && last[1] === p) last[1] = p + PAGE;
+    else out.push([p, p + PAGE]);
   }
   return out;
 }

@@ -31,6 +31,8 @@ export interface Header {
   readonly features: readonly string[];
   /** The CPU the recorded program was confined to (absent in traces from before 2026-12-03). */
   readonly cpu?: number;
+  /** Recorded in chaos mode (trr record --chaos) with this seed. */
+  readonly chaosSeed?: number;
 }
 
 interface Base {
@@ -537,5 +539,6 @@ export function validateHeader(value: unknown, where: string): Header {
     cpuid: (o.cpuid ?? {}) as Record<string, number[]>,
     features: Array.isArray(o.features) ? (o.features as string[]) : [],
     ...(typeof o.cpu === 'number' && Number.isInteger(o.cpu) && o.cpu >= 0 ? { cpu: o.cpu } : {}),
+    ...(typeof o.chaosSeed === 'number' && Number.isInteger(o.chaosSeed) && o.chaosSeed >= 0 ? { chaosSeed: o.chaosSeed } : {}),
   };
 }

@@ -27,6 +27,8 @@ export interface ProgramSpec {
   /** The program signals its whole process group: run it (and trr) as the leader of a new session. */
   readonly ownSession?: boolean;
   readonly expect: { readonly exit?: number; readonly signal?: number };
+  /** A program with a race on purpose (its native run fails now and then): programs.test leaves it out. */
+  readonly race?: boolean;
 }
 
 export function manifest(): ProgramSpec[] {
