@@ -280,8 +280,10 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
       assert.equal((await go(s, s.dc.continueRequest({ threadId: 1 }))).body.reason, 'breakpoint');
       await s.dc.setFunctionBreakpointsRequest({ breakpoints: [] });
       const running = s.stopped();
+      // The continue is under way once its response is in (gdb answers ^running after resuming the target); the
+      // loop then runs for about as long as natively (0.4 s on an idle machine), so a pause soon after lands in it.
       await s.dc.continueRequest({ threadId: 1 });
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 50));
       await s.dc.pauseRequest({ threadId: 1 });
       const stop = await running;
       assert.equal(stop.body.reason, 'pause', JSON.stringify(stop.body));
