@@ -68,13 +68,8 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   const pc = r0.ip;
   const fp0 = fpFingerprint(task.xstate());
   // Execute P itself first: the breakpoint must catch P's next visit, not the one the thread stands at.
-  ptraceRaw(PTRACE.SINGLESTEP, task.tid, 0, 0);
-  const ws = waitpid(task.tid, WAIT.__WALL);
-  task.invalidate();
-  if (!ws) return { kind: 'later' };
-  if (!waitStatus.stopped(ws.status) || waitStatus.event(ws.status) !== 0 || waitStatus.stopSig(ws.status) !== SIG.TRAP || task.sigInfo().readInt32LE(8) === SI_KERNEL) {
-    return { kind: 'stopped', status: ws.status };
-  }
+  const off1 = stepOff(task);
+  if (off1) return off1;
   const v1 = nextVisit(task, pc);
   if (v1.kind !== 'visit') return v1;
   const r1 = v1.regs;
@@ -82,13 +77,8 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   // The registers repeat: the memory must too, from this visit to the next (the first visit's was not hashed, to keep probes that land in computing loops cheap).
   const m1 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r1));
   // Step off P again, then on to its next visit.
-  ptraceRaw(PTRACE.SINGLESTEP, task.tid, 0, 0);
-  const ws2 = waitpid(task.tid, WAIT.__WALL);
-  task.invalidate();
-  if (!ws2) return { kind: 'later' };
-  if (!waitStatus.stopped(ws2.status) || waitStatus.event(ws2.status) !== 0 || waitStatus.stopSig(ws2.status) !== SIG.TRAP || task.sigInfo().readInt32LE(8) === SI_KERNEL) {
-    return { kind: 'stopped', status: ws2.status };
-  }
+  const off2 = stepOff(task);
+  if (off2) return off2;
   const v2 = nextVisit(task, pc);
   if (v2.kind !== 'visit') return v2;
   const r2 = v2.regs;
@@ -96,6 +86,18 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   const m2 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r2));
   if (!m2.equals(m1)) return { kind: 'costly', regs: r2 };
   return { kind: 'point', regs: r2, memHash: m2 };
+}
+
+/** Executes the instruction the thread stands at; a result when it did not come back with the step's own trap. */
+function stepOff(task: Task): ProbeResult | undefined {
+  ptraceRaw(PTRACE.SINGLESTEP, task.tid, 0, 0);
+  const ws = waitpid(task.tid, WAIT.__WALL);
+  task.invalidate();
+  if (!ws) return { kind: 'later' };
+  if (!waitStatus.stopped(ws.status) || waitStatus.event(ws.status) !== 0 || waitStatus.stopSig(ws.status) !== SIG.TRAP || task.sigInfo().readInt32LE(8) === SI_KERNEL) {
+    return { kind: 'stopped', status: ws.status };
+  }
+  return undefined;
 }
 
 /**
