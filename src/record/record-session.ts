@@ -74,6 +74,11 @@ const PR_SET_TSC = 26n;
 const SECCOMP_FILTER_FLAG_TSYNC = 1n;
 const ASYNC_LOG = (process.env.TRR_LOG ?? '').includes('async');
 const SCHED_YIELD = nr('sched_yield');
+const FUTEX = nr('futex');
+/** futex operations that never block the caller: WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP, UNLOCK_PI, WAKE_BITSET. */
+const FUTEX_WAKES = new Set([1, 3, 4, 5, 7, 10]);
+/** How long a thread's exit waits for a futex waker's (see finishWakers). */
+const WAKER_WAIT_MS = 20;
 const ESRCH = 3;
 
 export class RecordSession {
@@ -577,6 +582,7 @@ export class RecordSession {
 
   private onSyscallExit(t: RecTask): void {
     const p = t.pending;
+    if (p) this.finishWakers(t);
     if (!p) {
       // A syscall-exit stop we did not ask for (e.g. after PTRACE_EVENT_VFORK_DONE); just go on.
       return this.continueOrYield(t);
@@ -1208,6 +1214,23 @@ export class RecordSession {
   private dropUnflushed(t: RecTask): void {
     const i = this.unflushed.indexOf(t);
     if (i >= 0) this.unflushed.splice(i, 1);
+  }
+
+  /**
+   * Another thread in the middle of a futex wake (its entry seen, not yet
+   * written) may be what woke `t`, and a FUTEX_WAKE_OP has written memory
+   * by then. Such a call does not block: its exit is waited for briefly and
+   * recorded before t's, so that replay gives its effects before t runs on
+   * (otherwise its entry goes first as a blocked call, and its written
+   * memory only at an exit after t's next events, or never).
+   */
+  private finishWakers(t: RecTask): void {
+    for (const other of [...this.unflushed]) {
+      const op = other.pending?.nr === FUTEX ? Number(BigInt.asIntN(32, other.pending.args[1]!)) & 0x7f : -1;
+      if (other === t || !FUTEX_WAKES.has(op)) continue;
+      const w = waitpid(other.tid, WAIT.__WALL, WAKER_WAIT_MS);
+      if (w) this.killedUnderUs(w.tid, () => this.onStop(w.tid, w.status));
+    }
   }
 
   /** Appends a record; entries of other threads' unfinished syscalls go first, in order. */
