@@ -480,6 +480,13 @@ static int buffered(struct trr_hdr *h, struct call *c, long *res) {
   return ok;
 }
 
+/* buffered() for a call that sends a path: the kernel reads its bytes, which are hashed and checked in replay. */
+static int buffered_path(struct trr_hdr *h, struct call *c, const char *path, long *res) {
+  c->sent = path;
+  c->sent_len = strlen(path) + 1;
+  return buffered(h, c, res);
+}
+
 static long ret_errno(long r) {
   if (r < 0 && r > -4096) {
     errno = (int)-r;
@@ -633,12 +640,8 @@ int IMPL(fstatat)(int dirfd, const char *path, struct stat *st, int flags) {
   struct trr_hdr *h = thread_buf();
   struct call c = {.nr = SYS_newfstatat, .nargs = 4, .args = {dirfd, (long)path, (long)st, flags}, .out = st, .out_max = sizeof *st};
   long r;
-  if (h && path) {
-    c.sent = path;
-    c.sent_len = strlen(path) + 1;
-    if (buffered(h, &c, &r))
-      return (int)ret_errno(r);
-  }
+  if (h && path && buffered_path(h, &c, path, &r))
+    return (int)ret_errno(r);
   return (int)FORWARD(fstatat, dirfd, path, st, flags);
 }
 THUNK(fstatat);
@@ -723,12 +726,8 @@ int IMPL(openat)(int dirfd, const char *path, int flags, ...) {
   struct trr_hdr *h = thread_buf();
   struct call c = {.nr = SYS_openat, .nargs = 4, .args = {dirfd, (long)path, flags, fmode}};
   long r;
-  if (h && open_bufferable(h, dirfd, path, flags)) {
-    c.sent = path;
-    c.sent_len = strlen(path) + 1;
-    if (buffered(h, &c, &r))
-      return (int)ret_errno(r);
-  }
+  if (h && open_bufferable(h, dirfd, path, flags) && buffered_path(h, &c, path, &r))
+    return (int)ret_errno(r);
   return (int)FORWARD(openat, dirfd, path, flags, fmode);
 }
 THUNK(openat);
@@ -826,12 +825,8 @@ int IMPL(unlinkat)(int dirfd, const char *path, int flags) {
   struct trr_hdr *h = thread_buf();
   struct call c = {.nr = SYS_unlinkat, .nargs = 3, .args = {dirfd, (long)path, flags}};
   long r;
-  if (h && path) {
-    c.sent = path;
-    c.sent_len = strlen(path) + 1;
-    if (buffered(h, &c, &r))
-      return (int)ret_errno(r);
-  }
+  if (h && path && buffered_path(h, &c, path, &r))
+    return (int)ret_errno(r);
   return (int)FORWARD(unlinkat, dirfd, path, flags, 0);
 }
 THUNK(unlinkat);
