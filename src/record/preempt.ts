@@ -68,24 +68,30 @@ export function probe(task: Task, ctx: ProbeContext): ProbeResult {
   const pc = r0.ip;
   const fp0 = fpFingerprint(task.xstate());
   // Execute P itself first: the breakpoint must catch P's next visit, not the one the thread stands at.
-  const off1 = stepOff(task);
-  if (off1) return off1;
-  const v1 = nextVisit(task, pc);
+  const v1 = revisit(task, pc, r0, fp0);
   if (v1.kind !== 'visit') return v1;
-  const r1 = v1.regs;
-  if (!sameState(r0, r1) || !fpFingerprint(task.xstate()).equals(fp0)) return { kind: 'costly', regs: r1 };
   // The registers repeat: the memory must too, from this visit to the next (the first visit's was not hashed, to keep probes that land in computing loops cheap).
-  const m1 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r1));
-  // Step off P again, then on to its next visit.
-  const off2 = stepOff(task);
-  if (off2) return off2;
-  const v2 = nextVisit(task, pc);
+  const m1 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(v1.regs));
+  const v2 = revisit(task, pc, v1.regs, fp0);
   if (v2.kind !== 'visit') return v2;
   const r2 = v2.regs;
-  if (!sameState(r1, r2) || !fpFingerprint(task.xstate()).equals(fp0)) return { kind: 'costly', regs: r2 };
   const m2 = memoryFingerprint(task.tgid, task.mem, ctx.exclusions(r2));
   if (!m2.equals(m1)) return { kind: 'costly', regs: r2 };
   return { kind: 'point', regs: r2, memHash: m2 };
+}
+
+/**
+ * Steps the thread (at pc) off P and runs it to P's next visit: 'visit'
+ * when its registers and FP state there repeat `prev` and `fp0`, 'costly'
+ * when they do not, or what the probe reports instead.
+ */
+function revisit(task: Task, pc: bigint, prev: Registers, fp0: Buffer): { readonly kind: 'visit'; readonly regs: Registers } | ProbeResult {
+  const off = stepOff(task);
+  if (off) return off;
+  const v = nextVisit(task, pc);
+  if (v.kind !== 'visit') return v;
+  if (!sameState(prev, v.regs) || !fpFingerprint(task.xstate()).equals(fp0)) return { kind: 'costly', regs: v.regs };
+  return v;
 }
 
 /** Executes the instruction the thread stands at; a result when it did not come back with the step's own trap. */
