@@ -128,11 +128,17 @@ export function saveLog(dir: string, name: string, r: RunResult): void {
  * Runs a command natively, under `trr record -o DIR/trace`, and under
  * `trr replay -a`, saving all three logs.
  */
-export function recordAndReplay(dir: string, cmd: string, args: readonly string[], opts: RunOptions = {}): { native: RunResult; recorded: RunResult; replayed: RunResult; trace: string } {
+/** The two ways trr records: with its syscall buffer (the default) and without it (`trr record -n`). */
+export const RECORD_MODES = [
+  { label: 'buffered', flags: [] },
+  { label: 'unbuffered (-n)', flags: ['-n'] },
+] as const;
+
+export function recordAndReplay(dir: string, cmd: string, args: readonly string[], opts: RunOptions & { readonly recordFlags?: readonly string[] } = {}): { native: RunResult; recorded: RunResult; replayed: RunResult; trace: string } {
   const trace = join(dir, 'trace');
   const native = run(cmd, args, opts);
   saveLog(dir, 'native', native);
-  const recorded = trr(['record', '-o', trace, cmd, ...args], opts);
+  const recorded = trr(['record', ...(opts.recordFlags ?? []), '-o', trace, cmd, ...args], opts);
   saveLog(dir, 'record', recorded);
   const replayed = trr(['replay', '-a', trace], { ...opts, input: '' });
   saveLog(dir, 'replay', replayed);
