@@ -21,7 +21,12 @@ import {
 } from 'node:fs';
 import { basename, join } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import { Packr, Unpackr } from 'msgpackr';
+// msgpackr's subpaths load its plain JavaScript build: the package's main
+// entry also loads an optional native string extractor (msgpackr-extract),
+// which costs every trr command about 10 ms of start-up and is not needed
+// for trace records.
+import { Packr } from 'msgpackr/pack';
+import { Unpackr } from 'msgpackr/unpack';
 import { ERRNO } from '../syscalls/names.js';
 import { copyFileSparse } from '../native/native.js';
 import { changedFileError, placeWithoutCopy, readFileRefs, refMismatch, writeFileRefs, type FileRef } from './file-store.js';
