@@ -42,21 +42,42 @@ function dirSize(d) {
 }
 
 const runs = Number(process.env.TRR_BENCH_RUNS ?? 3);
-const getppidLoop = (() => {
-  const { writeFileSync } = fs;
-  const src = join(work, 'getppid.c');
-  writeFileSync(src, '#include <unistd.h>\nint main(void) { long s = 0; for (int i = 0; i < 100000; i++) s += getppid(); return s == 0; }\n');
-  const bin = join(work, 'getppid');
-  const cc = spawnSync('cc', ['-O1', '-o', bin, src], { encoding: 'utf8' });
+/** Compiles a C program written into the work directory. */
+function compileC(name, source, flags = []) {
+  const src = join(work, `${name}.c`);
+  fs.writeFileSync(src, source);
+  const bin = join(work, name);
+  const cc = spawnSync('cc', ['-O1', '-o', bin, src, ...flags], { encoding: 'utf8' });
   if (cc.status !== 0) throw new Error(cc.stderr);
   return bin;
-})();
+}
+const getppidLoop = compileC('getppid', '#include <unistd.h>\nint main(void) { long s = 0; for (int i = 0; i < 1000000; i++) s += getppid(); return s == 0; }\n');
+// Two threads that take turns on one mutex: every hand-over is a futex wait and wake.
+const mutexContend = compileC('mutex', [
+  '#include <pthread.h>',
+  'static pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;',
+  'static volatile long counter;',
+  'static void *work(void *arg) { (void)arg; for (int i = 0; i < 200000; i++) { pthread_mutex_lock(&m); counter++; pthread_mutex_unlock(&m); } return 0; }',
+  'int main(void) { pthread_t a, b; pthread_create(&a, 0, work, 0); pthread_create(&b, 0, work, 0); pthread_join(a, 0); pthread_join(b, 0); return counter != 400000; }',
+].join('\n'), ['-pthread']);
+// A small C project for `make -j2`: several compiler processes at once (-B rebuilds everything every run).
+const project = join(work, 'project');
+fs.mkdirSync(project);
+const units = Array.from({ length: 6 }, (_, i) => `u${i}`);
+for (const u of units) fs.writeFileSync(join(project, `${u}.c`), `#include <stdio.h>\nint ${u}(int x) { char b[32]; snprintf(b, sizeof b, "%d", x); return (int)b[0] + x; }\n`);
+fs.writeFileSync(join(project, 'main.c'), `${units.map((u) => `int ${u}(int);`).join(' ')}\nint main(void) { return (${units.map((u) => `${u}(1)`).join(' + ')}) == 0; }\n`);
+fs.writeFileSync(join(project, 'Makefile'), `prog: main.o ${units.map((u) => `${u}.o`).join(' ')}\n\tcc -o $@ $^\n%.o: %.c\n\tcc -O1 -c -o $@ $<\n`);
+const sqliteInserts = (n) => Array.from({ length: n }, (_, i) => `insert into t values (${i});`).join(' ');
 const workloads = [
-  { name: 'getppid loop (100k calls)', cmd: getppidLoop, args: [] },
+  { name: 'getppid loop (1M calls)', cmd: getppidLoop, args: [] },
   { name: 'compute (C, few syscalls)', cmd: program('compute'), args: ['8'] },
   { name: 'manyfiles (C, 2000 files)', cmd: program('manyfiles'), args: ['2000'] },
   { name: 'sqlite3 (500 inserts)', cmd: 'sqlite3', args: [':memory:', Array.from({ length: 500 }, (_, i) => `create table if not exists t(a); insert into t values (${i}); select count(*) from t;`).join(' ')] },
+  // Each insert is its own transaction: a journal file created, written, fsynced and deleted.
+  { name: 'sqlite3 file (3000 inserts)', cmd: 'sqlite3', args: [join(work, 'bench.db'), `drop table if exists t; create table t(a); ${sqliteInserts(3000)} select count(*) from t;`] },
   { name: 'python3 -c (startup)', cmd: '/usr/bin/python3', args: ['-c', 'import json, os; print(len(json.dumps(dict(os.environ))))'] },
+  { name: 'make -j2 (7 C files)', cmd: 'make', args: ['-s', '-B', '-j2', '-C', project] },
+  { name: 'mutex, 2 threads (400k)', cmd: mutexContend, args: [] },
 ];
 
 // TRR_BENCH_ONLY=reverse: only the reverse-execution measurements; =watch: only the reverse watches; =table: only the table of workloads; =chaos: only bench/chaos-race.mjs.
@@ -98,6 +119,12 @@ console.log(`${pad('workload', 28)}${num('native s', 10)}${num('record', 9)}${nu
 for (const r of rows) {
   console.log(
     `${pad(r.w.name, 28)}${num(r.native.toFixed(3), 10)}${num(x(r.on.rec / r.native), 9)}${num(x(r.on.rep / r.native), 9)}${num(x(r.off.rec / r.native), 9)}${num(x(r.off.rep / r.native), 9)}${num(x(r.strace / r.native), 9)}${num((r.on.size / 1024 / r.native).toFixed(0), 13)}`,
+  );
+}
+if (rows.length) {
+  const geo = (f) => Math.exp(rows.reduce((a, r) => a + Math.log(f(r)), 0) / rows.length);
+  console.log(
+    `${pad('geometric mean', 28)}${num('', 10)}${num(x(geo((r) => r.on.rec / r.native)), 9)}${num(x(geo((r) => r.on.rep / r.native)), 9)}${num(x(geo((r) => r.off.rec / r.native)), 9)}${num(x(geo((r) => r.off.rep / r.native)), 9)}${num(x(geo((r) => r.strace / r.native)), 9)}`,
   );
 }
 if (only === 'table') {
