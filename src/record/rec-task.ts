@@ -69,7 +69,7 @@ export class RecTask {
   tscMode: number = PR_TSC_ENABLE;
   /** The program's own CPUID faulting mode, ARCH_SET_CPUID(0) (trr's own, which traps cpuid, does not count). */
   ownCpuidFaulting = false;
-  /** The first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it. */
+  /** A thread of the first process of a PID namespace (pid 1 there): signals it has no handler for do not kill it, and its exit waits for the namespace to empty. */
   nsInit = false;
   /** The CPU affinity the program set for this thread (trr keeps it on one CPU; see RecordSession.virtualiseAffinity). */
   affinity: Buffer | undefined;

@@ -859,8 +859,10 @@ export class RecordSession {
     child.tscMode = parent.tscMode;
     child.ownCpuidFaulting = parent.ownCpuidFaulting;
     this.segv.onClone(parent.task, child.task);
+    // A PID namespace's init is a process: its threads share what the kernel does for it
+    // (signals without a handler dropped, an exit that waits for the namespace to empty).
     const own = innermostTid(childTid);
-    child.nsInit = own === 1;
+    child.nsInit = (flags & CLONE.THREAD) !== 0n ? parent.nsInit : own === 1;
     child.affinity = parent.affinity;
     // Without CLONE_SETTLS a CLONE_VM child uses its parent's thread-local storage, where the
     // library keeps its buffer pointer: a buffer of its own would be the parent's too.

@@ -4,8 +4,9 @@
  * it and its own children see small pids (fork results, getpid, gettid,
  * the tid CLONE_CHILD_SETTID writes), while the parent outside sees the
  * child's outer pid. The namespace's init survives signals it has no
- * handler for, its exit kills the rest of the namespace, and a fault kills
- * it.  Ends with EXIT-SUCCESS / exit 0.
+ * handler for, its exit kills the rest of the namespace (also when another
+ * of its threads makes it), and a fault kills it.  Ends with EXIT-SUCCESS /
+ * exit 0.
  */
 #define _GNU_SOURCE
 #include <pthread.h>
@@ -61,6 +62,27 @@ static int in_namespace(int (*init)(void)) {
     return st;
 }
 
+static void *exiting_thread(void *arg) {
+    (void)arg;
+    exit(66); /* exit_group from a thread that is not init's first: it waits for the namespace to empty */
+}
+
+/* init's exit made by another of its threads, with a process of the namespace still alive (a grandchild init inherited). */
+static int thread_exiting_init(void) {
+    pid_t child = fork();
+    if (child == 0) {
+        if (fork() == 0) {
+            for (;;) pause();
+        }
+        _exit(0);
+    }
+    waitpid(child, NULL, 0); /* the grandchild is init's now */
+    pthread_t th;
+    if (pthread_create(&th, NULL, exiting_thread, NULL) != 0) return 1;
+    pthread_join(th, NULL);
+    return 2;
+}
+
 static int faulting_init(void) {
     volatile int *p = NULL;
     return *p;
@@ -97,6 +119,8 @@ int main(void) {
     CHECK(WIFEXITED(st), "the namespace's init exits normally");
     CHECK(WEXITSTATUS(st) == 40, "inside, pids are 1 to 5, CLONE_CHILD_SETTID writes them (and signals without handlers spare init)");
     if (WEXITSTATUS(st) != 40) printf("init reported 0x%x\n", WEXITSTATUS(st) - 40);
+    st = host(thread_exiting_init);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 66, "init's exit from a second thread waits for the rest of the namespace, then exits with its status");
     st = host(faulting_init);
     CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGSEGV, "a fault kills a namespace's init");
     if (failures) return 1;
