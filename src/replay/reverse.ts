@@ -16,6 +16,15 @@ import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor }
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
+/** A watch search densifies (see densify()) a stretch of at least this many events, into about DENSE_IMAGES images. */
+const DENSE_MIN_EVENTS = 32;
+const DENSE_IMAGES = 32;
+
+/** An image the reverse search went past, and how many stops it had numbered by then. */
+interface Mark {
+  readonly image: SessionImage;
+  readonly ordinal: number;
+}
 
 /**
  * A stop found while replaying forwards from a checkpoint: the n-th
@@ -88,7 +97,7 @@ export class ReverseExecution {
    * order). Returns the last one before `target` that was a real hit: by
    * number, or, for a value changed by a syscall, as "just before event N".
    */
-  private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
+  private lastHitBefore(s: ReplaySession, target: Position, marks: Mark[]): Hit | 'interrupted' | undefined {
     const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.core.breakpoints.has(extra)) s.setBreakpoint(this.core.pid, extra);
     let ordinal = 0;
@@ -124,9 +133,60 @@ export class ReverseExecution {
         if (fork !== undefined && (target.regs || fork < target.pos)) last = { forkAt: fork }; // going backwards the syscall's return comes first
         const ret = this.core.returnHere(s, r);
         if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+        const image = this.core.images.at(s.position); // taken on the way, or there before
+        if (image) marks.push({ image, ordinal });
       }
     }
     return last;
+  }
+
+  /**
+   * The latest of `marks` (images the search passed, see lastHitBefore)
+   * that is still kept and comes before `hit`, with the hit as counted
+   * from there; else `image` (where the search started) and the hit.
+   */
+  private nearestBefore(image: SessionImage | undefined, hit: Hit, marks: readonly Mark[]): { image: SessionImage | undefined; hit: Hit } {
+    const at = 'ordinal' in hit ? undefined : 'beforeEvent' in hit ? hit.beforeEvent : 'forkAt' in hit ? hit.forkAt : 'returnAt' in hit ? hit.returnAt : hit.entryAt;
+    for (let i = marks.length - 1; i >= 0; i--) {
+      const m = marks[i]!;
+      if (!this.core.images.has(m.image)) continue;
+      if ('ordinal' in hit ? m.ordinal < hit.ordinal : m.image.pos < at!) return { image: m.image, hit: 'ordinal' in hit ? { ordinal: hit.ordinal - m.ordinal } : hit };
+    }
+    return { image, hit };
+  }
+
+  /**
+   * Before a search that watches memory, from `end` back to the latest
+   * checkpoint: when that stretch holds many events, replays it once with
+   * the breakpoints and watches lifted (as fast as a plain replay) and
+   * images it every few events, pinning the images in `pinned`. A watched
+   * page shared with other data makes the search itself slow (every store
+   * to the page faults), and the search then starts from the image before
+   * `end` instead of from the checkpoint: a write late in a long stretch is
+   * found without going through the whole stretch with the watch armed.
+   */
+  private densify(end: Position, pinned: SessionImage[]): void {
+    const image = this.core.images.latest(end.pos, end.regs !== undefined);
+    const last = end.regs ? end.pos : end.pos - 1; // the latest boundary an image may stand at
+    const from = image?.pos ?? this.core.startAfter + 1;
+    if (last - from < DENSE_MIN_EVENTS) return;
+    const every = Math.ceil((last - from) / DENSE_IMAGES);
+    const s = this.core.sessionFrom(image);
+    try {
+      this.core.disarm(s);
+      let next = s.position + every;
+      while (s.position < last && !s.atEnd) {
+        if (this.core.interrupted()) return;
+        if (this.core.advance(s).kind !== 'event') return; // nothing is armed: it cannot stop elsewhere
+        if (s.position < next) continue;
+        const im = this.core.images.takePinned(s);
+        if (!im) continue; // cannot be imaged here: at the next boundary
+        pinned.push(im);
+        next = s.position + every;
+      }
+    } finally {
+      s.close();
+    }
   }
 
   /** Makes a session from `image` (see sessionFrom) the debugger's, and replays it to the stop `hit` names. */
@@ -175,25 +235,35 @@ export class ReverseExecution {
    */
   reverseContinue(): StopReason {
     let end = this.core.position();
-    for (;;) {
-      const image = this.core.images.latest(end.pos, end.regs !== undefined);
-      const found = this.core.images.hold(image, () => {
-        const probe = this.core.sessionFrom(image);
-        let hit: ReturnType<ReverseExecution['lastHitBefore']>;
-        try {
-          hit = this.lastHitBefore(probe, end);
-        } finally {
-          probe.close();
+    const pinned: SessionImage[] = [];
+    try {
+      if (this.core.watches.watches.length > 0) this.densify(end, pinned);
+      for (;;) {
+        const image = this.core.images.latest(end.pos, end.regs !== undefined);
+        const found = this.core.images.hold(image, () => {
+          const probe = this.core.sessionFrom(image);
+          const marks: Mark[] = [];
+          let hit: ReturnType<ReverseExecution['lastHitBefore']>;
+          try {
+            hit = this.lastHitBefore(probe, end, marks);
+          } finally {
+            probe.close();
+          }
+          if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid } as const; // still where it was
+          if (!hit) return undefined;
+          // From the latest image the search passed before the hit, not again from where it started.
+          const near = this.nearestBefore(image, hit, marks);
+          return this.core.images.hold(near.image, () => this.replayToHit(near.image, near.hit));
+        });
+        if (found) return found;
+        if (!image || image.pos <= this.core.startAfter + 1) {
+          this.core.restart();
+          return { kind: 'beginning', tid: this.core.pid };
         }
-        if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid } as const; // still where it was
-        return hit ? this.replayToHit(image, hit) : undefined;
-      });
-      if (found) return found;
-      if (!image || image.pos <= this.core.startAfter + 1) {
-        this.core.restart();
-        return { kind: 'beginning', tid: this.core.pid };
+        end = { pos: image.pos, tid: end.tid, regs: undefined };
       }
-      end = { pos: image.pos, tid: end.tid, regs: undefined };
+    } finally {
+      this.core.images.unpin(pinned);
     }
   }
 
