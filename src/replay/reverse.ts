@@ -12,6 +12,7 @@ import type { AutoCheckpoints } from './checkpoints.js';
 import type { StopReason } from './debugger.js';
 import type { ReplaySession, SessionImage, StepResult } from './replay-session.js';
 import type { WatchBook } from './watch-book.js';
+import { callSiteBefore } from './call-site.js';
 import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
@@ -285,7 +286,14 @@ export class ReverseExecution {
     const target = tid !== undefined && tid !== this.core.currentTid && this.core.session.liveTask(tid) ? { pos: this.core.session.position, tid, regs: undefined } : this.core.position();
     if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
-    return this.reverseStepFrom(target, this.countVisits(target, new Registers(target.regs).ip));
+    // In a function entered once in a long run, the call that entered it is a closer anchor than the last visit of the current instruction (call-site.ts).
+    const regs = new Registers(target.regs);
+    const call = callSiteBefore(regs, (address, length) => this.core.session.readMemory(target.tid, address, length));
+    if (call !== undefined && call !== regs.ip) {
+      const anchor = this.countVisits(target, call);
+      if (anchor.count > 0) return this.reverseStepFrom(target, anchor);
+    }
+    return this.reverseStepFrom(target, this.countVisits(target, regs.ip));
   }
 
   /** A session at the anchor's last visit before the target (from its latest mark, when it has one). */
