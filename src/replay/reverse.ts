@@ -13,6 +13,7 @@ import type { StopReason } from './debugger.js';
 import type { ReplaySession, SessionImage, StepResult } from './replay-session.js';
 import type { WatchBook } from './watch-book.js';
 import { callSiteBefore } from './call-site.js';
+import { ForwardMarks } from './forward-marks.js';
 import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
@@ -88,8 +89,59 @@ export class ReverseExecution {
   /** Images taken by reverse-stepi's counting in the current run (see visit-count.ts). */
   private readonly marks = new RunMarks();
 
+  /** Images of the debugger's session on its way forwards in the current run (see forward-marks.ts). */
+  private readonly forward = new ForwardMarks();
+
   close(): void {
     this.marks.clear();
+    this.forward.clear();
+  }
+
+  /**
+   * The debugger's session is about to go forwards ('start'), stopped after
+   * a continue ('stop') or made one single step forwards ('step'): images
+   * it where it stands in a thread's run when a forward mark is due there.
+   */
+  markForward(when: 'start' | 'stop' | 'step'): void {
+    const at = this.core.position();
+    if (!at.regs || at.entry) return;
+    if (when === 'start' && this.forward.has(at.pos, at.tid)) return;
+    if (when === 'step' && !this.forward.stepped()) return;
+    this.forward.add(this.core.session, at.pos, at.tid, at.regs);
+  }
+
+  /** The debugger moved other than forwards or by reverse-stepi: the forward marks no longer stand before it. */
+  forgetForward(): void {
+    this.forward.clear();
+  }
+
+  /**
+   * reverse-stepi from a forward mark of the target's run (see
+   * forward-marks.ts): single-steps from the latest one the target comes
+   * after, within SAMPLE_STEPS, and stops one instruction short. Undefined
+   * when no mark is that close.
+   */
+  private reverseStepFromMark(target: Position): StopReason | undefined {
+    for (const m of this.forward.candidates(target.pos, target.tid)) {
+      if (samePlace(m.regs, target.regs!)) continue; // the target itself: the instruction before it is before the mark
+      const s = this.core.sessionFrom(m.image);
+      let steps: number | 'event' | StepSample;
+      try {
+        this.core.disarm(s);
+        steps = this.stepsTo(s, target, SAMPLE_STEPS);
+      } finally {
+        s.close();
+      }
+      if (typeof steps !== 'number' || steps === 0) continue;
+      this.core.disarm(this.core.replaceSession(this.core.sessionFrom(m.image)));
+      for (let i = 0; i < steps - 1; i++) this.core.session.stepInstruction(target.tid);
+      this.core.rearm(this.core.session);
+      this.core.midRun = true;
+      this.core.currentTid = target.tid;
+      this.forward.keepUpTo(m); // the ones after it were at or after the target
+      return { kind: 'step', tid: target.tid };
+    }
+    return undefined;
   }
 
   /**
@@ -235,6 +287,7 @@ export class ReverseExecution {
    * during the search leaves the debugger where it was.
    */
   reverseContinue(): StopReason {
+    this.forward.clear();
     let end = this.core.position();
     const pinned: SessionImage[] = [];
     try {
@@ -284,6 +337,11 @@ export class ReverseExecution {
   reverseStep(tid?: number): StopReason {
     // Another thread than the one that stopped stands where its previous event left it.
     const target = tid !== undefined && tid !== this.core.currentTid && this.core.session.liveTask(tid) ? { pos: this.core.session.position, tid, regs: undefined } : this.core.position();
+    if (target.regs && !target.entry) {
+      const fromMark = this.reverseStepFromMark(target);
+      if (fromMark) return fromMark;
+    }
+    this.forward.clear();
     if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
     // In a function entered once in a long run, the call that entered it is a closer anchor than the last visit of the current instruction (call-site.ts).

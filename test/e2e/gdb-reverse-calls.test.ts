@@ -64,3 +64,45 @@ test('reverse-stepi and a conditional breakpoint going backwards at a function c
     }
   });
 });
+
+// Going forwards from a stop in the loop's run and then back: trr steps back
+// from an image it took where the forward moves started (forward-marks.ts)
+// instead of counting the loop's iterations since the run started.
+const forwardThenBack = [
+  'N:record full',
+  'break hit',
+  'continue', // hit(250)
+  'continue', // hit(750)
+  'delete',
+  ...Array.from({ length: 5 }, () => ['stepi', 'print/x $pc']).flat(),
+  'finish', // a continue to the return address
+  'print/x $pc',
+  'next',
+  'next',
+  'print/x $pc',
+  'print i',
+  ...Array.from({ length: 3 }, () => ['reverse-stepi', 'print/x $pc']).flat(),
+  'reverse-next',
+  'print/x $pc',
+  'print i',
+  ...Array.from({ length: 8 }, () => ['reverse-stepi', 'print/x $pc']).flat(),
+  'stepi',
+  'print/x $pc',
+  'reverse-stepi',
+  'print/x $pc',
+];
+
+test('stepi, finish and next from a stop in a loop without syscalls, then back with reverse-stepi and reverse-next: the stops of record full', async () => {
+  await withOutputDir('gdb-reverse-forward-marks', (dir) => {
+    const bin = buildProgram(manifest().find((p) => p.name === 'reverse_calls')!);
+    const trace = join(dir, 'trace');
+    assert.equal(trr(['record', '-n', '-o', trace, bin], { cwd: dir, env: BIND_NOW }).status, 0);
+    const values = printed(native(dir, bin, forwardThenBack, BIND_NOW));
+    assert.equal(values.length, 23, `the native run printed ${values.length} values, not 23: see native.log`);
+    assert.deepEqual([values[7], values[12]], ['751', '750']);
+    for (const interval of ['250', '0']) {
+      const out = underTrr(dir, trace, forwardThenBack, interval);
+      assert.deepEqual(printed(out), values, `trr (checkpoint interval ${interval} ms) differs from the native run: see trr-${interval}.log`);
+    }
+  });
+});
