@@ -178,8 +178,9 @@ export class Debugger {
     if (r.direction === 'reverse') return r.unit === 'instruction' ? this.reverse.reverseStep(thread) : this.reverse.reverseContinue();
     const pass = r.others === 'pass' && thread !== undefined;
     this.reverse.markForward('start'); // for reverse-stepi afterwards (forward-marks.ts)
-    const stop = r.unit === 'instruction' ? this.stepForward(thread, !pass) : this.continueForward(pass ? thread : undefined);
-    this.reverse.markForward(r.unit === 'instruction' ? 'step' : 'stop');
+    if (r.unit === 'continue') return this.continueForward(pass ? thread : undefined);
+    const stop = this.stepForward(thread, !pass);
+    this.reverse.markForward('step');
     return stop;
   }
 

@@ -1,8 +1,11 @@
 // Images of the debugger's own session taken as it goes forwards inside one
 // thread's run between two events (for reverse-stepi, see
 // ReverseExecution.reverseStep in reverse.ts): where a forward resume
-// starts, where a continue stops (a breakpoint or watchpoint hit), and
-// every STEP_MARK_EVERY single steps. Without an instruction counter, the
+// starts when there is no image of that run yet (the stop it starts from:
+// a breakpoint or watchpoint hit, a reverse-continue's stop), and every
+// STEP_MARK_EVERY single steps. Not where every continue stops (a fork
+// each: a conditional breakpoint going forwards stops at every hit): the
+// stop is imaged when the debugger goes on from it, once per run. Without an instruction counter, the
 // instruction before a position inside a loop is otherwise found by
 // counting the loop's iterations since the run started, one ptrace stop
 // each (minutes after tens of millions of iterations); from an image taken

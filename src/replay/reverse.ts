@@ -98,11 +98,11 @@ export class ReverseExecution {
   }
 
   /**
-   * The debugger's session is about to go forwards ('start'), stopped after
-   * a continue ('stop') or made one single step forwards ('step'): images
-   * it where it stands in a thread's run when a forward mark is due there.
+   * The debugger's session is about to go forwards ('start') or made one
+   * single step forwards ('step'): images it where it stands in a thread's
+   * run when a forward mark is due there.
    */
-  markForward(when: 'start' | 'stop' | 'step'): void {
+  markForward(when: 'start' | 'step'): void {
     const at = this.core.position();
     if (!at.regs || at.entry) return;
     if (when === 'start' && this.forward.has(at.pos, at.tid)) return;
