@@ -276,6 +276,82 @@ if (only !== 'watch') {
   const rs2 = timed(dbg, () => dbg.resume({ direction: 'reverse', unit: 'instruction' }));
   dbg.close();
   console.log(`  reverse-stepi in a syscall-free loop, 100,000 iterations since the last syscall: ${rs.text}, again: ${rs2.text}`);
+
+  // The same with 41 million iterations since the last syscall. Counting the
+  // visits of the loop is one ptrace stop per iteration and is not
+  // interruptible inside the run, so it runs in a child process that is
+  // killed at the limit.
+  {
+    const bigBin = build('syscall_free_41m', [
+      '#include <stdio.h>', '#include <unistd.h>',
+      'volatile unsigned long acc;',
+      '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
+      'int main(void) {',
+      '  getppid();',
+      '  for (unsigned long i = 0; i < 41000000; i++) { acc += i; if (i == 40999990) marker(i); }',
+      '  getppid();',
+      '  printf("%lu\\n", acc);',
+      '  return 0;',
+      '}',
+    ]);
+    const bigTrace = join(work, 'syscall-free-41m');
+    rmSync(bigTrace, { recursive: true, force: true });
+    time(process.execPath, [trr, 'record', '-n', '-o', bigTrace, bigBin]);
+    const child = [
+      `const { Debugger } = await import(${JSON.stringify(join(root, 'dist/src/replay/debugger.js'))});`,
+      `const { TraceReader } = await import(${JSON.stringify(join(root, 'dist/src/trace/trace-stream.js'))});`,
+      `const dbg = new Debugger(TraceReader.open(${JSON.stringify(bigTrace)}));`,
+      `dbg.addBreakpoint(${symbol(bigBin, 'marker')}n); dbg.resume({ direction: 'forward', unit: 'continue' }); dbg.removeBreakpoint(${symbol(bigBin, 'marker')}n);`,
+      `for (let i = 0; i < 8; i++) dbg.resume({ direction: 'forward', unit: 'instruction' });`,
+      `const t0 = performance.now(); dbg.resume({ direction: 'reverse', unit: 'instruction' });`,
+      `process.stdout.write(String((performance.now() - t0) / 1000)); dbg.close();`,
+    ].join('\n');
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', child], { encoding: 'utf8', timeout: LIMIT_S * 1000, killSignal: 'SIGKILL' });
+    const text = r.status === 0 ? `${Number(r.stdout).toFixed(2)} s` : r.signal ? `> ${LIMIT_S} s (no answer, killed)` : `failed: ${r.stderr.trim().split('\n').pop()}`;
+    console.log(`  reverse-stepi in a syscall-free loop, 41,000,000 iterations since the last syscall: ${text}`);
+  }
+
+  // Through real gdb (as a user sees it), with the default checkpoint
+  // interval: the seconds between `shell date` marks around the command.
+  const gdbTimed = (trace, lines) => {
+    const mark = 'shell date +%s.%N';
+    const file = join(work, 'timed.gdb');
+    fs.writeFileSync(file, lines.map((l) => (l === 'MARK' ? mark : l)).join('\n') + '\n');
+    const t0 = process.hrtime.bigint();
+    const r = spawnSync(process.execPath, [trr, 'replay', trace, '--', '-nx', '-batch', '-x', file], { cwd: work, encoding: 'utf8', timeout: LIMIT_S * 1000 * 2, killSignal: 'SIGKILL' });
+    const total = Number(process.hrtime.bigint() - t0) / 1e9;
+    const marks = [...r.stdout.matchAll(/^(\d{9,}\.\d+)$/gm)].map((m) => Number(m[1]));
+    return { out: `${r.stdout}\n${r.stderr}`, s: marks.length >= 2 ? marks[1] - marks[0] : undefined, total, killed: r.signal !== null };
+  };
+  // The README's story on a Rust program: watch -l a struct field (on the stack), reverse-continue to the write.
+  {
+    const ledger = program('rust_ledger');
+    const ledgerTrace = join(work, 'ledger');
+    rmSync(ledgerTrace, { recursive: true, force: true });
+    spawnSync(process.execPath, [trr, 'record', '-o', ledgerTrace, ledger], { cwd: work, stdio: 'ignore' }); // it aborts (exit 134), as it should
+    const g = gdbTimed(ledgerTrace, ['continue', 'frame function rust_ledger::main', 'watch -l accounts[0].balance', 'MARK', 'reverse-continue', 'MARK']);
+    const right = /Old value = -9\s+New value = 93/.test(g.out);
+    console.log(`  gdb, Rust program: watch -l a struct field, reverse-continue to the write: ${g.s === undefined ? (g.killed ? `> ${2 * LIMIT_S} s (killed)` : 'failed') : `${g.s.toFixed(2)} s`}${right ? '' : ' (WRONG STOP)'}`);
+  }
+  // A conditional breakpoint going backwards: gdb steps back off each hit whose condition is false (a reverse-stepi) and reverse-continues.
+  {
+    const condBin = build('cond_hits', [
+      '#include <stdio.h>', '#include <stdlib.h>', '#include <unistd.h>',
+      'volatile unsigned long acc;',
+      '__attribute__((noinline)) void hit(unsigned long i) { acc ^= i; }',
+      'int main(void) {',
+      '  for (unsigned long i = 0; i < 100000000UL; i++) { acc += i * 2654435761UL; if (i % 1000000 == 0) hit(i); if (i % 20000 == 0) getppid(); }',
+      '  printf("%lu\\n", acc);',
+      '  return 0;',
+      '}',
+    ]);
+    const condTrace = join(work, 'cond-hits');
+    rmSync(condTrace, { recursive: true, force: true });
+    time(process.execPath, [trr, 'record', '-n', '-o', condTrace, condBin]);
+    const g = gdbTimed(condTrace, ['continue', 'break hit if i == 95000000', 'MARK', 'reverse-continue', 'MARK', 'print i']);
+    const right = /^\$1 = 95000000$/m.test(g.out);
+    console.log(`  gdb, conditional breakpoint going backwards past 4 false hits (events every 20,000 iterations): ${g.s === undefined ? (g.killed ? `> ${2 * LIMIT_S} s (killed)` : 'failed') : `${g.s.toFixed(2)} s, ${(g.s / 5).toFixed(2)} s per hit`}${right ? '' : ' (WRONG STOP)'}`);
+  }
 }
 
 // Asynchronous points (docs/ARCHITECTURE.md, "Asynchronous points"): record

@@ -59,6 +59,27 @@ export class AutoCheckpoints {
     }
   }
 
+  /** Whether `image` is still kept (not dropped since it was taken). */
+  has(image: SessionImage): boolean {
+    return this.images.includes(image);
+  }
+
+  /** The image at event boundary `pos`, if one is kept. */
+  at(pos: number): SessionImage | undefined {
+    return this.images.find((im) => im.pos === pos);
+  }
+
+  /** Keeps `image` until unpin(): a search that takes several images and uses them afterwards must not see them dropped meanwhile. */
+  pin(image: SessionImage): void {
+    this.held.add(image);
+  }
+
+  /** Undoes pin() for each of `images` (then drops images past `max` again). */
+  unpin(images: Iterable<SessionImage>): void {
+    for (const im of images) this.held.delete(im);
+    this.trim();
+  }
+
   /** Session `s` stands at an image now (it was just restored from one, or created). */
   atImage(s: ReplaySession): void {
     this.cost.set(s, 0);
@@ -68,6 +89,21 @@ export class AutoCheckpoints {
   take(s: ReplaySession): void {
     if (!this.images.some((im) => im.pos === s.position) && !s.imageBlocker()) this.add(s.image());
     this.atImage(s);
+  }
+
+  /** As take(), and pins the image at `s`'s position (see pin()); returns it, or undefined when `s` cannot be imaged there. */
+  takePinned(s: ReplaySession): SessionImage | undefined {
+    const there = this.at(s.position);
+    if (there) {
+      this.pin(there);
+      return there;
+    }
+    if (s.imageBlocker()) return undefined;
+    const image = s.image();
+    this.held.add(image);
+    this.add(image);
+    this.atImage(s);
+    return image;
   }
 
   /** Session `s` replayed for `ms`; at an event boundary, it is imaged when an image is due. */

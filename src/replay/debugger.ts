@@ -177,11 +177,16 @@ export class Debugger {
     const thread = r.thread !== undefined && this.session.liveTask(r.thread) ? r.thread : undefined;
     if (r.direction === 'reverse') return r.unit === 'instruction' ? this.reverse.reverseStep(thread) : this.reverse.reverseContinue();
     const pass = r.others === 'pass' && thread !== undefined;
-    return r.unit === 'instruction' ? this.stepForward(thread, !pass) : this.continueForward(pass ? thread : undefined);
+    this.reverse.markForward('start'); // for reverse-stepi afterwards (forward-marks.ts)
+    if (r.unit === 'continue') return this.continueForward(pass ? thread : undefined);
+    const stop = this.stepForward(thread, !pass);
+    this.reverse.markForward('step');
+    return stop;
   }
 
   /** Goes to a place in the recording (backwards from the latest checkpoint before it); undefined when there is no such checkpoint. */
   goto(place: Place): StopReason | undefined {
+    this.reverse.forgetForward();
     switch (place.kind) {
       case 'start':
         return this.restart();
@@ -593,6 +598,7 @@ export class Debugger {
 
   /** Goes back to the start of the recording (just after the initial execve). */
   restart(): StopReason {
+    this.reverse.forgetForward();
     this.replaceSession(this.sessionBefore(this.startAfter + 1, true));
     this.midRun = false;
     this.currentTid = this.pid;

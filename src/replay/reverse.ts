@@ -12,10 +12,21 @@ import type { AutoCheckpoints } from './checkpoints.js';
 import type { StopReason } from './debugger.js';
 import type { ReplaySession, SessionImage, StepResult } from './replay-session.js';
 import type { WatchBook } from './watch-book.js';
+import { callSiteBefore } from './call-site.js';
+import { ForwardMarks } from './forward-marks.js';
 import { RunMarks, StepSample, countVisits, pickAnchor, samePlace, type Anchor } from './visit-count.js';
 
 /** Single steps reverseStep() takes from an anchor before it looks for a closer one. */
 const SAMPLE_STEPS = 2000;
+/** A watch search densifies (see densify()) a stretch of at least this many events, into about DENSE_IMAGES images. */
+const DENSE_MIN_EVENTS = 32;
+const DENSE_IMAGES = 32;
+
+/** An image the reverse search went past, and how many stops it had numbered by then. */
+interface Mark {
+  readonly image: SessionImage;
+  readonly ordinal: number;
+}
 
 /**
  * A stop found while replaying forwards from a checkpoint: the n-th
@@ -78,8 +89,59 @@ export class ReverseExecution {
   /** Images taken by reverse-stepi's counting in the current run (see visit-count.ts). */
   private readonly marks = new RunMarks();
 
+  /** Images of the debugger's session on its way forwards in the current run (see forward-marks.ts). */
+  private readonly forward = new ForwardMarks();
+
   close(): void {
     this.marks.clear();
+    this.forward.clear();
+  }
+
+  /**
+   * The debugger's session is about to go forwards ('start') or made one
+   * single step forwards ('step'): images it where it stands in a thread's
+   * run when a forward mark is due there.
+   */
+  markForward(when: 'start' | 'step'): void {
+    const at = this.core.position();
+    if (!at.regs || at.entry) return;
+    if (when === 'start' && this.forward.has(at.pos, at.tid)) return;
+    if (when === 'step' && !this.forward.stepped()) return;
+    this.forward.add(this.core.session, at.pos, at.tid, at.regs);
+  }
+
+  /** The debugger moved other than forwards or by reverse-stepi: the forward marks no longer stand before it. */
+  forgetForward(): void {
+    this.forward.clear();
+  }
+
+  /**
+   * reverse-stepi from a forward mark of the target's run (see
+   * forward-marks.ts): single-steps from the latest one the target comes
+   * after, within SAMPLE_STEPS, and stops one instruction short. Undefined
+   * when no mark is that close.
+   */
+  private reverseStepFromMark(target: Position): StopReason | undefined {
+    for (const m of this.forward.candidates(target.pos, target.tid)) {
+      if (samePlace(m.regs, target.regs!)) continue; // the target itself: the instruction before it is before the mark
+      const s = this.core.sessionFrom(m.image);
+      let steps: number | 'event' | StepSample;
+      try {
+        this.core.disarm(s);
+        steps = this.stepsTo(s, target, SAMPLE_STEPS);
+      } finally {
+        s.close();
+      }
+      if (typeof steps !== 'number' || steps === 0) continue;
+      this.core.disarm(this.core.replaceSession(this.core.sessionFrom(m.image)));
+      for (let i = 0; i < steps - 1; i++) this.core.session.stepInstruction(target.tid);
+      this.core.rearm(this.core.session);
+      this.core.midRun = true;
+      this.core.currentTid = target.tid;
+      this.forward.keepUpTo(m); // the ones after it were at or after the target
+      return { kind: 'step', tid: target.tid };
+    }
+    return undefined;
   }
 
   /**
@@ -88,7 +150,7 @@ export class ReverseExecution {
    * order). Returns the last one before `target` that was a real hit: by
    * number, or, for a value changed by a syscall, as "just before event N".
    */
-  private lastHitBefore(s: ReplaySession, target: Position): Hit | 'interrupted' | undefined {
+  private lastHitBefore(s: ReplaySession, target: Position, marks: Mark[]): Hit | 'interrupted' | undefined {
     const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.core.breakpoints.has(extra)) s.setBreakpoint(this.core.pid, extra);
     let ordinal = 0;
@@ -124,9 +186,60 @@ export class ReverseExecution {
         if (fork !== undefined && (target.regs || fork < target.pos)) last = { forkAt: fork }; // going backwards the syscall's return comes first
         const ret = this.core.returnHere(s, r);
         if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+        const image = this.core.images.at(s.position); // taken on the way, or there before
+        if (image) marks.push({ image, ordinal });
       }
     }
     return last;
+  }
+
+  /**
+   * The latest of `marks` (images the search passed, see lastHitBefore)
+   * that is still kept and comes before `hit`, with the hit as counted
+   * from there; else `image` (where the search started) and the hit.
+   */
+  private nearestBefore(image: SessionImage | undefined, hit: Hit, marks: readonly Mark[]): { image: SessionImage | undefined; hit: Hit } {
+    const at = 'ordinal' in hit ? undefined : 'beforeEvent' in hit ? hit.beforeEvent : 'forkAt' in hit ? hit.forkAt : 'returnAt' in hit ? hit.returnAt : hit.entryAt;
+    for (let i = marks.length - 1; i >= 0; i--) {
+      const m = marks[i]!;
+      if (!this.core.images.has(m.image)) continue;
+      if ('ordinal' in hit ? m.ordinal < hit.ordinal : m.image.pos < at!) return { image: m.image, hit: 'ordinal' in hit ? { ordinal: hit.ordinal - m.ordinal } : hit };
+    }
+    return { image, hit };
+  }
+
+  /**
+   * Before a search that watches memory, from `end` back to the latest
+   * checkpoint: when that stretch holds many events, replays it once with
+   * the breakpoints and watches lifted (as fast as a plain replay) and
+   * images it every few events, pinning the images in `pinned`. A watched
+   * page shared with other data makes the search itself slow (every store
+   * to the page faults), and the search then starts from the image before
+   * `end` instead of from the checkpoint: a write late in a long stretch is
+   * found without going through the whole stretch with the watch armed.
+   */
+  private densify(end: Position, pinned: SessionImage[]): void {
+    const image = this.core.images.latest(end.pos, end.regs !== undefined);
+    const last = end.regs ? end.pos : end.pos - 1; // the latest boundary an image may stand at
+    const from = image?.pos ?? this.core.startAfter + 1;
+    if (last - from < DENSE_MIN_EVENTS) return;
+    const every = Math.ceil((last - from) / DENSE_IMAGES);
+    const s = this.core.sessionFrom(image);
+    try {
+      this.core.disarm(s);
+      let next = s.position + every;
+      while (s.position < last && !s.atEnd) {
+        if (this.core.interrupted()) return;
+        if (this.core.advance(s).kind !== 'event') return; // nothing is armed: it cannot stop elsewhere
+        if (s.position < next) continue;
+        const im = this.core.images.takePinned(s);
+        if (!im) continue; // cannot be imaged here: at the next boundary
+        pinned.push(im);
+        next = s.position + every;
+      }
+    } finally {
+      s.close();
+    }
   }
 
   /** Makes a session from `image` (see sessionFrom) the debugger's, and replays it to the stop `hit` names. */
@@ -174,26 +287,37 @@ export class ReverseExecution {
    * during the search leaves the debugger where it was.
    */
   reverseContinue(): StopReason {
+    this.forward.clear();
     let end = this.core.position();
-    for (;;) {
-      const image = this.core.images.latest(end.pos, end.regs !== undefined);
-      const found = this.core.images.hold(image, () => {
-        const probe = this.core.sessionFrom(image);
-        let hit: ReturnType<ReverseExecution['lastHitBefore']>;
-        try {
-          hit = this.lastHitBefore(probe, end);
-        } finally {
-          probe.close();
+    const pinned: SessionImage[] = [];
+    try {
+      if (this.core.watches.watches.length > 0) this.densify(end, pinned);
+      for (;;) {
+        const image = this.core.images.latest(end.pos, end.regs !== undefined);
+        const found = this.core.images.hold(image, () => {
+          const probe = this.core.sessionFrom(image);
+          const marks: Mark[] = [];
+          let hit: ReturnType<ReverseExecution['lastHitBefore']>;
+          try {
+            hit = this.lastHitBefore(probe, end, marks);
+          } finally {
+            probe.close();
+          }
+          if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid } as const; // still where it was
+          if (!hit) return undefined;
+          // From the latest image the search passed before the hit, not again from where it started.
+          const near = this.nearestBefore(image, hit, marks);
+          return this.core.images.hold(near.image, () => this.replayToHit(near.image, near.hit));
+        });
+        if (found) return found;
+        if (!image || image.pos <= this.core.startAfter + 1) {
+          this.core.restart();
+          return { kind: 'beginning', tid: this.core.pid };
         }
-        if (hit === 'interrupted') return { kind: 'interrupted', tid: this.core.currentTid } as const; // still where it was
-        return hit ? this.replayToHit(image, hit) : undefined;
-      });
-      if (found) return found;
-      if (!image || image.pos <= this.core.startAfter + 1) {
-        this.core.restart();
-        return { kind: 'beginning', tid: this.core.pid };
+        end = { pos: image.pos, tid: end.tid, regs: undefined };
       }
-      end = { pos: image.pos, tid: end.tid, regs: undefined };
+    } finally {
+      this.core.images.unpin(pinned);
     }
   }
 
@@ -213,9 +337,21 @@ export class ReverseExecution {
   reverseStep(tid?: number): StopReason {
     // Another thread than the one that stopped stands where its previous event left it.
     const target = tid !== undefined && tid !== this.core.currentTid && this.core.session.liveTask(tid) ? { pos: this.core.session.position, tid, regs: undefined } : this.core.position();
+    if (target.regs && !target.entry) {
+      const fromMark = this.reverseStepFromMark(target);
+      if (fromMark) return fromMark;
+    }
+    this.forward.clear();
     if (target.entry) return this.reverseStepIntoEvent({ ...target, pos: target.pos + 1, entry: false }); // to its syscall instruction
     if (!target.regs) return this.reverseStepIntoEvent(target);
-    return this.reverseStepFrom(target, this.countVisits(target, new Registers(target.regs).ip));
+    // In a function entered once in a long run, the call that entered it is a closer anchor than the last visit of the current instruction (call-site.ts).
+    const regs = new Registers(target.regs);
+    const call = callSiteBefore(regs, (address, length) => this.core.session.readMemory(target.tid, address, length));
+    if (call !== undefined && call !== regs.ip) {
+      const anchor = this.countVisits(target, call);
+      if (anchor.count > 0) return this.reverseStepFrom(target, anchor);
+    }
+    return this.reverseStepFrom(target, this.countVisits(target, regs.ip));
   }
 
   /** A session at the anchor's last visit before the target (from its latest mark, when it has one). */
