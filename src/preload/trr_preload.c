@@ -15,6 +15,10 @@
  * Anything the library does not buffer (a pipe, a socket, trr's own
  * stdout, a full buffer, a request from trr) goes to libc's own function,
  * whose syscall is traced as usual: that ends the buffered stretch.
+ * libc's own syscall instructions are patched at start-up to come here too
+ * (trr_patch.c), for the calls libc makes internally (stdio's writes,
+ * fopen's openat, readdir's getdents64); buffer_raw holds the rules both
+ * ways in share.
  *
  * Replay: trr writes the recorded records of the stretch into the buffer
  * before the thread runs it. A wrapper call then takes the next record,
