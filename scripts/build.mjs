@@ -45,11 +45,14 @@ if (newer(nativeLib, [nativeSrc])) {
   run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-o', nativeLib, nativeSrc]);
 }
 // The syscall buffer library trr preloads into recorded programs (src/preload).
-const preloadSrc = join(root, 'src/preload/trr_preload.c');
+// -mgeneral-regs-only: the library runs inside libc's patched syscall
+// instructions (trr_patch.c), across which the kernel keeps every vector
+// register, so none of its code may touch one (it has its own memcpy).
+const preloadSrcs = ['trr_preload.c', 'trr_patch.c'].map((f) => join(root, 'src/preload', f));
 const preloadLib = join(root, 'build/libtrr_preload.so');
-if (newer(preloadLib, [preloadSrc])) {
-  log('cc src/preload/trr_preload.c');
-  run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fno-stack-protector', '-fno-delete-null-pointer-checks', '-Wno-nonnull-compare', '-o', preloadLib, preloadSrc]);
+if (newer(preloadLib, [...preloadSrcs, join(root, 'src/preload/trr_preload.h')])) {
+  log('cc src/preload/trr_preload.c src/preload/trr_patch.c');
+  run('cc', ['-O2', '-g', '-Wall', '-Wextra', '-Werror', '-fPIC', '-shared', '-fno-stack-protector', '-fno-delete-null-pointer-checks', '-Wno-nonnull-compare', '-mgeneral-regs-only', '-fno-tree-loop-distribute-patterns', '-o', preloadLib, ...preloadSrcs]);
 }
 
 // The bundled examples, for the README's quick start.

@@ -15,6 +15,10 @@
  * Anything the library does not buffer (a pipe, a socket, trr's own
  * stdout, a full buffer, a request from trr) goes to libc's own function,
  * whose syscall is traced as usual: that ends the buffered stretch.
+ * libc's own syscall instructions are patched at start-up to come here too
+ * (trr_patch.c), for the calls libc makes internally (stdio's writes,
+ * fopen's openat, readdir's getdents64); buffer_raw holds the rules both
+ * ways in share.
  *
  * Replay: trr writes the recorded records of the stretch into the buffer
  * before the thread runs it. A wrapper call then takes the next record,
@@ -44,6 +48,7 @@
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
+#include "trr_preload.h"
 
 #define TRR_STUB_ADDR 0x70000000UL
 #define TRR_STUB_SYSCALL_END 25 /* offset just past the stub's syscall instruction */
@@ -106,11 +111,12 @@ static __thread int tstate __attribute__((tls_model("initial-exec"))); /* 0 new,
  * same code in the library's text (traced, for trr's own calls).
  */
 extern char trr_stub_template[], trr_stub_template_syscall_end[], trr_stub_template_end[];
-extern long trr_traced_syscall(long nr, long a0, long a1, long a2, long a3, long a4, long a5);
 __asm__(".text\n"
         ".globl trr_stub_template\n"
         ".hidden trr_stub_template\n"
         "trr_stub_template:\n"
+        ".globl trr_traced_syscall\n"
+        ".hidden trr_traced_syscall\n"
         "trr_traced_syscall:\n"
         "  mov %rdi, %rax\n"
         "  mov %rsi, %rdi\n"
@@ -182,6 +188,40 @@ typedef long (*syscall_fn)(long, long, long, long, long, long, long);
   (((syscall_fn)TRR_STUB_ADDR)((nr), (long)(a), (long)(b), (long)(c), (long)(d), (long)(e), (long)(f)))
 
 #define barrier() __asm__ __volatile__("" ::: "memory")
+
+/*
+ * The library's own memcpy, memset and strlen (the compiler's calls bind to
+ * these hidden definitions): it runs inside libc's patched syscall
+ * instructions, across which the kernel keeps every vector register, and
+ * libc's versions use them. The whole library is built with
+ * -mgeneral-regs-only.
+ */
+TRR_HIDDEN void *memcpy(void *d, const void *s, size_t n) {
+  void *r = d;
+  __asm__ __volatile__("rep movsb" : "+D"(d), "+S"(s), "+c"(n) : : "memory");
+  return r;
+}
+TRR_HIDDEN void *memset(void *d, int c, size_t n) {
+  void *r = d;
+  __asm__ __volatile__("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+  return r;
+}
+TRR_HIDDEN size_t strlen(const char *p) {
+  size_t n = 0;
+  while (((volatile const char *)p)[n])
+    n++;
+  return n;
+}
+
+/* struct sigaction as the kernel reads and writes it (x86-64). */
+struct trr_ksigaction {
+  void *handler;
+  unsigned long flags;
+  void *restorer;
+  uint64_t mask;
+};
+
+static int buffer_raw(long nr, const long *a, long *res);
 
 /* libc's own functions, for every call the library does not buffer. */
 static struct {
@@ -268,9 +308,16 @@ static void make_stub(void) {
   stub_ready = 1;
 }
 
+/*
+ * At start-up (once per exec): the stub, this thread's buffer (which tells
+ * whether trr buffers at all: not with `trr record -n` nor without trr),
+ * and, when it does, libc's syscall instructions patched into the buffer.
+ */
 __attribute__((constructor)) static void trr_preload_init(void) {
   resolve();
   make_stub();
+  if (trr_buffering())
+    trr_patch_libc();
 }
 
 /* This thread's buffer, created and announced to trr at its first use; NULL when buffering is off. */
@@ -495,14 +542,22 @@ static long ret_errno(long r) {
   return r;
 }
 
-/* In recording: is fd a regular file that is not trr's own stdout/stderr? (an untraced fstat, not recorded) */
+/*
+ * In recording: is fd a regular file that is not trr's own stdout/stderr?
+ * (an untraced fstat, not recorded). writing == 2: a directory as well
+ * (close, closedir's).
+ */
 static int plain_file(struct trr_hdr *h, int fd, int writing) {
   if (mode != MODE_RECORD)
     return 1; /* replay follows the records */
   if (h->disabled || h->force_traced)
     return 0; /* not even the fstat below: the program's own seccomp filter may forbid it */
   struct stat st;
-  if (UNTRACED(SYS_fstat, fd, &st, 0, 0, 0, 0) != 0 || !S_ISREG(st.st_mode))
+  if (UNTRACED(SYS_fstat, fd, &st, 0, 0, 0, 0) != 0)
+    return 0;
+  if (writing == 2)
+    return S_ISREG(st.st_mode) || S_ISDIR(st.st_mode);
+  if (!S_ISREG(st.st_mode))
     return 0;
   if (writing) {
     if (h->no_writes)
@@ -543,12 +598,13 @@ static int plain_file(struct trr_hdr *h, int fd, int writing) {
 /* A second name for an exported function (struct stat64 is struct stat on x86-64). */
 #define ALSO_AS(impl, name) __asm__(".globl " #name "\n.type " #name ", @function\n.set " #name ", " #impl)
 
+/* The exported function's call, buffered by the rules of buffer_raw. */
+#define RAW(nr, ...) buffer_raw((nr), (const long[6]){__VA_ARGS__}, &r)
+
 #define SIMPLE(name, type)                              \
   type IMPL(name)(void) {                               \
-    struct trr_hdr *h = thread_buf();                   \
-    struct call c = {.nr = SYS_##name};                 \
     long r;                                             \
-    if (h && buffered(h, &c, &r))                       \
+    if (RAW(SYS_##name, 0))                             \
       return (type)r;                                   \
     return (type)FORWARD(name, 0, 0, 0, 0);             \
   }                                                     \
@@ -562,20 +618,16 @@ SIMPLE(getgid, gid_t)
 SIMPLE(getegid, gid_t)
 
 ssize_t IMPL(read)(int fd, void *buf, size_t n) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_read, .nargs = 3, .args = {fd, (long)buf, (long)n}, .out = buf, .out_max = n, .out_by_result = 1};
   long r;
-  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_read, fd, (long)buf, (long)n))
     return ret_errno(r);
   return (ssize_t)FORWARD(read, fd, buf, n, 0);
 }
 THUNK(read);
 
 ssize_t IMPL(pread64)(int fd, void *buf, size_t n, off_t off) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_pread64, .nargs = 4, .args = {fd, (long)buf, (long)n, off}, .out = buf, .out_max = n, .out_by_result = 1};
   long r;
-  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_pread64, fd, (long)buf, (long)n, off))
     return ret_errno(r);
   return (ssize_t)FORWARD(pread, fd, buf, n, off);
 }
@@ -583,20 +635,16 @@ THUNK(pread64);
 ALSO_AS(pread64, pread);
 
 ssize_t IMPL(write)(int fd, const void *buf, size_t n) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_write, .nargs = 3, .args = {fd, (long)buf, (long)n}, .sent = buf, .sent_by_result = 1};
   long r;
-  if (h && plain_file(h, fd, 1) && buffered(h, &c, &r))
+  if (RAW(SYS_write, fd, (long)buf, (long)n))
     return ret_errno(r);
   return (ssize_t)FORWARD(write, fd, buf, n, 0);
 }
 THUNK(write);
 
 ssize_t IMPL(pwrite64)(int fd, const void *buf, size_t n, off_t off) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_pwrite64, .nargs = 4, .args = {fd, (long)buf, (long)n, off}, .sent = buf, .sent_by_result = 1};
   long r;
-  if (h && plain_file(h, fd, 1) && buffered(h, &c, &r))
+  if (RAW(SYS_pwrite64, fd, (long)buf, (long)n, off))
     return ret_errno(r);
   return (ssize_t)FORWARD(pwrite, fd, buf, n, off);
 }
@@ -604,10 +652,8 @@ THUNK(pwrite64);
 ALSO_AS(pwrite64, pwrite);
 
 off_t IMPL(lseek64)(int fd, off_t off, int whence) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_lseek, .nargs = 3, .args = {fd, off, whence}};
   long r;
-  if (h && buffered(h, &c, &r))
+  if (RAW(SYS_lseek, fd, off, whence))
     return ret_errno(r);
   return (off_t)FORWARD(lseek, fd, off, whence, 0);
 }
@@ -615,10 +661,8 @@ THUNK(lseek64);
 ALSO_AS(lseek64, lseek);
 
 int IMPL(close)(int fd) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_close, .nargs = 1, .args = {fd}};
   long r;
-  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_close, fd))
     return (int)ret_errno(r);
   return (int)FORWARD(close, fd, 0, 0, 0);
 }
@@ -626,10 +670,8 @@ THUNK(close);
 
 
 int IMPL(fstat)(int fd, struct stat *st) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_fstat, .nargs = 2, .args = {fd, (long)st}, .out = st, .out_max = sizeof *st};
   long r;
-  if (h && buffered(h, &c, &r))
+  if (RAW(SYS_fstat, fd, (long)st))
     return (int)ret_errno(r);
   return (int)FORWARD(fstat, fd, st, 0, 0);
 }
@@ -637,10 +679,8 @@ THUNK(fstat);
 ALSO_AS(fstat, fstat64);
 
 int IMPL(fstatat)(int dirfd, const char *path, struct stat *st, int flags) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_newfstatat, .nargs = 4, .args = {dirfd, (long)path, (long)st, flags}, .out = st, .out_max = sizeof *st};
   long r;
-  if (h && path && buffered_path(h, &c, path, &r))
+  if (RAW(SYS_newfstatat, dirfd, (long)path, (long)st, flags))
     return (int)ret_errno(r);
   return (int)FORWARD(fstatat, dirfd, path, st, flags);
 }
@@ -684,6 +724,8 @@ THUNK(gettimeofday);
  * stdout or stderr. O_PATH, O_TMPFILE and anything else (devices, FIFOs,
  * sockets, /proc's magic links' targets that are not regular) stay traced.
  */
+/* An open that takes a mode: O_CREAT or O_TMPFILE (whose bits include O_DIRECTORY's: __O_TMPFILE is both). */
+#define NEEDS_MODE(flags) (((flags) & O_CREAT) || ((flags) & __O_TMPFILE) == __O_TMPFILE)
 static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int flags) {
   if (!path)
     return 0;
@@ -691,7 +733,7 @@ static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int f
     return 1; /* replay follows the records */
   if (h->disabled || h->force_traced)
     return 0;
-  if (flags & (O_PATH | __O_TMPFILE))
+  if ((flags & O_PATH) || (flags & __O_TMPFILE) == __O_TMPFILE)
     return 0;
   int writing = (flags & O_ACCMODE) != O_RDONLY || (flags & (O_CREAT | O_TRUNC));
   if (writing && h->no_writes)
@@ -715,18 +757,199 @@ static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int f
   return 1;
 }
 
+/* In recording: is fd a directory? (getdents64 of a directory never blocks; an untraced fstat, not recorded) */
+static int dir_fd(struct trr_hdr *h, int fd) {
+  if (mode != MODE_RECORD)
+    return 1;
+  if (h->disabled || h->force_traced)
+    return 0;
+  struct stat st;
+  return UNTRACED(SYS_fstat, fd, &st, 0, 0, 0, 0) == 0 && S_ISDIR(st.st_mode);
+}
+
+#define IOV_MAX_BUFFERED 64
+static size_t iov_total(const struct iovec *iov, int cnt) {
+  size_t n = 0;
+  for (int i = 0; i < cnt; i++)
+    n += iov[i].iov_len;
+  return n;
+}
+
+/*
+ * The buffering rules, by syscall number, on the kernel's arguments: the
+ * one place both ways into the buffer use (the exported functions below,
+ * and libc's patched syscall instructions, trr_patch.c). Returns 1 with
+ * the kernel's result (or -errno) in *res when the call was buffered; 0
+ * when it must be a traced syscall.
+ */
+static int buffer_raw(long nr, const long *a, long *res) {
+  struct trr_hdr *h = thread_buf();
+  if (!h)
+    return 0;
+  struct call c = {.nr = nr};
+  for (int i = 0; i < 6; i++)
+    c.args[i] = a[i];
+  switch (nr) {
+  case SYS_getpid:
+  case SYS_getppid:
+  case SYS_gettid:
+  case SYS_getuid:
+  case SYS_geteuid:
+  case SYS_getgid:
+  case SYS_getegid:
+    return buffered(h, &c, res);
+  case SYS_read:
+  case SYS_pread64:
+    c.nargs = nr == SYS_read ? 3 : 4;
+    c.out = (void *)a[1];
+    c.out_max = (size_t)a[2];
+    c.out_by_result = 1;
+    return plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+  case SYS_write:
+  case SYS_pwrite64:
+    c.nargs = nr == SYS_write ? 3 : 4;
+    c.sent = (const void *)a[1];
+    c.sent_by_result = 1;
+    return plain_file(h, (int)a[0], 1) && buffered(h, &c, res);
+  case SYS_lseek:
+    c.nargs = 3;
+    return buffered(h, &c, res);
+  case SYS_close:
+    c.nargs = 1;
+    return plain_file(h, (int)a[0], 2) && buffered(h, &c, res);
+  case SYS_fsync:
+  case SYS_fdatasync:
+    c.nargs = 1;
+    return plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+  case SYS_fchown:
+    c.nargs = 3;
+    return plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+  case SYS_fstat:
+    c.nargs = 2;
+    c.out = (void *)a[1];
+    c.out_max = sizeof(struct stat);
+    return buffered(h, &c, res);
+  case SYS_newfstatat:
+    c.nargs = 4;
+    c.out = (void *)a[2];
+    c.out_max = sizeof(struct stat);
+    return a[1] && buffered_path(h, &c, (const char *)a[1], res);
+  case SYS_openat:
+    c.nargs = 4;
+    if (!NEEDS_MODE(a[2]))
+      c.args[3] = 0; /* the mode is not used */
+    return open_bufferable(h, (int)a[0], (const char *)a[1], (int)a[2]) && buffered_path(h, &c, (const char *)a[1], res);
+  case SYS_unlinkat:
+    c.nargs = 3;
+    return a[1] && buffered_path(h, &c, (const char *)a[1], res);
+  case SYS_fcntl:
+    /* Descriptor flags, status flags (read), and the non-waiting record locks (sqlite takes them around every transaction). */
+    c.nargs = 3;
+    switch ((int)a[1]) {
+    case F_GETFD:
+    case F_GETFL:
+      c.args[2] = 0; /* the argument is not used: 0 in the record */
+      break;
+    case F_SETFD:
+      c.args[2] = (int)a[2];
+      break;
+    case F_GETLK:
+    case F_OFD_GETLK:
+      c.out = (void *)a[2];
+      c.out_max = sizeof(struct flock);
+      /* fall through */
+    case F_SETLK:
+    case F_OFD_SETLK:
+      c.sent = (const void *)a[2];
+      c.sent_len = sizeof(struct flock);
+      break;
+    default:
+      return 0;
+    }
+    return plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+  case SYS_readv:
+  case SYS_writev: {
+    /* As read and write, the data in pieces: at most 64 pieces, at most 64 KiB read. */
+    const struct iovec *iov = (const struct iovec *)a[1];
+    int cnt = (int)a[2];
+    c.nargs = 3;
+    c.iov = iov;
+    c.iovcnt = cnt;
+    if (!iov || cnt <= 0 || cnt > IOV_MAX_BUFFERED)
+      return 0;
+    if (nr == SYS_readv) {
+      c.iov_out = 1;
+      c.out = (void *)iov;
+      c.out_by_result = 1;
+      if ((c.out_max = iov_total(iov, cnt)) > (1 << 16))
+        return 0;
+      return plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+    }
+    c.sent = iov;
+    c.sent_by_result = 1;
+    return plain_file(h, (int)a[0], 1) && buffered(h, &c, res);
+  }
+  case SYS_getdents64:
+    /* Of a directory (opendir/readdir's calls inside libc): at most 64 KiB. */
+    c.nargs = 3;
+    c.out = (void *)a[1];
+    c.out_max = (unsigned)a[2];
+    c.out_by_result = 1;
+    return c.out_max <= (1 << 16) && dir_fd(h, (int)a[0]) && buffered(h, &c, res);
+  case SYS_ioctl:
+    /* TCGETS of a regular file fails with ENOTTY (isatty, tcgetattr). */
+    c.nargs = 3;
+    c.out = (void *)a[2];
+    c.out_max = 36; /* struct termios as the kernel writes it */
+    return (unsigned)a[1] == TCGETS && plain_file(h, (int)a[0], 0) && buffered(h, &c, res);
+  case SYS_getcwd:
+    c.nargs = 2;
+    c.out = (void *)a[0];
+    c.out_max = (size_t)a[1];
+    c.out_by_result = 1;
+    return a[0] && a[1] > 0 && a[1] <= (1 << 16) && buffered(h, &c, res);
+  case SYS_rt_sigaction:
+    /* A query (no new action) of the kernel's 8-byte mask; libc's own signals (32, 33) stay traced. */
+    c.nargs = 4;
+    c.out = (void *)a[2];
+    c.out_max = sizeof(struct trr_ksigaction);
+    return !a[1] && a[2] && a[3] == 8 && a[0] >= 1 && a[0] <= 64 && a[0] != 32 && a[0] != 33 && buffered(h, &c, res);
+  }
+  return 0;
+}
+
+TRR_HIDDEN int trr_patchable_nr(long nr) {
+  switch (nr) {
+  case SYS_getpid: case SYS_getppid: case SYS_gettid: case SYS_getuid: case SYS_geteuid: case SYS_getgid:
+  case SYS_getegid: case SYS_read: case SYS_pread64: case SYS_write: case SYS_pwrite64: case SYS_lseek:
+  case SYS_close: case SYS_fsync: case SYS_fdatasync: case SYS_fchown: case SYS_fstat: case SYS_newfstatat:
+  case SYS_openat: case SYS_unlinkat: case SYS_fcntl: case SYS_readv: case SYS_writev: case SYS_getdents64:
+  case SYS_ioctl: case SYS_getcwd: case SYS_rt_sigaction:
+    return 1;
+  }
+  return 0;
+}
+
+TRR_HIDDEN int trr_patch_dispatch(long *frame) {
+  long r;
+  if (!buffer_raw(frame[0], frame + 1, &r))
+    return 0;
+  frame[0] = r;
+  return 1;
+}
+
+TRR_HIDDEN int trr_buffering(void) { return thread_buf() != NULL; }
+
 int IMPL(openat)(int dirfd, const char *path, int flags, ...) {
   long fmode = 0;
-  if (flags & (O_CREAT | __O_TMPFILE)) {
+  if (NEEDS_MODE(flags)) {
     va_list ap;
     va_start(ap, flags);
     fmode = (long)va_arg(ap, unsigned int);
     va_end(ap);
   }
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_openat, .nargs = 4, .args = {dirfd, (long)path, flags, fmode}};
   long r;
-  if (h && open_bufferable(h, dirfd, path, flags) && buffered_path(h, &c, path, &r))
+  if (RAW(SYS_openat, dirfd, (long)path, flags, fmode))
     return (int)ret_errno(r);
   return (int)FORWARD(openat, dirfd, path, flags, fmode);
 }
@@ -734,7 +957,7 @@ THUNK(openat);
 ALSO_AS(openat, openat64);
 int IMPL(open)(const char *path, int flags, ...) {
   long fmode = 0;
-  if (flags & (O_CREAT | __O_TMPFILE)) {
+  if (NEEDS_MODE(flags)) {
     va_list ap;
     va_start(ap, flags);
     fmode = (long)va_arg(ap, unsigned int);
@@ -762,35 +985,8 @@ int IMPL(fcntl)(int fd, int cmd, ...) {
   va_start(ap, cmd);
   long arg = va_arg(ap, long);
   va_end(ap);
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_fcntl, .nargs = 3, .args = {fd, cmd, 0}};
-  int ok = 1;
-  switch (cmd) {
-  case F_GETFD:
-  case F_GETFL:
-    break; /* the argument is not used: 0 in the record */
-  case F_SETFD:
-    c.args[2] = (int)arg;
-    break;
-  case F_SETLK:
-  case F_OFD_SETLK:
-    c.args[2] = arg;
-    c.sent = (const void *)arg;
-    c.sent_len = sizeof(struct flock);
-    break;
-  case F_GETLK:
-  case F_OFD_GETLK:
-    c.args[2] = arg;
-    c.sent = (const void *)arg;
-    c.sent_len = sizeof(struct flock);
-    c.out = (void *)arg;
-    c.out_max = sizeof(struct flock);
-    break;
-  default:
-    ok = 0;
-  }
   long r;
-  if (ok && h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_fcntl, fd, cmd, arg))
     return (int)ret_errno(r);
   return (int)FORWARD(fcntl, fd, cmd, arg, 0);
 }
@@ -799,10 +995,8 @@ ALSO_AS(fcntl, fcntl64);
 
 #define FD_ONLY(name)                                   \
   int IMPL(name)(int fd) {                              \
-    struct trr_hdr *h = thread_buf();                   \
-    struct call c = {.nr = SYS_##name, .nargs = 1, .args = {fd}}; \
     long r;                                             \
-    if (h && plain_file(h, fd, 0) && buffered(h, &c, &r)) \
+    if (RAW(SYS_##name, fd))                            \
       return (int)ret_errno(r);                         \
     return (int)FORWARD(name, fd, 0, 0, 0);             \
   }                                                     \
@@ -812,20 +1006,16 @@ FD_ONLY(fsync)
 FD_ONLY(fdatasync)
 
 int IMPL(fchown)(int fd, uid_t uid, gid_t gid) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_fchown, .nargs = 3, .args = {fd, (long)uid, (long)gid}};
   long r;
-  if (h && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_fchown, fd, (long)uid, (long)gid))
     return (int)ret_errno(r);
   return (int)FORWARD(fchown, fd, uid, gid, 0);
 }
 THUNK(fchown);
 
 int IMPL(unlinkat)(int dirfd, const char *path, int flags) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_unlinkat, .nargs = 3, .args = {dirfd, (long)path, flags}};
   long r;
-  if (h && path && buffered_path(h, &c, path, &r))
+  if (RAW(SYS_unlinkat, dirfd, (long)path, flags))
     return (int)ret_errno(r);
   return (int)FORWARD(unlinkat, dirfd, path, flags, 0);
 }
@@ -835,29 +1025,18 @@ int IMPL(unlink)(const char *path) { return trr_impl_unlinkat(AT_FDCWD, path, 0)
 THUNK(unlink);
 
 /* readv/writev of a regular file: as read and write, the data in pieces. At most 64 pieces, at most 64 KiB read. */
-#define IOV_MAX_BUFFERED 64
-static size_t iov_total(const struct iovec *iov, int cnt) {
-  size_t n = 0;
-  for (int i = 0; i < cnt; i++)
-    n += iov[i].iov_len;
-  return n;
-}
 
 ssize_t IMPL(readv)(int fd, const struct iovec *iov, int cnt) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_readv, .nargs = 3, .args = {fd, (long)iov, cnt}, .iov = iov, .iovcnt = cnt, .iov_out = 1, .out = (void *)iov, .out_by_result = 1};
   long r;
-  if (h && iov && cnt > 0 && cnt <= IOV_MAX_BUFFERED && (c.out_max = iov_total(iov, cnt)) <= (1 << 16) && plain_file(h, fd, 0) && buffered(h, &c, &r))
+  if (RAW(SYS_readv, fd, (long)iov, cnt))
     return ret_errno(r);
   return (ssize_t)FORWARD(readv, fd, iov, cnt, 0);
 }
 THUNK(readv);
 
 ssize_t IMPL(writev)(int fd, const struct iovec *iov, int cnt) {
-  struct trr_hdr *h = thread_buf();
-  struct call c = {.nr = SYS_writev, .nargs = 3, .args = {fd, (long)iov, cnt}, .iov = iov, .iovcnt = cnt, .sent = iov, .sent_by_result = 1};
   long r;
-  if (h && iov && cnt > 0 && cnt <= IOV_MAX_BUFFERED && plain_file(h, fd, 1) && buffered(h, &c, &r))
+  if (RAW(SYS_writev, fd, (long)iov, cnt))
     return ret_errno(r);
   return (ssize_t)FORWARD(writev, fd, iov, cnt, 0);
 }
@@ -913,12 +1092,6 @@ THUNK(getcwd);
  * the kernel's 8 bytes do not cover, is zeroed. Anything that sets an
  * action, and libc's own signals (32, 33), go to libc.
  */
-struct trr_ksigaction {
-  void *handler;
-  unsigned long flags;
-  void *restorer;
-  uint64_t mask;
-};
 int IMPL(sigaction)(int sig, const struct sigaction *act, struct sigaction *old) {
   struct trr_hdr *h = thread_buf();
   struct trr_ksigaction k;
