@@ -18,5 +18,5 @@ function find(dir, out = []) {
 const filter = process.argv.slice(2);
 let files = [...find(join(root, 'dist', 'src')), ...find(join(root, 'dist', 'test'))];
 if (filter.length) files = files.filter((f) => filter.some((x) => f.includes(x)));
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-reporter=spec', ...files], { stdio: 'inherit', cwd: root });
 process.exit(r.status ?? 1);

@@ -84,6 +84,8 @@ export function run(cmd: string, args: readonly string[], opts: RunOptions = {})
       input: opts.input ?? '',
       encoding: 'utf8',
       timeout: opts.timeoutMs ?? 120_000,
+      // A hung trr may hold SIGTERM back (it shields itself while the program runs): SIGKILL makes the test fail instead of hang.
+      killSignal: 'SIGKILL',
       maxBuffer: 64 << 20,
     }),
   );
