@@ -135,11 +135,9 @@ if (only === 'table') {
 // recording of a long-running loop, through the same Debugger the gdb
 // server uses (with its automatic checkpoints).
 if (only !== 'watch') {
-  const { writeFileSync } = await import('node:fs');
   const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
   const { TraceReader } = await import(join(root, 'dist/src/trace/trace-stream.js'));
-  const src = join(work, 'loop.c');
-  writeFileSync(src, [
+  const bin = compileC('loop', [
     '#include <stdio.h>', '#include <unistd.h>',
     'volatile unsigned long acc;',
     '__attribute__((noinline)) void marker(unsigned long i) { acc ^= i; }',
@@ -152,10 +150,7 @@ if (only !== 'watch') {
     '  printf("%lu\\n", acc);',
     '  return 0;',
     '}',
-  ].join('\n'));
-  const bin = join(work, 'loop');
-  const cc = spawnSync('cc', ['-O1', '-g', '-o', bin, src], { encoding: 'utf8' });
-  if (cc.status !== 0) throw new Error(cc.stderr);
+  ].join('\n'), ['-g']);
   const native = median(Array.from({ length: runs }, () => time(bin, [])));
   const trace = join(work, 'loop-trace');
   rmSync(trace, { recursive: true, force: true });
@@ -201,14 +196,7 @@ if (only !== 'watch') {
   const { Debugger } = await import(join(root, 'dist/src/replay/debugger.js'));
   const { TraceReader } = await import(join(root, 'dist/src/trace/trace-stream.js'));
   const LIMIT_S = Number(process.env.TRR_BENCH_LIMIT_S ?? 120);
-  const build = (name, lines) => {
-    const src = join(work, `${name}.c`);
-    fs.writeFileSync(src, lines.join('\n') + '\n');
-    const bin = join(work, name);
-    const cc = spawnSync('cc', ['-O1', '-g', '-o', bin, src], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(cc.stderr);
-    return bin;
-  };
+  const build = (name, lines) => compileC(name, lines.join('\n') + '\n', ['-g']);
   const symbol = (bin, name) => 0x555555554000n + BigInt('0x' + new RegExp(`^([0-9a-f]+) [TBD] ${name}$`, 'm').exec(spawnSync('nm', [bin], { encoding: 'utf8' }).stdout)[1]);
   /** Seconds `f` took, or '>LIMIT' when the limit interrupted it. */
   const timed = (dbg, f) => {
@@ -359,15 +347,7 @@ if (only !== 'watch') {
 // the middle of user code, and the candidate stops replay made per point
 // (TRR_LOG=async reports each point found and each teleport).
 if (only !== 'watch') {
-  const { writeFileSync } = fs;
-  const build = (name, lines) => {
-    const src = join(work, `${name}.c`);
-    writeFileSync(src, lines.join('\n'));
-    const bin = join(work, name);
-    const cc = spawnSync('cc', ['-O1', '-pthread', '-o', bin, src], { encoding: 'utf8' });
-    if (cc.status !== 0) throw new Error(cc.stderr);
-    return bin;
-  };
+  const build = (name, lines) => compileC(name, lines.join('\n') + '\n', ['-pthread']);
   const timerSpin = build('timer_spin', [
     '#include <signal.h>', '#include <sys/time.h>',
     'static volatile int ticks;', 'static void on(int s) { (void)s; ticks++; }',
