@@ -28,6 +28,7 @@ import { ReverseExecution, type Position, type TimelineCore } from './reverse.js
 import type { SyscallCatch } from './syscall-catch.js';
 import { CatchStops, type CatchHost } from './catch-stops.js';
 import type { Watch } from './watchpoints.js';
+import { PauseMark, type PauseHost } from './pause-mark.js';
 
 /**
  * A resume, as any front end asks for it: which way, how far, and which
@@ -116,13 +117,19 @@ export class Debugger {
     const core = this.core();
     this.reverse = new ReverseExecution(core);
     this.catches = new CatchStops(core);
+    this.pause = new PauseMark(core);
   }
+
+  /** Where the latest interrupt stopped a run, to go back from there cheaply (pause-mark.ts). */
+  private readonly pause: PauseMark;
+  /** The kind of the latest stop reported. */
+  private lastStop: StopReason['kind'] = 'start';
 
   /** Going backwards (reverse.ts), on this debugger's sessions. */
   private readonly reverse: ReverseExecution;
 
   /** What reverse execution may use of the debugger. */
-  private core(): TimelineCore & CatchHost {
+  private core(): TimelineCore & CatchHost & PauseHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
@@ -147,6 +154,13 @@ export class Debugger {
       set currentTid(v: number) {
         self.currentTid = v;
       },
+      get syscalls() {
+        return self.syscalls;
+      },
+      get reportForks() {
+        return self.reportForks;
+      },
+      interruptPoll: this.pollInterrupt,
       position: () => this.position(),
       sessionFrom: (image) => this.sessionFrom(image),
       sessionBefore: (pos, inclusive) => this.sessionBefore(pos, inclusive),
@@ -174,14 +188,44 @@ export class Debugger {
 
   /** Runs the replay as `r` says and returns where it stopped. */
   resume(r: Resume): StopReason {
+    const stop = this.run(r);
+    this.lastStop = stop.kind;
+    return stop;
+  }
+
+  private run(r: Resume): StopReason {
     const thread = r.thread !== undefined && this.session.liveTask(r.thread) ? r.thread : undefined;
-    if (r.direction === 'reverse') return r.unit === 'instruction' ? this.reverse.reverseStep(thread) : this.reverse.reverseContinue();
+    if (r.direction === 'reverse') {
+      if (r.unit === 'instruction') return (thread === undefined || thread === this.currentTid ? this.pause.reverseStep() : undefined) ?? this.reverse.reverseStep(thread);
+      const back = this.pause.reverseFrom();
+      if (back && 'to' in back) {
+        this.gotoPosition(back.to);
+        return { kind: 'breakpoint', tid: back.to.tid, address: back.address };
+      }
+      return this.reverse.reverseContinue(back?.before);
+    }
     const pass = r.others === 'pass' && thread !== undefined;
-    return r.unit === 'instruction' ? this.stepForward(thread, !pass) : this.continueForward(pass ? thread : undefined);
+    if (r.unit === 'instruction') {
+      const after = this.pause.beforeStep();
+      const stop = this.stepForward(thread, !pass);
+      after(stop);
+      if (stop.kind === 'interrupted' && this.midRun) this.pause.paused(undefined);
+      return stop;
+    }
+    const origin = pass ? undefined : this.pause.originHere(this.lastStop);
+    const stop = this.continueForward(pass ? thread : undefined);
+    if (stop.kind === 'interrupted' && this.midRun) this.pause.paused(origin);
+    return stop;
   }
 
   /** Goes to a place in the recording (backwards from the latest checkpoint before it); undefined when there is no such checkpoint. */
   goto(place: Place): StopReason | undefined {
+    const stop = this.gotoPlace(place);
+    if (stop) this.lastStop = stop.kind;
+    return stop;
+  }
+
+  private gotoPlace(place: Place): StopReason | undefined {
     switch (place.kind) {
       case 'start':
         return this.restart();
@@ -207,12 +251,19 @@ export class Debugger {
     },
   }))(this);
 
-  /** advance() of the debugger's own session going forwards for the user: output not shown yet is shown. */
+  /**
+   * advance() of the debugger's own session going forwards for the user:
+   * output not shown yet is shown, and the front end's interrupt stops a
+   * thread in the middle of its run.
+   */
   private advanceShown(): StepResult {
     this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    const s = this.session;
+    s.interruptPoll = this.pollInterrupt;
     try {
-      return this.advance(this.session);
+      return this.advance(s);
     } finally {
+      s.interruptPoll = undefined;
       this.echoing = false;
       this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
     }
@@ -248,9 +299,19 @@ export class Debugger {
    */
   interruptRequested: (() => boolean) | undefined;
 
+  /** An interrupt the sessions' interruptPoll took, not reported yet (the thread reached its event first). */
+  private interruptTaken = false;
+
   private interrupted(): boolean {
+    if (this.interruptTaken) {
+      this.interruptTaken = false;
+      return true;
+    }
     return this.interruptRequested?.() ?? false;
   }
+
+  /** A session's interruptPoll: whether to stop the thread that runs; the request stays taken until reported. */
+  private readonly pollInterrupt = (): boolean => (this.interruptTaken ||= this.interruptRequested?.() ?? false);
 
   /** How many automatic checkpoints are kept now. */
   get automaticCheckpoints(): number {
@@ -332,6 +393,7 @@ export class Debugger {
   }
 
   close(): void {
+    this.pause.drop();
     this.reverse.close();
     this.session.close();
     this.images.dispose();
@@ -426,6 +488,12 @@ export class Debugger {
    * front end resumed that one thread: the others run as recorded, unseen).
    */
   private stopFor(r: StepResult, only?: number): StopReason | undefined {
+    if (r.kind === 'interrupted') {
+      this.interruptTaken = false;
+      this.midRun = true;
+      this.currentTid = r.tid;
+      return { kind: 'interrupted', tid: r.tid };
+    }
     let stop = this.examine(this.session, r) ?? this.execOfDebuggee(r);
     if (stop && only !== undefined && stop.tid !== only && stop.kind !== 'exec') stop = undefined;
     this.midRun = r.kind !== 'event'; // stopped inside a thread's run, not at an event boundary
@@ -636,6 +704,12 @@ export class Debugger {
   private gotoCheckpoint(n: number): StopReason | undefined {
     const target = this.checkpoints[n - 1];
     if (!target) return undefined;
+    this.gotoPosition(target);
+    return { kind: 'step', tid: target.tid };
+  }
+
+  /** Goes to position `target` by replaying to it from the latest image before it. */
+  private gotoPosition(target: Position): void {
     this.replaceSession(this.sessionBefore(target.pos, true));
     if (target.entry) {
       this.walkTo(target.pos);
@@ -649,7 +723,6 @@ export class Debugger {
       this.midRun = true;
     } else this.walkTo(target.pos);
     this.currentTid = target.tid;
-    return { kind: 'step', tid: target.tid };
   }
 
   /** Replays to the given event from wherever we are (backwards means from a checkpoint before it). */

@@ -54,6 +54,8 @@ export interface TimelineCore {
   advance(s: ReplaySession): StepResult;
   examine(s: ReplaySession, r: StepResult): StopReason | undefined;
   interrupted(): boolean;
+  /** For a session's interruptPoll (TaskControl): stops a thread in the middle of its run when the front end interrupts. */
+  readonly interruptPoll: () => boolean;
   disarm(s: ReplaySession): void;
   rearm(s: ReplaySession): void;
   walkTo(index: number): void;
@@ -112,6 +114,10 @@ export class ReverseExecution {
         }
         r = h;
       } else r = this.core.advance(s);
+      if (r.kind === 'interrupted') {
+        this.core.interrupted(); // takes the request
+        return 'interrupted';
+      }
       if (r.kind === 'breakpoint') {
         if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
         if (this.core.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
@@ -171,14 +177,17 @@ export class ReverseExecution {
    * Runs backwards to the previous breakpoint or watchpoint hit, or to the
    * start of the recording. The stretch from the latest checkpoint to here
    * is searched first, then the one before it, and so on. An interrupt
-   * during the search leaves the debugger where it was.
+   * during the search leaves the debugger where it was. With `from`, the
+   * previous hit before that position (the debugger stands after it, with
+   * nothing to stop at in between: see pause-mark.ts).
    */
-  reverseContinue(): StopReason {
-    let end = this.core.position();
+  reverseContinue(from?: Position): StopReason {
+    let end = from ?? this.core.position();
     for (;;) {
       const image = this.core.images.latest(end.pos, end.regs !== undefined);
       const found = this.core.images.hold(image, () => {
         const probe = this.core.sessionFrom(image);
+        probe.interruptPoll = this.core.interruptPoll; // a long run in the stretch searched can be interrupted too
         let hit: ReturnType<ReverseExecution['lastHitBefore']>;
         try {
           hit = this.lastHitBefore(probe, end);
