@@ -202,7 +202,7 @@ export class Debugger {
         this.gotoPosition(back.to);
         return { kind: 'breakpoint', tid: back.to.tid, address: back.address };
       }
-      return this.reverse.reverseContinue(back?.before);
+      return back ? this.reverse.reverseContinue(back.before) : this.reverse.reverseContinue(undefined, this.pause.standsAt());
     }
     const pass = r.others === 'pass' && thread !== undefined;
     if (r.unit === 'instruction') {

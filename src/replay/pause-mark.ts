@@ -11,8 +11,8 @@
 // - an image of the replay where the interrupt stopped the thread, after
 //   which the thread executes up to PRE_STEPS more instructions (single
 //   steps) before the stop is reported: a reverse-stepi in that window
-//   restores the image and steps one instruction fewer (a stepi forwards
-//   widens the window);
+//   restores the image and single-steps to the registers of the step before
+//   (a stepi forwards widens the window);
 // - the origin of the continue it interrupted: where it started, with the
 //   breakpoints, watchpoints and catchpoints armed then. Nothing between the
 //   origin and the pause stopped that continue, so while no stop has been
@@ -29,6 +29,7 @@ import type { SyscallCatch } from './syscall-catch.js';
 import { samePlace } from './visit-count.js';
 import type { WatchBook } from './watch-book.js';
 import type { Watch } from './watchpoints.js';
+import { TrrError } from '../util/errors.js';
 
 /** Instructions a paused thread executes past where the interrupt stopped it (the reverse-stepi window). */
 export const PRE_STEPS = 64;
@@ -65,10 +66,13 @@ interface Mark {
   readonly image: SessionImage;
   readonly pos: number;
   readonly tid: number;
-  /** Instructions the thread executed since the image, to where the debugger stands when it stands at the mark. */
-  steps: number;
-  /** Its registers there. */
-  regs: Buffer;
+  /**
+   * The thread's registers at the image and after each single step since,
+   * up to where the debugger stands when it stands at the mark (the last).
+   * Going back, a step is found again by its registers, not counted: the
+   * first single step after an interrupt stop may execute two instructions.
+   */
+  readonly path: Buffer[];
   /** The continue the pause interrupted, while nothing stands between its start and the pause. */
   origin: Origin | undefined;
 }
@@ -86,7 +90,13 @@ export class PauseMark {
     const m = this.mark;
     if (!m || !this.host.midRun || this.host.currentTid !== m.tid || this.host.session.position !== m.pos) return undefined;
     const here = this.host.position().regs;
-    return here && samePlace(here, m.regs) ? m : undefined;
+    return here && samePlace(here, m.path[m.path.length - 1]!) ? m : undefined;
+  }
+
+  /** Whether the debugger stands at the pause (its thread in user code, where it may simply be continued). */
+  standsAt(): boolean {
+    const m = this.current();
+    return m !== undefined && this.host.session.threadState(m.tid) === 'ready';
   }
 
   /** The stops armed now, for a continue that starts here after stop `stop`; from the mark's origin when it stands at one whose origin still holds. */
@@ -95,7 +105,7 @@ export class PauseMark {
     const now: Origin = { from: h.position(), stop, breakpoints: new Set(h.breakpoints), watches: [...h.watches.watches], catches: h.syscalls.key, forks: h.reportForks };
     const m = this.current();
     const o = m?.origin;
-    if (!o || !this.holds(o) || h.breakpoints.has(new Registers(m.regs).ip)) return now;
+    if (!o || !this.holds(o) || h.breakpoints.has(new Registers(m.path[m.path.length - 1]!).ip)) return now;
     // Nothing stopped the continue from o to the mark, nor stops the next one here: a continue from o with the stops armed in both.
     return { ...o, breakpoints: new Set([...h.breakpoints].filter((b) => o.breakpoints.has(b))), watches: o.watches.filter((w) => h.watches.watches.some((x) => sameWatch(w, x))) };
   }
@@ -121,28 +131,53 @@ export class PauseMark {
     const tid = h.currentTid;
     if (!h.midRun || !s.liveTask(tid) || s.imageBlocker()) return;
     const image = s.image();
-    let steps = 0;
+    const path = [s.liveTask(tid)!.regs().raw];
     try {
       // A step that faults on a watched page is a watchpoint's business: with watches, the pause stays where it is.
-      while (h.watches.watches.length === 0 && steps < PRE_STEPS && s.nextRecord()?.tid === tid && s.canSingleStep(tid)) {
+      while (h.watches.watches.length === 0 && path.length <= PRE_STEPS && s.nextRecord()?.tid === tid && s.canSingleStep(tid)) {
         const r = s.stepInstruction(tid);
         if (r.kind !== 'stepped') {
           // That instruction made the thread's event: stand before it, from the image.
-          const back = h.replaceSession(h.sessionFrom(image));
-          h.disarm(back);
-          for (let i = 0; i < steps; i++) back.stepInstruction(tid);
-          h.rearm(back);
+          const back = this.stepTo(image, tid, path[path.length - 1]!, path.length + 1);
+          if (!back) throw new TrrError(`internal error: the replay did not come back to where the pause stood`);
+          h.replaceSession(back);
           h.midRun = true;
           break;
         }
-        steps++;
-        if (h.breakpoints.has(s.liveTask(tid)!.regs().ip)) break;
+        path.push(s.liveTask(tid)!.regs().raw);
+        if (h.breakpoints.has(new Registers(path[path.length - 1]!).ip)) break;
       }
     } catch (e) {
       image.tasks.dispose();
       throw e;
     }
-    this.mark = { image, pos: h.session.position, tid, steps, regs: h.session.liveTask(tid)!.regs().raw, origin };
+    this.mark = { image, pos: h.session.position, tid, path, origin };
+  }
+
+  /**
+   * A session from `image` in which thread `tid` single-stepped to the
+   * registers `target` (at most `limit` steps), with the debugger's
+   * breakpoints and watches; undefined if it does not get there.
+   */
+  private stepTo(image: SessionImage, tid: number, target: Buffer, limit: number, walked: Buffer[] = []): ReplaySession | undefined {
+    const h = this.host;
+    const s = h.sessionFrom(image);
+    try {
+      h.disarm(s);
+      for (let n = 0; ; n++) {
+        walked.push(s.liveTask(tid)!.regs().raw);
+        if (samePlace(walked[walked.length - 1]!, target)) break;
+        if (n === limit || s.stepInstruction(tid).kind !== 'stepped') {
+          s.close();
+          return undefined;
+        }
+      }
+      h.rearm(s);
+      return s;
+    } catch (e) {
+      s.close();
+      throw e;
+    }
   }
 
   /**
@@ -154,25 +189,24 @@ export class PauseMark {
     return (stop) => {
       const h = this.host;
       if (!m || stop.kind !== 'step' || !h.midRun || h.currentTid !== m.tid || h.session.position !== m.pos) return;
-      m.steps++;
-      m.regs = h.session.liveTask(m.tid)!.regs().raw;
-      if (h.breakpoints.has(new Registers(m.regs).ip)) m.origin = undefined; // a visit of a breakpoint after the origin
+      const regs = h.session.liveTask(m.tid)!.regs().raw;
+      m.path.push(regs);
+      if (h.breakpoints.has(new Registers(regs).ip)) m.origin = undefined; // a visit of a breakpoint after the origin
     };
   }
 
-  /** A reverse-stepi of the mark's thread inside the window: from the image, one instruction fewer. Undefined outside it. */
+  /** A reverse-stepi of the mark's thread inside the window: from the image, to the registers one step back. Undefined outside it. */
   reverseStep(): StopReason | undefined {
     const m = this.current();
-    if (!m || m.steps === 0) return undefined;
+    if (!m || m.path.length < 2) return undefined;
     const h = this.host;
-    const s = h.replaceSession(h.sessionFrom(m.image));
-    h.disarm(s);
-    for (let i = 0; i < m.steps - 1; i++) s.stepInstruction(m.tid);
-    h.rearm(s);
+    const walked: Buffer[] = [];
+    const s = this.stepTo(m.image, m.tid, m.path[m.path.length - 2]!, m.path.length + 1, walked);
+    if (!s) return undefined;
+    h.replaceSession(s);
     h.midRun = true;
     h.currentTid = m.tid;
-    m.steps--;
-    m.regs = s.liveTask(m.tid)!.regs().raw;
+    m.path.splice(0, m.path.length, ...walked); // every step from the image, as single steps from there take them
     return { kind: 'step', tid: m.tid };
   }
 
