@@ -318,6 +318,62 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
   });
 });
 
+/**
+ * Pause in the middle of a syscall-free loop (test/programs/pause_compute.c,
+ * its loop in a second thread with `thread`): the stop is in the loop, a
+ * position to step back, reverse-continue and continue from.
+ */
+async function pauseInLoop(dir: string, args: string[]): Promise<void> {
+  const bin = buildProgram(manifest().find((p) => p.name === 'pause_compute')!);
+  const trace = join(dir, `trace${args.join('-')}`);
+  const rec = trr(['record', '-o', trace, bin, ...args], { cwd: dir });
+  assert.equal(rec.status, 43, rec.stderr);
+  await open(trace, async (s) => {
+    const { dc } = s;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'before_loop' }] });
+    const bp = await go(s, dc.continueRequest({ threadId: 1 }));
+    assert.equal(bp.body.reason, 'breakpoint', JSON.stringify(bp.body));
+    const before = eventOf(bp);
+    const running = s.stopped();
+    await dc.continueRequest({ threadId: 1 });
+    await new Promise((r) => setTimeout(r, 500)); // the loop runs for seconds
+    await dc.pauseRequest({ threadId: 1 });
+    const stop = await running;
+    assert.equal(stop.body.reason, 'pause', JSON.stringify(stop.body));
+    const tid = stop.body.threadId!;
+    const at = await frames(s, tid);
+    assert.equal(at[0]?.name, 'spin', `paused in the loop: ${JSON.stringify(at.map((x) => x.name))}`);
+    assert.ok(at.some((x) => x.name === (args.includes('thread') ? 'worker' : 'main')), JSON.stringify(at.map((x) => x.name)));
+    if (args.includes('thread')) assert.notEqual(tid, 1, 'the worker thread is the one paused');
+    if (!args.includes('thread')) assert.equal(eventOf(stop), before, 'no event between the breakpoint and the pause');
+    const back = await go(s, dc.stepBackRequest({ threadId: tid }));
+    assert.equal(back.body.reason, 'step', JSON.stringify(back.body));
+    assert.equal((await frames(s, tid))[0]?.name, 'spin');
+    const rev = await go(s, dc.reverseContinueRequest({ threadId: tid }));
+    assert.equal(rev.body.reason, 'breakpoint', JSON.stringify(rev.body));
+    assert.equal((await frames(s, rev.body.threadId!))[0]?.name, 'before_loop');
+    assert.equal(eventOf(rev), before);
+    // Pause again, and on to the end from there.
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const again = s.stopped();
+    await dc.continueRequest({ threadId: rev.body.threadId! });
+    await new Promise((r) => setTimeout(r, 500));
+    await dc.pauseRequest({ threadId: 1 });
+    const paused = await again;
+    assert.equal(paused.body.reason, 'pause', JSON.stringify(paused.body));
+    assert.equal((await frames(s, paused.body.threadId!))[0]?.name, 'spin');
+    await Promise.all([dc.waitForEvent('terminated'), dc.continueRequest({ threadId: paused.body.threadId! })]);
+    assert.match(s.output(), /end of the recording/);
+  });
+}
+
+test('dap: pause in a syscall-free loop stops in the loop; step back, reverse-continue and continue from there (one thread, then a second thread)', async () => {
+  await withOutputDir('dap-pause-loop', async (dir) => {
+    await pauseInLoop(dir, []);
+    await pauseInLoop(dir, ['thread']);
+  });
+});
+
 test('dap: threads of a recorded multi-threaded program, each with its own stack', async () => {
   await withOutputDir('dap-threads', async (dir) => {
     const bin = buildProgram(manifest().find((p) => p.name === 'threads')!);
