@@ -394,6 +394,7 @@ export class Debugger {
 
   close(): void {
     this.pause.drop();
+    for (const c of this.checkpoints) c.image?.tasks.dispose();
     this.reverse.close();
     this.session.close();
     this.images.dispose();
@@ -692,20 +693,26 @@ export class Debugger {
     this.midRun = false;
   }
 
-  private readonly checkpoints: Position[] = [];
+  /** The user's checkpoints; one inside a run is imaged there, so that going back to it restores the image instead of searching the run. */
+  private readonly checkpoints: { readonly at: Position; readonly image: SessionImage | undefined }[] = [];
 
   /** Saves the current position; returns its number (from 1). */
   checkpoint(): number {
-    this.checkpoints.push(this.position());
+    const at = this.position();
+    this.checkpoints.push({ at, image: at.regs && !at.entry && !this.session.imageBlocker() ? this.session.image() : undefined });
     return this.checkpoints.length;
   }
 
   /** Goes back (or forward) to checkpoint `n` by replaying to it. */
   private gotoCheckpoint(n: number): StopReason | undefined {
-    const target = this.checkpoints[n - 1];
-    if (!target) return undefined;
-    this.gotoPosition(target);
-    return { kind: 'step', tid: target.tid };
+    const c = this.checkpoints[n - 1];
+    if (!c) return undefined;
+    if (c.image) {
+      this.replaceSession(this.sessionFrom(c.image));
+      this.midRun = true;
+      this.currentTid = c.at.tid;
+    } else this.gotoPosition(c.at);
+    return { kind: 'step', tid: c.at.tid };
   }
 
   /** Goes to position `target` by replaying to it from the latest image before it. */

@@ -4,7 +4,8 @@
 // of the timeline: stepi and reverse-stepi come back to the same registers,
 // reverse-continue finds a breakpoint before the loop (one set before the
 // continue, and one set after the pause), `finish` runs the rest of the loop
-// to the same result as recorded, and continuing reaches the recorded end.
+// to the same result as recorded, a checkpoint there is returned to, and
+// continuing reaches the recorded end.
 // test/programs/pause_compute.c computes for seconds without a syscall (in a
 // second thread with `thread`). See docs/ARCHITECTURE.md, "Pausing a run".
 import { test } from 'node:test';
@@ -84,15 +85,18 @@ test('gdb: Ctrl-C in a syscall-free loop stops in it, at a position stepi, rever
       ...interruptIn(500),
       'continue',
       ...show('PAUSED3', 'info registers rip'),
+      'monitor checkpoint',
       'finish', // the rest of the loop, as recorded
       ...show('FINISHED', 'monitor when'),
+      'restart 1', // back to the pause
+      ...show('RESTARTED', 'info registers rip', 'monitor when'),
       'continue', // to the end
       ...show('END', 'print $rdi'),
     ]);
     assert.match(out, /Program received signal SIGINT, Interrupt\./);
     const paused = section(out, 'PAUSED');
     assert.equal(ripOf(paused)?.[2], 'spin', `the interrupt stops the loop where it runs:\n${paused}`);
-    const [before, when, back, backAgain, reversedAt, finishedAt, ...more] = events(out);
+    const [before, when, back, backAgain, reversedAt, finishedAt, restartedAt, ...more] = events(out);
     assert.equal(more.length, 0);
     assert.ok(before !== undefined && before > 0);
     assert.equal(when, before, 'no event between the breakpoint before the loop and the pause');
@@ -112,6 +116,8 @@ test('gdb: Ctrl-C in a syscall-free loop stops in it, at a position stepi, rever
     assert.equal(ripOf(section(out, 'PAUSED3'))?.[2], 'spin');
     assert.match(out, new RegExp(`Value returned is \\$\\d+ = ${BigInt(`0x${result}`)}\\b`), 'the rest of the loop computes the recorded result');
     assert.equal(finishedAt, when, 'the loop ends before the next event');
+    assert.equal(ripOf(section(out, 'RESTARTED'))?.[1], ripOf(section(out, 'PAUSED3'))?.[1], 'a checkpoint at a pause');
+    assert.equal(restartedAt, when);
     const end = section(out, 'END');
     assert.match(out, new RegExp(`^result ${result} after 1 call$`, 'm'), 'the program prints what it printed in the recording');
     assert.match(end, /^\$\d+ = 43$/m, 'it stands at its exit_group(43)');
