@@ -91,12 +91,16 @@ test('gdb: Ctrl-C in a syscall-free loop stops in it, at a position stepi, rever
       'restart 1', // back to the pause
       ...show('RESTARTED', 'info registers rip', 'monitor when'),
       'continue', // to the end
-      ...show('END', 'print $rdi'),
+      ...show('END', 'print $rdi', 'info registers rip', 'monitor when'),
+      'break before_loop',
+      ...interruptIn(500),
+      'reverse-continue', // its search replays the loop: interrupted, it stays where it was
+      ...show('STAYED', 'info registers rip', 'monitor when'),
     ]);
     assert.match(out, /Program received signal SIGINT, Interrupt\./);
     const paused = section(out, 'PAUSED');
     assert.equal(ripOf(paused)?.[2], 'spin', `the interrupt stops the loop where it runs:\n${paused}`);
-    const [before, when, back, backAgain, reversedAt, finishedAt, restartedAt, ...more] = events(out);
+    const [before, when, back, backAgain, reversedAt, finishedAt, restartedAt, endAt, stayedAt, ...more] = events(out);
     assert.equal(more.length, 0);
     assert.ok(before !== undefined && before > 0);
     assert.equal(when, before, 'no event between the breakpoint before the loop and the pause');
@@ -121,6 +125,8 @@ test('gdb: Ctrl-C in a syscall-free loop stops in it, at a position stepi, rever
     const end = section(out, 'END');
     assert.match(out, new RegExp(`^result ${result} after 1 call$`, 'm'), 'the program prints what it printed in the recording');
     assert.match(end, /^\$\d+ = 43$/m, 'it stands at its exit_group(43)');
+    assert.equal(ripOf(section(out, 'STAYED'))?.[1], ripOf(end)?.[1], 'an interrupted reverse-continue stays where it was');
+    assert.equal(stayedAt, endAt);
   });
 });
 
