@@ -68,6 +68,8 @@ export class ReplayTask {
   batchCount: number | undefined;
   /** A PTRACE_INTERRUPT of trr's that another stop came before: the kernel reports it later, and that stop is swallowed. */
   interruptPending = false;
+  /** How it was last resumed (resume()), to resume it the same way past a swallowed stop. */
+  resumedWith: 'continue' | 'syscall' = 'continue';
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -430,9 +432,9 @@ export class TaskControl {
       }
       t.task.invalidate();
       if (t.interruptPending && isInterruptStop(s)) {
-        // Reported after the stop that came before it: the thread goes on.
+        // Reported after the stop that came before it: the thread goes on as it was resumed.
         t.interruptPending = false;
-        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        ptraceRaw(t.resumedWith === 'syscall' ? PTRACE.SYSCALL : PTRACE.CONT, t.tid, 0, 0);
         t.state = 'running';
         continue;
       }
@@ -504,7 +506,13 @@ export class TaskControl {
       const stop = waitpid(t.tid, WAIT.__WALL);
       if (!stop) continue;
       if (!isInterruptStop(stop.status)) {
-        t.interruptPending = waitStatus.stopped(stop.status);
+        if (TRACE_LOG) {
+          t.task.invalidate();
+          const r = t.task.regs();
+          process.stderr.write(`[replay]   interrupt of ${t.recTid} met stop 0x${stop.status.toString(16)} at ip 0x${r.ip.toString(16)} orig_rax ${BigInt.asIntN(64, r.get('orig_rax'))} rax ${BigInt.asIntN(64, r.get('rax'))}\n`);
+        }
+        if (waitStatus.stopped(stop.status) && waitStatus.event(stop.status) === PTRACE_EVENT.SECCOMP) this.flushInterrupt(t);
+        else t.interruptPending = waitStatus.stopped(stop.status);
         return stop;
       }
       t.task.invalidate();
@@ -515,9 +523,35 @@ export class TaskControl {
         t.state = 'running';
         continue;
       }
+      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} interrupted at ip 0x${regs.ip.toString(16)}\n`);
       t.state = 'ready';
+      t.atSyscallEntry = false; // in user code, not at the entry stop it came from
       throw new InterruptStop(t.recTid);
     }
+  }
+
+  /**
+   * t reached a syscall's entry stop before trr's PTRACE_INTERRUPT took
+   * effect: the interrupt may still be pending (it fires when t next returns
+   * to user code), and a signal-pending flag with it, which would make a
+   * syscall replay runs for real, or injects, fail with a restart. Both are
+   * spent here: interrupted again, t skips the syscall, stops at the
+   * interrupt on its way back to user code, and enters the syscall again, at
+   * its entry stop as before.
+   */
+  private flushInterrupt(t: ReplayTask): void {
+    t.task.invalidate();
+    const entry = t.task.regs().clone();
+    const skip = entry.clone();
+    skip.set('orig_rax', -1n);
+    t.task.setRegs(skip);
+    if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0 || ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    const w = waitpid(t.tid, WAIT.__WALL);
+    t.task.invalidate();
+    if (!w || !isInterruptStop(w.status)) throw new DivergenceError(`thread ${t.recTid} did not stop where trr interrupted it (wait status 0x${(w?.status ?? 0).toString(16)})`);
+    t.state = 'ready';
+    t.atSyscallEntry = false;
+    this.reenterSyscall(t, entry);
   }
 
   /**
@@ -585,6 +619,7 @@ export class TaskControl {
     if (ptraceRaw(mode === 'continue' ? PTRACE.CONT : PTRACE.SYSCALL, t.tid, 0, 0) < 0) {
       throw new DivergenceError(`thread ${t.recTid} vanished (live tid ${t.tid})`);
     }
+    t.resumedWith = mode;
     t.invalidateRegs();
     t.state = 'running';
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -318,6 +318,52 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
   });
 });
 
+/** CPU time (clock ticks) of the processes one of this process's descendants ptraces (the replayed ones), by pid. */
+function replayedCpu(): Map<number, number> {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  const parent = new Map<string, string>();
+  for (const p of procs) {
+    const st = read(`/proc/${p}/stat`);
+    if (st) parent.set(p, st.slice(st.lastIndexOf(')') + 2).split(' ')[1]!);
+  }
+  const ours = new Set([String(process.pid)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of parent) if (!ours.has(p) && ours.has(pp)) grew = ours.add(p) !== undefined;
+  }
+  const tracers = new Set<string>();
+  for (const p of ours) {
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) tracers.add(t);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = new Map<number, number>();
+  for (const p of procs) {
+    const tracer = read(`/proc/${p}/status`)?.match(/^TracerPid:\s*(\d+)/m)?.[1];
+    const st = tracer && tracers.has(tracer) ? read(`/proc/${p}/stat`) : undefined;
+    if (st) out.set(Number(p), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[11]));
+  }
+  return out;
+}
+
+/** Resolves once a replayed process has run `ms` of CPU time more than now (inside the loop, however loaded the machine is). */
+async function replayComputes(ms: number): Promise<void> {
+  const start = replayedCpu();
+  for (;;) {
+    if ([...replayedCpu()].some(([pid, t]) => t - (start.get(pid) ?? 0) >= ms / 10)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /**
  * Pause in the middle of a syscall-free loop (test/programs/pause_compute.c,
  * its loop in a second thread with `thread`): the stop is in the loop, a
@@ -336,7 +382,7 @@ async function pauseInLoop(dir: string, args: string[]): Promise<void> {
     const before = eventOf(bp);
     const running = s.stopped();
     await dc.continueRequest({ threadId: 1 });
-    await new Promise((r) => setTimeout(r, 500)); // the loop runs for seconds
+    await replayComputes(500); // in the loop, which runs for seconds
     await dc.pauseRequest({ threadId: 1 });
     const stop = await running;
     assert.equal(stop.body.reason, 'pause', JSON.stringify(stop.body));
@@ -357,7 +403,7 @@ async function pauseInLoop(dir: string, args: string[]): Promise<void> {
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     const again = s.stopped();
     await dc.continueRequest({ threadId: rev.body.threadId! });
-    await new Promise((r) => setTimeout(r, 500));
+    await replayComputes(500);
     await dc.pauseRequest({ threadId: 1 });
     const paused = await again;
     assert.equal(paused.body.reason, 'pause', JSON.stringify(paused.body));

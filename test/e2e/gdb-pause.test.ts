@@ -16,8 +16,31 @@ import { buildProgram, manifest, trr, withOutputDir } from '../support/harness.j
 
 const prog = () => buildProgram(manifest().find((p) => p.name === 'pause_compute')!);
 
-/** gdb commands that make gdb get a SIGINT (as from Ctrl-C) `ms` after they run: the next `continue` is interrupted. */
-const interruptIn = (ms: number) => ['python', 'import threading, os, signal', `threading.Timer(${ms / 1000}, lambda: os.kill(os.getpid(), signal.SIGINT)).start()`, 'end'];
+/**
+ * gdb commands after which gdb gets a SIGINT (as from Ctrl-C) once one of
+ * the replayed processes (those trr ptraces) has run `ms` of CPU time more:
+ * the next `continue` is interrupted inside the loop however loaded the
+ * machine is.
+ */
+const interruptIn = (ms: number) => [
+  'python',
+  'import threading, os, signal, time',
+  'def trr_cpu():',
+  '    tracer = set(os.listdir("/proc/%d/task" % os.getppid()))',
+  '    out = {}',
+  '    for p in os.listdir("/proc"):',
+  '        try:',
+  '            if not p.isdigit() or open("/proc/%s/status" % p).read().split("TracerPid:")[1].split()[0] not in tracer: continue',
+  '            st = open("/proc/%s/stat" % p).read()',
+  '        except (OSError, IndexError): continue',
+  '        out[p] = int(st[st.rindex(")") + 2:].split()[11])',
+  '    return out',
+  'def trr_interrupt(start=trr_cpu()):',
+  `    while not any(u - start.get(p, 0) >= ${Math.ceil(ms / 10)} for p, u in trr_cpu().items()): time.sleep(0.02)`,
+  '    os.kill(os.getpid(), signal.SIGINT)',
+  'threading.Thread(target=trr_interrupt, daemon=True).start()',
+  'end',
+];
 
 const GENERAL = 'info registers rax rbx rcx rdx rsi rdi rbp rsp r8 r9 r10 r11 r12 r13 r14 r15 rip';
 
