@@ -14,9 +14,6 @@
 // Nothing here knows about gdb: the gdb server (src/gdb) translates packets
 // into these calls and stops into stop replies.
 import { Registers } from '../arch/registers.js';
-import { nr } from '../syscalls/names.js';
-import { SIG } from '../task/kernel-abi.js';
-import type { TraceRecord } from '../trace/format.js';
 import { processStart } from '../trace/processes.js';
 import type { TraceReader } from '../trace/trace-stream.js';
 import { AutoCheckpoints, CHECKPOINT_LOG } from './checkpoints.js';
@@ -28,6 +25,8 @@ import { ReverseExecution, type Position, type TimelineCore } from './reverse.js
 import type { SyscallCatch } from './syscall-catch.js';
 import { CatchStops, type CatchHost } from './catch-stops.js';
 import type { Watch } from './watchpoints.js';
+import { PauseMark, type PauseHost } from './pause-mark.js';
+import { DebuggeeEnd, type EndHost } from './debuggee-end.js';
 
 /**
  * A resume, as any front end asks for it: which way, how far, and which
@@ -78,7 +77,6 @@ export class Debugger {
   private readonly watches: WatchBook;
   private midRun = false;
   private currentTid: number;
-  private reportedSignal = false;
   /** gdb's catchpoints: caught syscalls, forks and vforks (catch-stops.ts). */
   private readonly catches: CatchStops;
 
@@ -116,13 +114,23 @@ export class Debugger {
     const core = this.core();
     this.reverse = new ReverseExecution(core);
     this.catches = new CatchStops(core);
+    this.pause = new PauseMark(core);
+    this.end = new DebuggeeEnd(core);
   }
+
+  /** Where the debuggee's life ends, which forward replay stops before (debuggee-end.ts). */
+  private readonly end: DebuggeeEnd;
+
+  /** Where the latest interrupt stopped a run, to go back from there cheaply (pause-mark.ts). */
+  private readonly pause: PauseMark;
+  /** The kind of the latest stop reported. */
+  private lastStop: StopReason['kind'] = 'start';
 
   /** Going backwards (reverse.ts), on this debugger's sessions. */
   private readonly reverse: ReverseExecution;
 
   /** What reverse execution may use of the debugger. */
-  private core(): TimelineCore & CatchHost {
+  private core(): TimelineCore & CatchHost & PauseHost & EndHost {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
     return {
@@ -147,6 +155,14 @@ export class Debugger {
       set currentTid(v: number) {
         self.currentTid = v;
       },
+      get syscalls() {
+        return self.syscalls;
+      },
+      get reportForks() {
+        return self.reportForks;
+      },
+      interruptPoll: this.pollInterrupt,
+      advanceShown: () => this.advanceShown(),
       position: () => this.position(),
       sessionFrom: (image) => this.sessionFrom(image),
       sessionBefore: (pos, inclusive) => this.sessionBefore(pos, inclusive),
@@ -158,7 +174,7 @@ export class Debugger {
       rearm: (s) => this.rearm(s),
       walkTo: (index) => this.walkTo(index),
       restart: () => this.restart(),
-      stopFor: (r) => this.stopFor(r),
+      stopFor: (r: StepResult, only?: number) => this.stopFor(r, only),
       caughtEntry: (s) => this.catches.caughtEntry(s),
       returnHere: (s, r) => this.catches.returnHere(s, r),
       holdAtCaughtEntry: () => this.catches.holdAtCaughtEntry(),
@@ -174,19 +190,47 @@ export class Debugger {
 
   /** Runs the replay as `r` says and returns where it stopped. */
   resume(r: Resume): StopReason {
+    const stop = this.run(r);
+    this.lastStop = stop.kind;
+    return stop;
+  }
+
+  private run(r: Resume): StopReason {
     const thread = r.thread !== undefined && this.session.liveTask(r.thread) ? r.thread : undefined;
-    if (r.direction === 'reverse') return r.unit === 'instruction' ? this.reverse.reverseStep(thread) : this.reverse.reverseContinue();
+    if (r.direction === 'reverse') {
+      if (r.unit === 'instruction') return (thread === undefined || thread === this.currentTid ? this.pause.reverseStep() : undefined) ?? this.reverse.reverseStep(thread);
+      const back = this.pause.reverseFrom();
+      if (back && 'to' in back) {
+        this.gotoPosition(back.to);
+        return { kind: 'breakpoint', tid: back.to.tid, address: back.address };
+      }
+      return back ? this.reverse.reverseContinue(back.before) : this.reverse.reverseContinue(undefined, this.pause.standsAt());
+    }
     const pass = r.others === 'pass' && thread !== undefined;
     this.reverse.markForward('start'); // for reverse-stepi afterwards (forward-marks.ts)
-    if (r.unit === 'continue') return this.continueForward(pass ? thread : undefined);
-    const stop = this.stepForward(thread, !pass);
-    this.reverse.markForward('step');
+    if (r.unit === 'instruction') {
+      const after = this.pause.beforeStep();
+      const stop = this.stepForward(thread, !pass);
+      after(stop);
+      this.reverse.markForward('step');
+      if (stop.kind === 'interrupted' && this.midRun) this.pause.paused(undefined);
+      return stop;
+    }
+    const origin = pass ? undefined : this.pause.originHere(this.lastStop);
+    const stop = this.continueForward(pass ? thread : undefined);
+    if (stop.kind === 'interrupted' && this.midRun) this.pause.paused(origin);
     return stop;
   }
 
   /** Goes to a place in the recording (backwards from the latest checkpoint before it); undefined when there is no such checkpoint. */
   goto(place: Place): StopReason | undefined {
     this.reverse.forgetForward();
+    const stop = this.gotoPlace(place);
+    if (stop) this.lastStop = stop.kind;
+    return stop;
+  }
+
+  private gotoPlace(place: Place): StopReason | undefined {
     switch (place.kind) {
       case 'start':
         return this.restart();
@@ -212,12 +256,19 @@ export class Debugger {
     },
   }))(this);
 
-  /** advance() of the debugger's own session going forwards for the user: output not shown yet is shown. */
+  /**
+   * advance() of the debugger's own session going forwards for the user:
+   * output not shown yet is shown, and the front end's interrupt stops a
+   * thread in the middle of its run.
+   */
   private advanceShown(): StepResult {
     this.echoing = this.showOutput && this.session.position >= this.shownUpTo;
+    const s = this.session;
+    s.interruptPoll = this.pollInterrupt;
     try {
-      return this.advance(this.session);
+      return this.advance(s);
     } finally {
+      s.interruptPoll = undefined;
       this.echoing = false;
       this.shownUpTo = Math.max(this.shownUpTo, this.session.position);
     }
@@ -253,9 +304,19 @@ export class Debugger {
    */
   interruptRequested: (() => boolean) | undefined;
 
+  /** An interrupt the sessions' interruptPoll took, not reported yet (the thread reached its event first). */
+  private interruptTaken = false;
+
   private interrupted(): boolean {
+    if (this.interruptTaken) {
+      this.interruptTaken = false;
+      return true;
+    }
     return this.interruptRequested?.() ?? false;
   }
+
+  /** A session's interruptPoll: whether to stop the thread that runs; the request stays taken until reported. */
+  private readonly pollInterrupt = (): boolean => (this.interruptTaken ||= this.interruptRequested?.() ?? false);
 
   /** How many automatic checkpoints are kept now. */
   get automaticCheckpoints(): number {
@@ -337,6 +398,8 @@ export class Debugger {
   }
 
   close(): void {
+    this.pause.drop();
+    for (const c of this.checkpoints) c.image?.tasks.dispose();
     this.reverse.close();
     this.session.close();
     this.images.dispose();
@@ -416,21 +479,18 @@ export class Debugger {
     return { pos: this.session.position, tid: this.currentTid, regs, entry: this.session.heldAtEntry !== undefined };
   }
 
-  /** Is `r` where the debuggee's life ends? Replay stops before it so it can be inspected. */
-  private endsDebuggee(r: TraceRecord | undefined): 'end' | 'signal' | undefined {
-    if (!r) return 'end';
-    if (!this.session.liveTask(r.tid) || this.session.liveTask(r.tid)!.tgid !== this.session.liveTask(this.pid)?.tgid) return undefined;
-    if ((r.kind === 'syscall' || r.kind === 'syscall-entry') && r.nr === nr('exit_group')) return 'end';
-    if (r.kind === 'signal' && r.action === 'terminate') return 'signal';
-    return undefined;
-  }
-
   /**
    * The stop a step of the debugger's session means, if any. With `only`,
    * a breakpoint or watchpoint hit by another thread is passed over (the
    * front end resumed that one thread: the others run as recorded, unseen).
    */
   private stopFor(r: StepResult, only?: number): StopReason | undefined {
+    if (r.kind === 'interrupted') {
+      this.interruptTaken = false;
+      this.midRun = true;
+      this.currentTid = r.tid;
+      return { kind: 'interrupted', tid: r.tid };
+    }
     let stop = this.examine(this.session, r) ?? this.execOfDebuggee(r);
     if (stop && only !== undefined && stop.tid !== only && stop.kind !== 'exec') stop = undefined;
     this.midRun = r.kind !== 'event'; // stopped inside a thread's run, not at an event boundary
@@ -448,71 +508,6 @@ export class Debugger {
     return { kind: 'exec', tid: applied.tid, exe: this.trace.blobPath(applied.exe) };
   }
 
-  private atEnd(): StopReason | undefined {
-    const next = this.session.nextRecord();
-    const end = this.endsDebuggee(next);
-    if (!end) return undefined;
-    const tid = next?.tid ?? this.currentTid;
-    if (next && this.session.liveTask(tid)) this.currentTid = tid;
-    if (end === 'signal' && next?.kind === 'signal' && !this.reportedSignal) {
-      this.reportedSignal = true;
-      return { kind: 'signal', tid, signo: next.signo };
-    }
-    return { kind: 'end', tid: this.currentTid };
-  }
-
-  /**
-   * The instruction whose execution ends the debuggee at its next record
-   * `r` (its exit_group's syscall instruction, or the instruction that
-   * faults with the fatal signal), with its thread; undefined when none of
-   * its instructions runs before the end (a fatal signal delivered at a
-   * syscall, the end of the trace).
-   */
-  private endingInstruction(r: TraceRecord | undefined): { tid: number; address: bigint } | undefined {
-    if (!r || !this.endsDebuggee(r) || !this.session.canSingleStep(r.tid)) return undefined;
-    if (r.kind === 'syscall' || r.kind === 'syscall-entry') return { tid: r.tid, address: new Registers(r.regs).ip - 2n };
-    if (r.kind === 'signal' && r.sync && r.signo !== SIG.TRAP) return { tid: r.tid, address: new Registers(r.regs).ip };
-    return undefined;
-  }
-
-  /** Whether the thread that ends the debuggee stands at the instruction that does it (or nothing runs before the end). */
-  private atEndingInstruction(): boolean {
-    const ending = this.endingInstruction(this.session.nextRecord());
-    return !ending || this.session.liveTask(ending.tid)!.regs().ip === ending.address;
-  }
-
-  /**
-   * The debuggee's next record ends it: runs its thread up to the
-   * instruction that does it (exit handlers, `_exit`, the code before a
-   * crash), stopping at the debugger's breakpoints and watchpoints on the
-   * way. Returns such a stop, or undefined once the thread stands there.
-   */
-  private runToEndingInstruction(only?: number): StopReason | undefined {
-    const ending = this.endingInstruction(this.session.nextRecord());
-    if (!ending || this.atEndingInstruction()) return undefined;
-    const s = this.session;
-    const own = !this.breakpoints.has(ending.address);
-    if (own) s.setBreakpoint(this.pid, ending.address);
-    s.breakpointFilter = (tid, address) => this.breakpoints.has(address) || (tid === ending.tid && address === ending.address);
-    try {
-      for (;;) {
-        const r = this.advanceShown();
-        if (own && r.kind === 'breakpoint' && r.address === ending.address) {
-          this.midRun = true;
-          this.currentTid = ending.tid;
-          return undefined;
-        }
-        const stop = this.stopFor(r, only);
-        if (stop) return stop;
-        if (r.kind === 'event') return undefined;
-        if (this.interrupted()) return { kind: 'interrupted', tid: this.currentTid };
-      }
-    } finally {
-      s.breakpointFilter = undefined;
-      if (own) s.removeBreakpoint(this.pid, ending.address);
-    }
-  }
-
   /**
    * Runs forwards until a breakpoint or watchpoint hit, or the end of the
    * debuggee's recording. With `only` (gdb's `vCont;c:THREAD`, as under
@@ -525,10 +520,10 @@ export class Debugger {
     if (only !== undefined && !this.session.liveTask(only)) only = undefined;
     if (this.catches.pending) return this.catches.takePending()!;
     for (;;) {
-      if (this.endsDebuggee(this.session.nextRecord())) {
-        const stop = this.runToEndingInstruction(only);
+      if (this.end.endsDebuggee(this.session.nextRecord())) {
+        const stop = this.end.runToEndingInstruction(only);
         if (stop) {
-          this.reportedSignal = false;
+          this.end.reportedSignal = false;
           return stop;
         }
       }
@@ -537,9 +532,9 @@ export class Debugger {
         if (stop) return stop;
         continue;
       }
-      const end = this.atEnd();
+      const end = this.end.atEnd();
       if (end) return end;
-      this.reportedSignal = false;
+      this.end.reportedSignal = false;
       const r = this.advanceShown();
       const stop = this.stopFor(r, only) ?? this.catches.forkStop(r) ?? this.catches.caughtReturn(r);
       if (stop) return stop;
@@ -562,13 +557,13 @@ export class Debugger {
   private stepForward(tid?: number, othersStop = true): StopReason {
     const want = tid !== undefined && this.session.liveTask(tid) ? tid : undefined;
     if (this.catches.pending) return this.catches.takePending()!;
-    if (this.session.heldAtEntry !== undefined && !this.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
+    if (this.session.heldAtEntry !== undefined && !this.end.endsDebuggee(this.session.nextRecord()) && (want === undefined || this.session.nextRecord()!.tid === want)) {
       // At a syscall's entry stop: the step finishes the syscall.
       const r = this.advanceShown();
       return this.stopFor(r) ?? this.catches.forkStop(r) ?? this.catches.caughtReturn(r) ?? { kind: 'step', tid: this.currentTid };
     }
     for (;;) {
-      const end = this.atEndingInstruction() ? this.atEnd() : undefined; // else the code before the end runs first
+      const end = this.end.atEndingInstruction() ? this.end.atEnd() : undefined; // else the code before the end runs first
       if (end) return end;
       if (want !== undefined && !this.session.liveTask(want)) {
         // The thread ended while the others ran (its exit was its next record).
@@ -602,7 +597,7 @@ export class Debugger {
     this.replaceSession(this.sessionBefore(this.startAfter + 1, true));
     this.midRun = false;
     this.currentTid = this.pid;
-    this.reportedSignal = false;
+    this.end.reportedSignal = false;
     return { kind: 'start', tid: this.pid };
   }
 
@@ -625,23 +620,35 @@ export class Debugger {
    */
   private walkTo(index: number): void {
     this.disarm(this.session);
-    while (this.session.position < index && !this.session.atEnd && !this.atEnd()) this.advance(this.session);
+    while (this.session.position < index && !this.session.atEnd && !this.end.atEnd()) this.advance(this.session);
     this.rearm(this.session);
     this.midRun = false;
   }
 
-  private readonly checkpoints: Position[] = [];
+  /** The user's checkpoints; one inside a run is imaged there, so that going back to it restores the image instead of searching the run. */
+  private readonly checkpoints: { readonly at: Position; readonly image: SessionImage | undefined }[] = [];
 
   /** Saves the current position; returns its number (from 1). */
   checkpoint(): number {
-    this.checkpoints.push(this.position());
+    const at = this.position();
+    this.checkpoints.push({ at, image: at.regs && !at.entry && !this.session.imageBlocker() ? this.session.image() : undefined });
     return this.checkpoints.length;
   }
 
   /** Goes back (or forward) to checkpoint `n` by replaying to it. */
   private gotoCheckpoint(n: number): StopReason | undefined {
-    const target = this.checkpoints[n - 1];
-    if (!target) return undefined;
+    const c = this.checkpoints[n - 1];
+    if (!c) return undefined;
+    if (c.image) {
+      this.replaceSession(this.sessionFrom(c.image));
+      this.midRun = true;
+      this.currentTid = c.at.tid;
+    } else this.gotoPosition(c.at);
+    return { kind: 'step', tid: c.at.tid };
+  }
+
+  /** Goes to position `target` by replaying to it from the latest image before it. */
+  private gotoPosition(target: Position): void {
     this.replaceSession(this.sessionBefore(target.pos, true));
     if (target.entry) {
       this.walkTo(target.pos);
@@ -655,7 +662,6 @@ export class Debugger {
       this.midRun = true;
     } else this.walkTo(target.pos);
     this.currentTid = target.tid;
-    return { kind: 'step', tid: target.tid };
   }
 
   /** Replays to the given event from wherever we are (backwards means from a checkpoint before it). */

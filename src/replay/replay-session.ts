@@ -34,7 +34,7 @@ import { ProcessImaging, type TasksImage } from './process-images.js';
 import { matchesPoint, searchPoint, teleport, type AsyncSearchHost } from './async-points.js';
 import { dropsAliases } from './watch-alias.js';
 import { sameState } from '../task/fingerprint.js';
-import { BreakpointStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
+import { BreakpointStop, InterruptStop, ReplayTask, TRACE_LOG, WatchFault, type SplitSyscall, type StepResult } from './task-control.js';
 import { describe, fmt, u32, writeAll } from './session-util.js';
 import { syscallEntered } from './syscall-catch.js';
 import { ThreadNameBook } from './thread-names.js';
@@ -180,6 +180,7 @@ export class ReplaySession extends ProcessImaging {
     } catch (e) {
       if (e instanceof BreakpointStop) return { kind: 'breakpoint', tid: e.tid, address: e.address };
       if (e instanceof WatchFault) return { kind: 'watch-fault', tid: e.tid, address: e.address };
+      if (e instanceof InterruptStop) return { kind: 'interrupted', tid: e.tid };
       if (e instanceof DivergenceError && !e.message.startsWith('replay diverged')) {
         const h = this.trace.header;
         const hint = couldUseCpuRandomness(h.features, h.cpuid)
@@ -289,7 +290,7 @@ export class ReplaySession extends ProcessImaging {
         return this.applySignal(t, r);
       case 'rdtsc':
       case 'cpuid': {
-        const stop = this.runToStop(t, SIG.SEGV);
+        const stop = this.runToStop(t, SIG.SEGV, true);
         if (stop.kind !== 'signal' || stop.sig !== SIG.SEGV) throw this.unexpected(t, stop, `an ${r.kind} instruction`);
         this.checkRegs(t, new Registers(r.regs), `at the ${r.kind} instruction`);
         t.task.setRegs(new Registers(r.after));
@@ -315,7 +316,7 @@ export class ReplaySession extends ProcessImaging {
             t.state = 'running';
           }
         }
-        const stop = r.step && t.state === 'ready' ? { kind: 'signal' as const, sig: SIG.TRAP, info: Buffer.alloc(0) } : this.runToStop(t, r.signo);
+        const stop = r.step && t.state === 'ready' ? { kind: 'signal' as const, sig: SIG.TRAP, info: Buffer.alloc(0) } : this.runToStop(t, r.signo, !r.step);
         if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)} (for its tracer)`);
         this.checkRegs(t, new Registers(r.regs), `when ${signalName(r.signo)} was raised`, true);
         t.state = 'ready';
@@ -402,7 +403,7 @@ export class ReplaySession extends ProcessImaging {
       t.split = undefined;
       return t.task.regs();
     }
-    const stop = this.runToStop(t);
+    const stop = this.runToStop(t, 0, true);
     if (stop.kind !== 'seccomp') throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
     const found = t.task.regs();
     if (found.syscallNo !== nrv) throw this.unexpected(t, stop, `the entry of ${syscallName(nrv)}`);
@@ -863,7 +864,7 @@ export class ReplaySession extends ProcessImaging {
   private applySignal(t: ReplayTask, r: SignalRecord): void {
     const recorded = new Registers(r.regs);
     if (r.sync) {
-      const stop = this.runToStop(t, r.signo);
+      const stop = this.runToStop(t, r.signo, true);
       if (stop.kind !== 'signal' || stop.sig !== r.signo) throw this.unexpected(t, stop, `signal ${signalName(r.signo)}`);
       this.checkRegs(t, recorded, `when ${signalName(r.signo)} was raised`, true);
     } else {
@@ -912,7 +913,7 @@ export class ReplaySession extends ProcessImaging {
     const mem = t.task.mem;
     const host: AsyncSearchHost = {
       runToTarget: (task) => {
-        const stop = this.runToStop(task);
+        const stop = this.runToStop(task, 0, true);
         if (stop.kind !== 'async-hit') return this.unexpected(task, stop, `ip 0x${pc.toString(16)}`);
         // A debugger breakpoint at the same instruction: the debugger sees the hit (the search resumes when it continues).
         if (!mine && (!this.breakpointFilter || this.breakpointFilter(task.recTid, pc, task.task.regs()))) throw new BreakpointStop(task.recTid, pc);

@@ -65,6 +65,8 @@ export interface TimelineCore {
   advance(s: ReplaySession): StepResult;
   examine(s: ReplaySession, r: StepResult): StopReason | undefined;
   interrupted(): boolean;
+  /** For a session's interruptPoll (TaskControl): stops a thread in the middle of its run when the front end interrupts. */
+  readonly interruptPoll: () => boolean;
   disarm(s: ReplaySession): void;
   rearm(s: ReplaySession): void;
   walkTo(index: number): void;
@@ -149,48 +151,95 @@ export class ReverseExecution {
    * every stop the debugger cares about (breakpoint hits and watch faults, in
    * order). Returns the last one before `target` that was a real hit: by
    * number, or, for a value changed by a syscall, as "just before event N".
+   *
+   * A target in the middle of a run is found again by its instruction and
+   * registers (a temporary breakpoint, a stop at every visit); with `at`, an
+   * image taken at the target, it is not looked for at all: the search runs
+   * to the end of the target's run, and the hits after the target are
+   * counted from the image on (countFrom) and left out. That costs the rest
+   * of the run instead of a stop per visit of the target's instruction (a
+   * pause in a hot loop, see pause-mark.ts).
    */
-  private lastHitBefore(s: ReplaySession, target: Position, marks: Mark[]): Hit | 'interrupted' | undefined {
-    const extra = target.regs && !target.entry ? new Registers(target.regs).ip : undefined;
+  private lastHitBefore(s: ReplaySession, target: Position, marks: Mark[], at?: SessionImage): Hit | 'interrupted' | undefined {
+    const ends = at ? target.pos + 1 : target.pos;
+    const extra = target.regs && !target.entry && !at ? new Registers(target.regs).ip : undefined;
     if (extra !== undefined && !this.core.breakpoints.has(extra)) s.setBreakpoint(this.core.pid, extra);
     let ordinal = 0;
-    let last: Hit | undefined;
+    /** The hits in order; `after`: found past the target (with `at` only; ordinal hits are told apart by number at the end). */
+    const hits: { readonly hit: Hit; readonly after: boolean }[] = [];
+    const note = (hit: Hit, after = false) => hits.push({ hit, after });
     // A caught syscall that returned just before where the search starts (the image's position) is in this stretch.
     const firstFork = this.core.forkHere(s);
-    if (firstFork !== undefined && (target.regs || firstFork < target.pos)) last = { forkAt: firstFork };
+    if (firstFork !== undefined && (target.regs || firstFork < target.pos)) note({ forkAt: firstFork });
     const first = this.core.returnHere(s, { kind: 'event' });
-    if (first !== undefined && (target.regs || first < target.pos)) last = { returnAt: first };
+    if (first !== undefined && (target.regs || first < target.pos)) note({ returnAt: first });
     for (;;) {
-      if ((!target.regs && s.position >= target.pos) || s.atEnd) break;
-      if (s.position > target.pos) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
+      if (((!target.regs || at) && s.position >= ends) || s.atEnd) break;
+      if (s.position > ends) throw new TrrError(`internal error: going back, the replay did not come to where it stood (event ${target.pos}) again`);
       if (this.core.interrupted()) return 'interrupted';
       let r: StepResult;
       if (this.core.caughtEntry(s) !== undefined || (target.entry && s.position === target.pos && s.heldAtEntry === undefined)) {
         const h = s.holdAtEntry();
         if (h.kind === 'held') {
           if (target.entry && s.position === target.pos) break;
-          last = { entryAt: s.position };
+          note({ entryAt: s.position }, s.position >= target.pos);
           continue;
         }
         r = h;
       } else r = this.core.advance(s);
+      if (r.kind === 'interrupted') {
+        this.core.interrupted(); // takes the request
+        return 'interrupted';
+      }
       if (r.kind === 'breakpoint') {
-        if (target.regs && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs)) break;
-        if (this.core.breakpoints.has(r.address)) last = { ordinal: ++ordinal };
+        if (extra !== undefined && s.position === target.pos && r.tid === target.tid && samePlace(s.liveTask(r.tid)!.regs().raw, target.regs!)) break;
+        if (this.core.breakpoints.has(r.address)) note({ ordinal: ++ordinal });
       } else if (r.kind === 'watch-fault') {
         const mark = ++ordinal;
-        if (this.core.examine(s, r)) last = { ordinal: mark };
+        if (this.core.examine(s, r)) note({ ordinal: mark });
       } else if (r.kind === 'event') {
-        if (this.core.examine(s, r)) last = { beforeEvent: s.position - 1 };
+        if (this.core.examine(s, r)) note({ beforeEvent: s.position - 1 }, s.position - 1 >= target.pos);
         const fork = this.core.forkHere(s);
-        if (fork !== undefined && (target.regs || fork < target.pos)) last = { forkAt: fork }; // going backwards the syscall's return comes first
+        if (fork !== undefined && (target.regs || fork < target.pos)) note({ forkAt: fork }, fork > target.pos); // going backwards the syscall's return comes first
         const ret = this.core.returnHere(s, r);
-        if (ret !== undefined && (target.regs || ret < target.pos)) last = { returnAt: ret }; // not the return the debuggee stands just after
+        if (ret !== undefined && (target.regs || ret < target.pos)) note({ returnAt: ret }, ret > target.pos); // not the return the debuggee stands just after
         const image = this.core.images.at(s.position); // taken on the way, or there before
         if (image) marks.push({ image, ordinal });
       }
     }
-    return last;
+    let before = ordinal;
+    if (at) {
+      const later = this.countFrom(at, ends);
+      if (later === 'interrupted') return later;
+      before -= later;
+    }
+    const kept = hits.filter((h) => ('ordinal' in h.hit ? h.hit.ordinal <= before : !h.after));
+    return kept[kept.length - 1]?.hit;
+  }
+
+  /** The stops lastHitBefore numbers (breakpoint hits, watch faults) from `image` to event boundary `ends`. */
+  private countFrom(image: SessionImage, ends: number): number | 'interrupted' {
+    const s = this.core.sessionFrom(image);
+    s.interruptPoll = this.core.interruptPoll;
+    try {
+      let n = 0;
+      while (s.position < ends && !s.atEnd) {
+        if (this.core.interrupted()) return 'interrupted';
+        const r = this.core.advance(s);
+        if (r.kind === 'interrupted') {
+          this.core.interrupted();
+          return 'interrupted';
+        }
+        if (r.kind === 'breakpoint' && this.core.breakpoints.has(r.address)) n++;
+        else if (r.kind === 'watch-fault') {
+          n++;
+          this.core.examine(s, r);
+        } else if (r.kind === 'event') this.core.examine(s, r);
+      }
+      return n;
+    } finally {
+      s.close();
+    }
   }
 
   /**
@@ -284,11 +333,16 @@ export class ReverseExecution {
    * Runs backwards to the previous breakpoint or watchpoint hit, or to the
    * start of the recording. The stretch from the latest checkpoint to here
    * is searched first, then the one before it, and so on. An interrupt
-   * during the search leaves the debugger where it was.
+   * during the search leaves the debugger where it was. With `from`, the
+   * previous hit before that position (the debugger stands after it, with
+   * nothing to stop at in between: see pause-mark.ts). With `imaged`, the
+   * current position is not looked for in its run (see lastHitBefore).
    */
-  reverseContinue(): StopReason {
+  reverseContinue(from?: Position, imaged = false): StopReason {
     this.forward.clear();
-    let end = this.core.position();
+    let end = from ?? this.core.position();
+    // With `imaged`, the debugger stands at `end`, inside a run, where the search is not to look for it (see lastHitBefore).
+    let at = !from && imaged && end.regs && !end.entry && !this.core.session.imageBlocker() ? this.core.session.image() : undefined;
     const pinned: SessionImage[] = [];
     try {
       if (this.core.watches.watches.length > 0) this.densify(end, pinned);
@@ -296,10 +350,11 @@ export class ReverseExecution {
         const image = this.core.images.latest(end.pos, end.regs !== undefined);
         const found = this.core.images.hold(image, () => {
           const probe = this.core.sessionFrom(image);
+          probe.interruptPoll = this.core.interruptPoll; // a long run in the stretch searched can be interrupted too
           const marks: Mark[] = [];
           let hit: ReturnType<ReverseExecution['lastHitBefore']>;
           try {
-            hit = this.lastHitBefore(probe, end, marks);
+            hit = this.lastHitBefore(probe, end, marks, at);
           } finally {
             probe.close();
           }
@@ -315,8 +370,11 @@ export class ReverseExecution {
           return { kind: 'beginning', tid: this.core.pid };
         }
         end = { pos: image.pos, tid: end.tid, regs: undefined };
+        at?.tasks.dispose();
+        at = undefined;
       }
     } finally {
+      at?.tasks.dispose();
       this.core.images.unpin(pinned);
     }
   }

@@ -52,6 +52,11 @@ export class SyscallCatch {
     return this.caught !== undefined;
   }
 
+  /** What is caught, as a string: equal strings, the same catchpoints. */
+  get key(): string {
+    return this.caught === undefined || this.caught === 'all' ? String(this.caught) : [...this.caught].sort((a, b) => a - b).join(',');
+  }
+
   private wants(nr: number): boolean {
     if (this.caught === undefined || nr < 0 || nr >= FIRST_TRR_CALL) return false;
     return this.caught === 'all' || this.caught.has(nr);

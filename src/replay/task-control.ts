@@ -66,6 +66,10 @@ export class ReplayTask {
   buffer: bigint | undefined;
   /** Records of the last batch written into the buffer, until the thread's next event checks they were all taken. */
   batchCount: number | undefined;
+  /** A PTRACE_INTERRUPT of trr's that another stop came before: the kernel reports it later, and that stop is swallowed. */
+  interruptPending = false;
+  /** How it was last resumed (resume()), to resume it the same way past a swallowed stop. */
+  resumedWith: 'continue' | 'syscall' = 'continue';
   constructor(
     readonly recTid: number,
     readonly task: Task,
@@ -92,7 +96,9 @@ export type StepResult =
   | { readonly kind: 'stepped' } // one instruction executed (stepInstruction)
   | { readonly kind: 'breakpoint'; readonly tid: number; readonly address: bigint }
   /** An instruction of `tid` is about to access a watched page at `address` (not executed yet). */
-  | { readonly kind: 'watch-fault'; readonly tid: number; readonly address: bigint };
+  | { readonly kind: 'watch-fault'; readonly tid: number; readonly address: bigint }
+  /** The debugger interrupted `tid` in its user code (interruptPoll): it stands there, and the record is applied again on the next step. */
+  | { readonly kind: 'interrupted'; readonly tid: number };
 
 /** Thrown inside a record's application when an instruction faults on a watched page. */
 export class WatchFault extends Error {
@@ -102,6 +108,21 @@ export class WatchFault extends Error {
   ) {
     super('watch fault');
   }
+}
+
+/** Thrown inside a record's application when the debugger interrupted a thread in its user code (see TaskControl.interruptPoll). */
+export class InterruptStop extends Error {
+  constructor(readonly tid: number) {
+    super('interrupted');
+  }
+}
+
+/** How often a wait for a thread running user code looks at TaskControl.interruptPoll. */
+const INTERRUPT_POLL_MS = 20;
+
+/** The stop PTRACE_INTERRUPT asks for (a seized task's PTRACE_EVENT_STOP with SIGTRAP). */
+export function isInterruptStop(status: number): boolean {
+  return waitStatus.stopped(status) && waitStatus.event(status) === PTRACE_EVENT.STOP && waitStatus.stopSig(status) === SIG.TRAP;
 }
 
 /** Thrown inside a record's application when a thread hits a debugger breakpoint. */
@@ -367,8 +388,22 @@ export class TaskControl {
     }
   }
 
-  /** Resumes t if needed and returns its next stop that matters (real async signals are swallowed). */
-  protected runToStop(t: ReplayTask, expectSignal = 0): StopKind {
+  /**
+   * Set by the debugger while it runs a session for the user: polled while a
+   * thread runs its user code towards its next event (runToStop with
+   * `user`). When it says so, the thread is stopped where it is
+   * (PTRACE_INTERRUPT) and the record's application ends with InterruptStop;
+   * applying the record again resumes it from there.
+   */
+  interruptPoll: (() => boolean) | undefined;
+
+  /**
+   * Resumes t if needed and returns its next stop that matters (real async
+   * signals are swallowed). With `user`, t runs its own code to that stop
+   * (not a syscall of trr's): the wait can be interrupted (interruptPoll).
+   */
+  protected runToStop(t: ReplayTask, expectSignal = 0, user = false): StopKind {
+    let resumed = false;
     for (;;) {
       let s: number;
       if (t.pendingStatus !== undefined) {
@@ -379,20 +414,30 @@ export class TaskControl {
           const st = t.state === 'at-watch' ? this.stepOverWatchFault(t) : this.singleStep(t);
           if (st.trapped) {
             this.resume(t, 'continue');
+            resumed = true;
             continue;
           }
           s = st.status;
         } else {
-          if (t.state === 'ready') this.resume(t, 'continue');
-          else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
+          if (t.state === 'ready') {
+            this.resume(t, 'continue');
+            resumed = true;
+          } else if (t.state !== 'running' && t.state !== 'in-kernel' && t.state !== 'exiting') {
             throw new DivergenceError(`thread ${t.recTid} is not in a state to run (${t.state})`);
           }
-          const w = waitpid(t.tid, WAIT.__WALL);
+          const w = user && resumed && this.interruptPoll ? this.waitOrInterrupt(t, this.interruptPoll) : waitpid(t.tid, WAIT.__WALL);
           if (!w) continue;
           s = w.status;
         }
       }
       t.task.invalidate();
+      if (t.interruptPending && isInterruptStop(s)) {
+        // Reported after the stop that came before it: the thread goes on as it was resumed.
+        t.interruptPending = false;
+        ptraceRaw(t.resumedWith === 'syscall' ? PTRACE.SYSCALL : PTRACE.CONT, t.tid, 0, 0);
+        t.state = 'running';
+        continue;
+      }
       if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} (live ${t.tid}) stop 0x${s.toString(16)}\n`);
       if (!waitStatus.stopped(s)) {
         t.state = 'gone';
@@ -445,6 +490,71 @@ export class TaskControl {
   }
 
   /**
+   * Waits for running task t's next stop, looking at `poll` every
+   * INTERRUPT_POLL_MS. When it says to stop, interrupts t where it is: at the
+   * interrupt's own stop, InterruptStop is thrown (t stands in its user
+   * code, 'ready'). A stop that came before the interrupt is returned (the
+   * interrupt, reported later, is then swallowed: interruptPending), and
+   * `poll` still says to stop, so the caller stops at the next event.
+   */
+  private waitOrInterrupt(t: ReplayTask, poll: () => boolean): { status: number } | undefined {
+    for (;;) {
+      const w = waitpid(t.tid, WAIT.__WALL, INTERRUPT_POLL_MS);
+      if (w) return w;
+      if (!poll()) continue;
+      if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+      const stop = waitpid(t.tid, WAIT.__WALL);
+      if (!stop) continue;
+      if (!isInterruptStop(stop.status)) {
+        if (TRACE_LOG) {
+          t.task.invalidate();
+          const r = t.task.regs();
+          process.stderr.write(`[replay]   interrupt of ${t.recTid} met stop 0x${stop.status.toString(16)} at ip 0x${r.ip.toString(16)} orig_rax ${BigInt.asIntN(64, r.get('orig_rax'))} rax ${BigInt.asIntN(64, r.get('rax'))}\n`);
+        }
+        if (waitStatus.stopped(stop.status) && waitStatus.event(stop.status) === PTRACE_EVENT.SECCOMP) this.flushInterrupt(t);
+        else t.interruptPending = waitStatus.stopped(stop.status);
+        return stop;
+      }
+      t.task.invalidate();
+      const regs = t.task.regs();
+      if (BigInt.asIntN(64, regs.get('orig_rax')) >= 0n) {
+        // Inside a syscall the seccomp filter let through (the kernel restarts it): not a place in user code. Try again later.
+        ptraceRaw(PTRACE.CONT, t.tid, 0, 0);
+        t.state = 'running';
+        continue;
+      }
+      if (TRACE_LOG) process.stderr.write(`[replay]   thread ${t.recTid} interrupted at ip 0x${regs.ip.toString(16)}\n`);
+      t.state = 'ready';
+      t.atSyscallEntry = false; // in user code, not at the entry stop it came from
+      throw new InterruptStop(t.recTid);
+    }
+  }
+
+  /**
+   * t reached a syscall's entry stop before trr's PTRACE_INTERRUPT took
+   * effect: the interrupt may still be pending (it fires when t next returns
+   * to user code), and a signal-pending flag with it, which would make a
+   * syscall replay runs for real, or injects, fail with a restart. Both are
+   * spent here: interrupted again, t skips the syscall, stops at the
+   * interrupt on its way back to user code, and enters the syscall again, at
+   * its entry stop as before.
+   */
+  private flushInterrupt(t: ReplayTask): void {
+    t.task.invalidate();
+    const entry = t.task.regs().clone();
+    const skip = entry.clone();
+    skip.set('orig_rax', -1n);
+    t.task.setRegs(skip);
+    if (ptraceRaw(PTRACE.INTERRUPT, t.tid, 0, 0) < 0 || ptraceRaw(PTRACE.CONT, t.tid, 0, 0) < 0) throw new DivergenceError(`thread ${t.recTid} vanished`);
+    const w = waitpid(t.tid, WAIT.__WALL);
+    t.task.invalidate();
+    if (!w || !isInterruptStop(w.status)) throw new DivergenceError(`thread ${t.recTid} did not stop where trr interrupted it (wait status 0x${(w?.status ?? 0).toString(16)})`);
+    t.state = 'ready';
+    t.atSyscallEntry = false;
+    this.reenterSyscall(t, entry);
+  }
+
+  /**
    * Executes one instruction of a stopped task with any breakpoint at its ip
    * lifted. `trapped` is true when it ended in the single-step trap; otherwise
    * `status` is the stop it reached instead (a syscall entry, a fault, ...).
@@ -462,6 +572,11 @@ export class TaskControl {
     const w = waitpid(t.tid, WAIT.__WALL)!;
     if (lifted) this.breakpoints.restore(t.task.mem, ip);
     t.task.invalidate();
+    if (t.interruptPending && isInterruptStop(w.status)) {
+      t.interruptPending = false; // an interrupt of trr's reported late: the step is still to take
+      t.state = 'ready';
+      return this.singleStep(t);
+    }
     const trapped = waitStatus.stopped(w.status) && waitStatus.stopSig(w.status) === SIG.TRAP && waitStatus.event(w.status) === 0 && t.task.sigInfo().readInt32LE(8) !== SI_KERNEL;
     if (trapped) {
       t.state = 'ready';
@@ -504,6 +619,7 @@ export class TaskControl {
     if (ptraceRaw(mode === 'continue' ? PTRACE.CONT : PTRACE.SYSCALL, t.tid, 0, 0) < 0) {
       throw new DivergenceError(`thread ${t.recTid} vanished (live tid ${t.tid})`);
     }
+    t.resumedWith = mode;
     t.invalidateRegs();
     t.state = 'running';
   }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugClient } from '@vscode/debugadapter-testsupport';
 import type { DebugProtocol } from '@vscode/debugprotocol';
@@ -315,6 +315,108 @@ test('dap: pause stops a long continue; a recorded SIGSEGV is an exception stop'
       assert.match(main?.source?.path ?? '', /segv_death\.c$/, JSON.stringify(f));
       assert.equal(await value(s, 'target', main!.id, 'hover'), '0x0');
     });
+  });
+});
+
+/** CPU time (clock ticks) of the processes one of this process's descendants ptraces (the replayed ones), by pid. */
+function replayedCpu(): Map<number, number> {
+  const read = (f: string) => {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch {
+      return undefined;
+    }
+  };
+  const procs = readdirSync('/proc').filter((p) => /^\d+$/.test(p));
+  const parent = new Map<string, string>();
+  for (const p of procs) {
+    const st = read(`/proc/${p}/stat`);
+    if (st) parent.set(p, st.slice(st.lastIndexOf(')') + 2).split(' ')[1]!);
+  }
+  const ours = new Set([String(process.pid)]);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [p, pp] of parent) if (!ours.has(p) && ours.has(pp)) grew = ours.add(p) !== undefined;
+  }
+  const tracers = new Set<string>();
+  for (const p of ours) {
+    try {
+      for (const t of readdirSync(`/proc/${p}/task`)) tracers.add(t);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const out = new Map<number, number>();
+  for (const p of procs) {
+    const tracer = read(`/proc/${p}/status`)?.match(/^TracerPid:\s*(\d+)/m)?.[1];
+    const st = tracer && tracers.has(tracer) ? read(`/proc/${p}/stat`) : undefined;
+    if (st) out.set(Number(p), Number(st.slice(st.lastIndexOf(')') + 2).split(' ')[11]));
+  }
+  return out;
+}
+
+/** Resolves once a replayed process has run `ms` of CPU time more than now (inside the loop, however loaded the machine is). */
+async function replayComputes(ms: number): Promise<void> {
+  const start = replayedCpu();
+  for (;;) {
+    if ([...replayedCpu()].some(([pid, t]) => t - (start.get(pid) ?? 0) >= ms / 10)) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Pause in the middle of a syscall-free loop (test/programs/pause_compute.c,
+ * its loop in a second thread with `thread`): the stop is in the loop, a
+ * position to step back, reverse-continue and continue from.
+ */
+async function pauseInLoop(dir: string, args: string[]): Promise<void> {
+  const bin = buildProgram(manifest().find((p) => p.name === 'pause_compute')!);
+  const trace = join(dir, `trace${args.join('-')}`);
+  const rec = trr(['record', '-o', trace, bin, ...args], { cwd: dir });
+  assert.equal(rec.status, 43, rec.stderr);
+  await open(trace, async (s) => {
+    const { dc } = s;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'before_loop' }] });
+    const bp = await go(s, dc.continueRequest({ threadId: 1 }));
+    assert.equal(bp.body.reason, 'breakpoint', JSON.stringify(bp.body));
+    const before = eventOf(bp);
+    const running = s.stopped();
+    await dc.continueRequest({ threadId: 1 });
+    await replayComputes(500); // in the loop, which runs for seconds
+    await dc.pauseRequest({ threadId: 1 });
+    const stop = await running;
+    assert.equal(stop.body.reason, 'pause', JSON.stringify(stop.body));
+    const tid = stop.body.threadId!;
+    const at = await frames(s, tid);
+    assert.equal(at[0]?.name, 'spin', `paused in the loop: ${JSON.stringify(at.map((x) => x.name))}`);
+    assert.ok(at.some((x) => x.name === (args.includes('thread') ? 'worker' : 'main')), JSON.stringify(at.map((x) => x.name)));
+    if (args.includes('thread')) assert.notEqual(tid, 1, 'the worker thread is the one paused');
+    if (!args.includes('thread')) assert.equal(eventOf(stop), before, 'no event between the breakpoint and the pause');
+    const back = await go(s, dc.stepBackRequest({ threadId: tid }));
+    assert.equal(back.body.reason, 'step', JSON.stringify(back.body));
+    assert.equal((await frames(s, tid))[0]?.name, 'spin');
+    const rev = await go(s, dc.reverseContinueRequest({ threadId: tid }));
+    assert.equal(rev.body.reason, 'breakpoint', JSON.stringify(rev.body));
+    assert.equal((await frames(s, rev.body.threadId!))[0]?.name, 'before_loop');
+    assert.equal(eventOf(rev), before);
+    // Pause again, and on to the end from there.
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const again = s.stopped();
+    await dc.continueRequest({ threadId: rev.body.threadId! });
+    await replayComputes(500);
+    await dc.pauseRequest({ threadId: 1 });
+    const paused = await again;
+    assert.equal(paused.body.reason, 'pause', JSON.stringify(paused.body));
+    assert.equal((await frames(s, paused.body.threadId!))[0]?.name, 'spin');
+    await Promise.all([dc.waitForEvent('terminated'), dc.continueRequest({ threadId: paused.body.threadId! })]);
+    assert.match(s.output(), /end of the recording/);
+  });
+}
+
+test('dap: pause in a syscall-free loop stops in the loop; step back, reverse-continue and continue from there (one thread, then a second thread)', async () => {
+  await withOutputDir('dap-pause-loop', async (dir) => {
+    await pauseInLoop(dir, []);
+    await pauseInLoop(dir, ['thread']);
   });
 });
 
