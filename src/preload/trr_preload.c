@@ -99,8 +99,17 @@ struct trr_rec {
 _Static_assert(sizeof(struct trr_hdr) == 80, "header layout");
 _Static_assert(sizeof(struct trr_rec) == 80, "record layout");
 
-enum { MODE_UNKNOWN = 0, MODE_RECORD = 1, MODE_REPLAY = 2, MODE_OFF = 3 };
-static int mode;
+/* The recorder writes the header's magic at the buffer's init call; replay leaves it blank. */
+static inline int recording(const struct trr_hdr *h) { return h->magic == TRR_BUF_MAGIC; }
+
+/*
+ * Whether trr declined buffering (no trr, `-n`): the same in record and
+ * replay. Whether this is a recording is the header's (recording(h)), never
+ * the library's own data: a program that scans its writable memory (a
+ * garbage collector, rr's dlchecksum test) must see the same bytes in
+ * replay as in the recording.
+ */
+static int buffering_off;
 static int stub_ready; /* 1 mapped, -1 could not */
 
 static __thread struct trr_hdr *tbuf __attribute__((tls_model("initial-exec")));
@@ -324,7 +333,7 @@ __attribute__((constructor)) static void trr_preload_init(void) {
 static struct trr_hdr *thread_buf(void) {
   if (tstate == 1)
     return tbuf;
-  if (tstate < 0 || mode == MODE_OFF)
+  if (tstate < 0 || buffering_off)
     return NULL;
   tstate = -1; /* no buffering inside our own set-up */
   resolve();
@@ -336,7 +345,7 @@ static struct trr_hdr *thread_buf(void) {
     return NULL;
   long r = trr_traced_syscall(TRR_CALL_INIT, p, TRR_BUF_SIZE, TRR_STUB_ADDR + TRR_STUB_SYSCALL_END, TRR_BUF_VERSION, 0, 0);
   if (r != 0 && r != 1) {
-    mode = MODE_OFF;
+    buffering_off = 1;
     trr_traced_syscall(SYS_munmap, p, TRR_BUF_SIZE, 0, 0, 0, 0);
     return NULL;
   }
@@ -345,7 +354,6 @@ static struct trr_hdr *thread_buf(void) {
    * leaves it blank. The header decides: a signal delivered at this call's
    * return makes replay restore the recorded registers, rax (0) included.
    */
-  mode = ((struct trr_hdr *)p)->magic == TRR_BUF_MAGIC ? MODE_RECORD : MODE_REPLAY;
   tbuf = (struct trr_hdr *)p;
   tstate = 1;
   return tbuf;
@@ -521,7 +529,7 @@ static int record_call(struct trr_hdr *h, struct call *c, long *res, int *signal
  */
 static int buffered(struct trr_hdr *h, struct call *c, long *res) {
   int signal_point = 0;
-  int ok = mode == MODE_REPLAY ? replay_call(h, c, res, &signal_point) : record_call(h, c, res, &signal_point);
+  int ok = recording(h) ? record_call(h, c, res, &signal_point) : replay_call(h, c, res, &signal_point);
   if (signal_point)
     trr_signal_point();
   return ok;
@@ -548,7 +556,7 @@ static long ret_errno(long r) {
  * (close, closedir's).
  */
 static int plain_file(struct trr_hdr *h, int fd, int writing) {
-  if (mode != MODE_RECORD)
+  if (!recording(h))
     return 1; /* replay follows the records */
   if (h->disabled || h->force_traced)
     return 0; /* not even the fstat below: the program's own seccomp filter may forbid it */
@@ -729,7 +737,7 @@ THUNK(gettimeofday);
 static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int flags) {
   if (!path)
     return 0;
-  if (mode != MODE_RECORD)
+  if (!recording(h))
     return 1; /* replay follows the records */
   if (h->disabled || h->force_traced)
     return 0;
@@ -759,7 +767,7 @@ static int open_bufferable(struct trr_hdr *h, int dirfd, const char *path, int f
 
 /* In recording: is fd a directory? (getdents64 of a directory never blocks; an untraced fstat, not recorded) */
 static int dir_fd(struct trr_hdr *h, int fd) {
-  if (mode != MODE_RECORD)
+  if (!recording(h))
     return 1;
   if (h->disabled || h->force_traced)
     return 0;
