@@ -51,7 +51,7 @@ function compileC(name, source, flags = []) {
   if (cc.status !== 0) throw new Error(cc.stderr);
   return bin;
 }
-const getppidLoop = compileC('getppid', '#include <unistd.h>\nint main(void) { long s = 0; for (int i = 0; i < 1000000; i++) s += getppid(); return s == 0; }\n');
+const getppidLoop = compileC('getppid', '#include <unistd.h>\nint main(void) { long s = 0; for (int i = 0; i < 100000; i++) s += getppid(); return s == 0; }\n');
 // Two threads that take turns on one mutex: every hand-over is a futex wait and wake.
 const mutexContend = compileC('mutex', [
   '#include <pthread.h>',
@@ -69,7 +69,7 @@ fs.writeFileSync(join(project, 'main.c'), `${units.map((u) => `int ${u}(int);`).
 fs.writeFileSync(join(project, 'Makefile'), `prog: main.o ${units.map((u) => `${u}.o`).join(' ')}\n\tcc -o $@ $^\n%.o: %.c\n\tcc -O1 -c -o $@ $<\n`);
 const sqliteInserts = (n) => Array.from({ length: n }, (_, i) => `insert into t values (${i});`).join(' ');
 const workloads = [
-  { name: 'getppid loop (1M calls)', cmd: getppidLoop, args: [] },
+  { name: 'getppid loop (100k calls)', cmd: getppidLoop, args: [] },
   { name: 'compute (C, few syscalls)', cmd: program('compute'), args: ['8'] },
   { name: 'manyfiles (C, 2000 files)', cmd: program('manyfiles'), args: ['2000'] },
   { name: 'sqlite3 (500 inserts)', cmd: 'sqlite3', args: [':memory:', Array.from({ length: 500 }, (_, i) => `create table if not exists t(a); insert into t values (${i}); select count(*) from t;`).join(' ')] },
