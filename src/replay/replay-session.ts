@@ -461,6 +461,13 @@ export class ReplaySession extends ProcessImaging {
       this.execute(t, r.nr, split.args, r.result, undefined, undefined, false);
       return;
     }
+    if ((r.nr === nr('execve') || r.nr === nr('execveat')) && split.executedResult === undefined && t.state === 'at-entry') {
+      // An execve that failed, recorded apart from its entry (another thread's event came between): made
+      // here, as when entry and exit are one record (applyEntry leaves an execve at its entry).
+      const result = this.execute(t, r.nr, split.args, r.result, r.extra, undefined, false);
+      this.finishExecuted(t, r.nr, split.args, sem, result, r.result, r.mem);
+      return;
+    }
     let result = split.executedResult;
     const inKernel = t.state === 'in-kernel';
     if (inKernel) {
