@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, run, saveLog, trr, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, recordBothModes, run, saveLog, trr, withOutputDir } from '../support/harness.js';
 
 const spec = manifest().find((p) => p.name === 'libc_internal')!;
 
@@ -28,23 +28,12 @@ test('syscallbuf-patch: libc\'s internal calls are buffered through its patched 
     assert.equal(native.status, 0, native.stderr);
     assert.match(native.stdout, /EXIT-SUCCESS/);
     const counts: Record<string, Map<string, number>> = {};
-    for (const mode of ['on', 'off'] as const) {
-      const trace = join(dir, `trace-${mode}`);
-      const rec = trr(['record', ...(mode === 'off' ? ['-n'] : []), '-o', trace, bin, '200'], { cwd: dir });
-      saveLog(dir, `record-${mode}`, rec);
-      assert.equal(rec.status, 0, rec.stderr);
-      assert.equal(rec.stdout, native.stdout);
-      const rep = trr(['replay', '-a', trace]);
-      saveLog(dir, `replay-${mode}`, rep);
-      assert.equal(rep.status, 0, rep.stderr);
-      assert.equal(rep.stdout, native.stdout, `replayed stdout (${mode}) differs`);
-      const dump = trr(['dump', trace]);
-      assert.equal(dump.status, 0, dump.stderr);
-      writeFileSync(join(dir, `dump-${mode}.txt`), dump.stdout);
-      counts[mode] = traced(dump.stdout);
-      if (mode === 'on') {
+    recordBothModes(dir, bin, ['200'], native.stdout, (mode, dump) => {
+      const tag = mode.flags.length ? 'off' : 'on';
+      counts[tag] = traced(dump);
+      if (tag === 'on') {
         // The 200 unbuffered fprintf writes (libc's __write) and ftell lseeks, buffered.
-        const buffered = (re: RegExp) => dump.stdout.split('\n').filter((l) => l.endsWith('(buffered)') && re.test(l)).length;
+        const buffered = (re: RegExp) => dump.split('\n').filter((l) => l.endsWith('(buffered)') && re.test(l)).length;
         assert.ok(buffered(/  write\(3, 0x[0-9a-f]+, \d\) = \d/) >= 200, `only ${buffered(/  write\(3,/)} buffered writes`);
         assert.ok(buffered(/  lseek\(3, 0, SEEK_CUR\) = \d+/) >= 200);
         assert.ok(buffered(/  read\(3, 0x[0-9a-f]+, 16\) = \d+/) >= 40);
@@ -52,7 +41,7 @@ test('syscallbuf-patch: libc\'s internal calls are buffered through its patched 
         assert.ok(buffered(/  openat\(AT_FDCWD, 0x[0-9a-f]+, O_RDONLY\|O_NONBLOCK\|O_DIRECTORY\|O_CLOEXEC\) = 3/) >= 5);
         assert.ok(buffered(/  close\(3\) = 0/) >= 25);
       }
-    }
+    });
     const on = counts.on!;
     const off = counts.off!;
     const sum = (m: Map<string, number>, names: string[]) => names.reduce((n, k) => n + (m.get(k) ?? 0), 0);

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildProgram, manifest, run, saveLog, trr, trrBin, withOutputDir } from '../support/harness.js';
+import { buildProgram, manifest, recordBothModes, run, trr, trrBin, withOutputDir } from '../support/harness.js';
 
 const spec = manifest().find((p) => p.name === 'syscallbuf')!;
 
@@ -16,40 +16,29 @@ test('syscallbuf: recorded with and without the syscall buffer, both replay the 
     const bin = buildProgram(spec);
     const native = run(bin, [], { cwd: dir });
     assert.equal(native.status, 0, native.stderr);
-    for (const mode of ['on', 'off'] as const) {
-      const trace = join(dir, `trace-${mode}`);
-      const rec = trr(['record', ...(mode === 'off' ? ['-n'] : []), '-o', trace, bin], { cwd: dir });
-      saveLog(dir, `record-${mode}`, rec);
-      assert.equal(rec.status, 0, rec.stderr);
-      assert.equal(rec.stdout, native.stdout, `recorded stdout (${mode}) differs from native`);
-      const rep = trr(['replay', '-a', trace]);
-      saveLog(dir, `replay-${mode}`, rep);
-      assert.equal(rep.status, 0, rep.stderr);
-      assert.equal(rep.stdout, native.stdout, `replayed stdout (${mode}) differs`);
-      const dump = trr(['dump', trace]);
-      assert.equal(dump.status, 0, dump.stderr);
-      const buffered = dump.stdout.split('\n').filter((l) => l.endsWith('(buffered)'));
-      if (mode === 'on') {
+    recordBothModes(dir, bin, [], native.stdout, (mode, dump, trace) => {
+      const buffered = dump.split('\n').filter((l) => l.endsWith('(buffered)'));
+      if (mode.flags.length === 0) {
         assert.ok(buffered.length > 100000, `only ${buffered.length} buffered calls`);
-        assert.match(dump.stdout, /^ *\d+\.\d+ +\d+ +\d+  getppid\(\) = \d+ \(buffered\)$/m);
-        assert.match(dump.stdout, /^ *\d+\.\d+ +\d+ +\d+  write\(\d+, 0x[0-9a-f]+, 14\) = 14 \(buffered\)$/m);
-        assert.match(dump.stdout, /trr_syscall_buffer_init\(0x[0-9a-f]+, 1048576\) = 0 \(buffering\)/);
+        assert.match(dump, /^ *\d+\.\d+ +\d+ +\d+  getppid\(\) = \d+ \(buffered\)$/m);
+        assert.match(dump, /^ *\d+\.\d+ +\d+ +\d+  write\(\d+, 0x[0-9a-f]+, 14\) = 14 \(buffered\)$/m);
+        assert.match(dump, /trr_syscall_buffer_init\(0x[0-9a-f]+, 1048576\) = 0 \(buffering\)/);
         for (const call of [/openat\(AT_FDCWD, 0x[0-9a-f]+, O_RDWR\|O_CREAT\|O_TRUNC, 0600\) = \d+/, /openat\(AT_FDCWD, 0x[0-9a-f]+, O_RDONLY\) = -ENOENT/,
           /writev\(\d+, 0x[0-9a-f]+, 3\) = 26/, /readv\(\d+, 0x[0-9a-f]+, 2\) = 26/, /fcntl\(\d+, F_SETLK, 0x[0-9a-f]+\) = 0/, /fcntl\(\d+, F_GETLK, 0x[0-9a-f]+\) = 0/,
           /fcntl\(\d+, F_SETFD, 0\) = 0/, /fsync\(\d+\) = 0/, /fdatasync\(\d+\) = 0/, /fchown\(\d+, \d+, \d+\) = 0/, /unlinkat\(AT_FDCWD, 0x[0-9a-f]+, 0\) = -ENOENT/,
           /ioctl\(\d+, TCGETS, 0x[0-9a-f]+\) = -ENOTTY/, /getcwd\(0x[0-9a-f]+, 512\) = \d+/, /getcwd\(0x[0-9a-f]+, 1\) = -ERANGE/,
           /rt_sigaction\(SIGUSR1, NULL, 0x[0-9a-f]+, 8\) = 0/, /rt_sigaction\(SIGWINCH, NULL, 0x[0-9a-f]+, 8\) = 0/]) {
-          assert.match(dump.stdout, new RegExp(`^ *\\d+\\.\\d+ +\\d+ +\\d+  ${call.source} \\(buffered\\)$`, 'm'));
+          assert.match(dump, new RegExp(`^ *\\d+\\.\\d+ +\\d+ +\\d+  ${call.source} \\(buffered\\)$`, 'm'));
         }
         // The write to stdout stays traced, so its bytes are checked and echoed as before.
-        assert.match(dump.stdout, /^ +\d+ +\d+ +\d+  write\(1, 0x[0-9a-f]+, \d+\) = \d+$/m);
+        assert.match(dump, /^ +\d+ +\d+ +\d+  write\(1, 0x[0-9a-f]+, \d+\) = \d+$/m);
         const json = trr(['dump', '--json', trace]).stdout.split('\n').filter(Boolean).map((l) => JSON.parse(l) as { kind: string; calls?: { buffered: boolean }[] });
         assert.ok(json.some((r) => r.kind === 'syscall-batch' && r.calls?.[0]?.buffered === true));
       } else {
         assert.equal(buffered.length, 0);
-        assert.doesNotMatch(dump.stdout, /trr_syscall_buffer_init/);
+        assert.doesNotMatch(dump, /trr_syscall_buffer_init/);
       }
-    }
+    });
   });
 });
 

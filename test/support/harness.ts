@@ -136,6 +136,31 @@ export const RECORD_MODES = [
   { label: 'unbuffered (-n)', flags: ['-n'] },
 ] as const;
 
+/**
+ * Records `bin ARGS` in both RECORD_MODES, replays each trace and dumps it:
+ * recording and replay must exit 0 and print the native run's stdout. Logs
+ * and dumps are kept in `dir`; `inspect` gets each mode's dump text and
+ * trace directory for its own checks.
+ */
+export function recordBothModes(dir: string, bin: string, args: readonly string[], nativeStdout: string, inspect: (mode: (typeof RECORD_MODES)[number], dump: string, trace: string) => void): void {
+  for (const mode of RECORD_MODES) {
+    const tag = mode.flags.length ? 'off' : 'on';
+    const trace = join(dir, `trace-${tag}`);
+    const rec = trr(['record', ...mode.flags, '-o', trace, bin, ...args], { cwd: dir });
+    saveLog(dir, `record-${tag}`, rec);
+    assert.equal(rec.status, 0, rec.stderr);
+    assert.equal(rec.stdout, nativeStdout, `recorded stdout (${mode.label}) differs from native`);
+    const rep = trr(['replay', '-a', trace]);
+    saveLog(dir, `replay-${tag}`, rep);
+    assert.equal(rep.status, 0, rep.stderr);
+    assert.equal(rep.stdout, nativeStdout, `replayed stdout (${mode.label}) differs`);
+    const dump = trr(['dump', trace]);
+    assert.equal(dump.status, 0, dump.stderr);
+    writeFileSync(join(dir, `dump-${tag}.txt`), dump.stdout);
+    inspect(mode, dump.stdout, trace);
+  }
+}
+
 export function recordAndReplay(dir: string, cmd: string, args: readonly string[], opts: RunOptions & { readonly recordFlags?: readonly string[] } = {}): { native: RunResult; recorded: RunResult; replayed: RunResult; trace: string } {
   const trace = join(dir, 'trace');
   const native = run(cmd, args, opts);
